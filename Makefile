@@ -1,0 +1,51 @@
+# tenure — `make demo` (the main job) and `make test` (every test in every language).
+# Every target installs what it needs; installs are cached under .tools/ and ~/.cargo.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+TOOLS := $(CURDIR)/.tools
+STAMP := $(TOOLS)/stamps
+
+.PHONY: all build test demo bench setup-rust test-rust lint-rust check-nostd clean
+
+all: build
+
+$(STAMP):
+	mkdir -p $(STAMP)
+
+# Rust targets for the no_std check (and, later, wasm).
+$(STAMP)/rust-targets: | $(STAMP)
+	rustup target add thumbv7em-none-eabihf wasm32-unknown-unknown
+	rustup component add clippy rustfmt
+	touch $@
+
+setup-rust: $(STAMP)/rust-targets
+
+build: setup-rust
+	$(CARGO) build --workspace --all-targets
+
+# The core builds without std on a bare-metal target: proof it is truly no_std + alloc.
+check-nostd: setup-rust
+	$(CARGO) build -p tenure --no-default-features --target thumbv7em-none-eabihf
+
+lint-rust: setup-rust
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p tenure --no-default-features --all-targets -- -D warnings
+
+test-rust: setup-rust
+	$(CARGO) test --workspace 2>&1 | tee $(TOOLS)/test-rust.log
+	$(CARGO) test -p tenure --no-default-features --lib 2>&1 | tee -a $(TOOLS)/test-rust.log
+
+test: lint-rust check-nostd test-rust
+	@bash scripts/summary.sh $(TOOLS)/test-rust.log
+
+bench: setup-rust
+	$(CARGO) bench -p tenure
+
+demo:
+	@echo "make demo: not yet — the demo server arrives with issue 7 (bindings first)."
+
+clean:
+	$(CARGO) clean
+	rm -rf $(TOOLS)

@@ -1,0 +1,71 @@
+//! # tenure
+//!
+//! One session-management core, written once: a `no_std` + `alloc` state machine with
+//! idle and absolute expiry enforced on the server, commits that merge concurrent changes
+//! instead of losing them, and signed cookies compatible with express-session.
+//!
+//! Time, randomness and storage come in from outside ([`Clock`], [`Entropy`], [`Store`]),
+//! so every behaviour is deterministic under test with [`ManualClock`] and
+//! [`SeededEntropy`].
+//!
+//! ```ignore
+//! use tenure::{SessionManager, MemoryStore, ManualClock, SeededEntropy, Policy, Value};
+//!
+//! let clock = ManualClock::new(1_000);
+//! let mut manager = SessionManager::new(
+//!     MemoryStore::new(),
+//!     clock.clone(),
+//!     SeededEntropy::new(7),
+//!     Policy::default(),
+//! );
+//! let mut session = manager.create(Some("alice"), None).unwrap();
+//! session.set("views", 1).unwrap();
+//! manager.commit(&mut session).unwrap();
+//!
+//! let id = session.id().to_owned();
+//! let mut again = manager.open(&id).unwrap().unwrap();
+//! assert_eq!(again.increment("views", 1).unwrap(), 2);
+//!
+//! // Thirty idle minutes later the session is gone, on the server.
+//! clock.advance(30 * 60 * 1000);
+//! assert!(manager.open(&id).unwrap().is_none());
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+pub mod bearer;
+pub mod clock;
+pub mod cookie;
+pub mod delta;
+pub mod encoded;
+pub mod entropy;
+pub mod error;
+pub mod event;
+pub mod expiry;
+pub mod export;
+pub mod id;
+pub mod limits;
+pub mod manager;
+pub mod memory;
+pub mod metrics;
+pub mod policy;
+pub mod record;
+pub mod session;
+pub mod store;
+pub mod value;
+
+pub use clock::{Clock, ManualClock};
+#[cfg(feature = "std")]
+pub use clock::SystemClock;
+pub use entropy::{Entropy, SeededEntropy};
+#[cfg(feature = "std")]
+pub use entropy::OsEntropy;
+pub use error::{DecodeError, Error, ErrorCode, StoreError};
+
+/// Milliseconds since the Unix epoch, the one unit of time in tenure.
+pub type Millis = u64;
