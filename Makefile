@@ -2,6 +2,7 @@
 # Every target installs what it needs; installs are cached under .tools/ and ~/.cargo.
 
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 CARGO ?= cargo
 TOOLS := $(CURDIR)/.tools
 STAMP := $(TOOLS)/stamps
