@@ -71,7 +71,10 @@ impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DecodeError::TooLarge { max, actual } => {
-                write!(f, "input of {actual} bytes exceeds the limit of {max} bytes")
+                write!(
+                    f,
+                    "input of {actual} bytes exceeds the limit of {max} bytes"
+                )
             }
             DecodeError::TooDeep { max } => write!(f, "nesting deeper than the limit of {max}"),
             DecodeError::UnknownVersion(v) => write!(f, "unknown record format version {v}"),

@@ -21,7 +21,9 @@ pub const fn encoded_len(bytes: usize) -> usize {
 pub fn generate(entropy: &mut dyn Entropy, bytes: usize) -> Result<String, Error> {
     let n = bytes.clamp(MIN_ID_BYTES, MAX_ID_BYTES);
     let mut buf = vec![0u8; n];
-    entropy.fill(&mut buf).map_err(|e| Error::Entropy(e.into()))?;
+    entropy
+        .fill(&mut buf)
+        .map_err(|e| Error::Entropy(e.into()))?;
     Ok(URL_SAFE_NO_PAD.encode(&buf))
 }
 

@@ -8,7 +8,7 @@
 //! so every behaviour is deterministic under test with [`ManualClock`] and
 //! [`SeededEntropy`].
 //!
-//! ```ignore
+//! ```
 //! use tenure::{SessionManager, MemoryStore, ManualClock, SeededEntropy, Policy, Value};
 //!
 //! let clock = ManualClock::new(1_000);
@@ -59,13 +59,25 @@ pub mod session;
 pub mod store;
 pub mod value;
 
-pub use clock::{Clock, ManualClock};
 #[cfg(feature = "std")]
 pub use clock::SystemClock;
-pub use entropy::{Entropy, SeededEntropy};
+pub use clock::{Clock, ManualClock};
+pub use delta::{Delta, Op};
+pub use encoded::{ByteStore, EncodedStore, MapByteStore};
 #[cfg(feature = "std")]
 pub use entropy::OsEntropy;
+pub use entropy::{Entropy, SeededEntropy};
 pub use error::{DecodeError, Error, ErrorCode, StoreError};
+pub use event::Event;
+pub use limits::Limits;
+pub use manager::SessionManager;
+pub use memory::MemoryStore;
+pub use metrics::Metrics;
+pub use policy::{OnFull, Policy, PolicyBuilder};
+pub use record::{Flash, Record};
+pub use session::Session;
+pub use store::Store;
+pub use value::Value;
 
 /// Milliseconds since the Unix epoch, the one unit of time in tenure.
 pub type Millis = u64;

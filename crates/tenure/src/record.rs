@@ -1,1 +1,473 @@
-//! (in progress)
+//! The stored form of a session: a versioned JSON document that any language can read.
+//!
+//! ```text
+//! {"v":1,"id":"…","created":ms,"accessed":ms,"idle":ms|null,"absolute":ms|null,
+//!  "principal":"…"|null,"version":n,"data":{…},"flash":[["category","message"],…]}
+//! ```
+//! Fields are always written in this order, data keys in byte order, so the same session
+//! encodes to the same bytes in every language. See `docs/record-format.md`.
+
+use crate::error::DecodeError;
+use crate::limits::Limits;
+use crate::value::{self, DataSeed, Value};
+use crate::Millis;
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use core::fmt;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeStruct, SerializeTuple};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+/// The record format version this build writes and reads.
+pub const FORMAT_VERSION: u64 = 1;
+
+/// One flash message: shown once, then gone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flash {
+    /// A category such as `"info"` or `"error"`.
+    pub category: String,
+    /// The message.
+    pub message: String,
+}
+
+impl Flash {
+    /// A flash message.
+    pub fn new(category: impl Into<String>, message: impl Into<String>) -> Self {
+        Flash {
+            category: category.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn json_len(&self) -> usize {
+        value::str_json_len(&self.category) + value::str_json_len(&self.message) + 3
+    }
+}
+
+impl Serialize for Flash {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut t = s.serialize_tuple(2)?;
+        t.serialize_element(&self.category)?;
+        t.serialize_element(&self.message)?;
+        t.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Flash {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (category, message) = <(String, String)>::deserialize(d)?;
+        Ok(Flash { category, message })
+    }
+}
+
+/// A session as stored: metadata plus data, without the pending change log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// The session id (base64url).
+    pub id: String,
+    /// Creation time (ms).
+    pub created: Millis,
+    /// Last persisted activity (ms).
+    pub accessed: Millis,
+    /// Idle timeout in ms for this session; `None` = never idles out.
+    pub idle: Option<Millis>,
+    /// Absolute lifetime in ms from `created`; `None` = no absolute bound.
+    pub absolute: Option<Millis>,
+    /// The user this session belongs to, if any (indexed by stores).
+    pub principal: Option<String>,
+    /// Bumped on every commit.
+    pub version: u64,
+    /// The session data.
+    pub data: BTreeMap<String, Value>,
+    /// Pending flash messages, oldest first.
+    pub flash: Vec<Flash>,
+}
+
+impl Record {
+    /// An empty record.
+    pub fn new(id: String, now: Millis, idle: Option<Millis>, absolute: Option<Millis>) -> Self {
+        Record {
+            id,
+            created: now,
+            accessed: now,
+            idle,
+            absolute,
+            principal: None,
+            version: 0,
+            data: BTreeMap::new(),
+            flash: Vec::new(),
+        }
+    }
+
+    /// When this session dies: `min(accessed + idle, created + absolute)`; `None` = never.
+    pub fn deadline(&self) -> Option<Millis> {
+        crate::expiry::deadline(self.created, self.accessed, self.idle, self.absolute)
+    }
+
+    /// Whether the session is dead at `now` (a session is dead *at* its deadline).
+    pub fn is_expired(&self, now: Millis) -> bool {
+        crate::expiry::is_expired(self.deadline(), now)
+    }
+
+    /// A public handle for this session, safe to show in admin lists: the first 16 bytes
+    /// of SHA-256 of the id, base64url. It identifies a session but cannot be used as one.
+    pub fn public_id(&self) -> String {
+        public_id(&self.id)
+    }
+
+    /// Bytes the data and flash messages take when encoded (what `max_data_bytes` bounds).
+    pub fn payload_len(&self) -> usize {
+        data_json_len(&self.data) + flash_json_len(&self.flash)
+    }
+
+    /// The v1 JSON encoding. Deterministic: the same record gives the same bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Decodes untrusted bytes: size and depth limits, unknown versions and garbage give a
+    /// [`DecodeError`], never a panic.
+    pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Record, DecodeError> {
+        let max = limits.max_record_bytes();
+        if bytes.len() > max {
+            return Err(DecodeError::TooLarge {
+                max,
+                actual: bytes.len(),
+            });
+        }
+        check_version(bytes)?;
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let record = RecordSeed { limits: *limits }
+            .deserialize(&mut de)
+            .map_err(|e| match decode_error(e) {
+                DecodeError::TooDeep { .. } => DecodeError::TooDeep {
+                    max: limits.max_depth,
+                },
+                other => other,
+            })?;
+        de.end().map_err(decode_error)?;
+        record.check(limits)?;
+        Ok(record)
+    }
+
+    /// Checks what the JSON shape alone can't: a plausible id, key and principal lengths.
+    pub fn check(&self, limits: &Limits) -> Result<(), DecodeError> {
+        if !crate::id::is_plausible(&self.id) {
+            return Err(DecodeError::Malformed(
+                "id is not a tenure session id".into(),
+            ));
+        }
+        if self
+            .principal
+            .as_ref()
+            .is_some_and(|p| p.len() > limits.max_key_bytes)
+        {
+            return Err(DecodeError::Malformed(
+                "principal longer than max_key_bytes".into(),
+            ));
+        }
+        if let Some(k) = self.data.keys().find(|k| k.len() > limits.max_key_bytes) {
+            return Err(DecodeError::Malformed(alloc::format!(
+                "data key of {} bytes is longer than max_key_bytes",
+                k.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The public handle of a session id; see [`Record::public_id`].
+pub fn public_id(id: &str) -> String {
+    let digest = Sha256::digest(id.as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
+pub(crate) fn data_json_len(data: &BTreeMap<String, Value>) -> usize {
+    2 + data
+        .iter()
+        .map(|(k, v)| value::key_json_len(k) + 1 + v.json_len())
+        .sum::<usize>()
+        + data.len().saturating_sub(1)
+}
+
+pub(crate) fn flash_json_len(flash: &[Flash]) -> usize {
+    2 + flash.iter().map(Flash::json_len).sum::<usize>() + flash.len().saturating_sub(1)
+}
+
+/// Maps a serde_json error onto the typed decode error (depth errors kept distinct).
+pub(crate) fn decode_error(e: serde_json::Error) -> DecodeError {
+    let msg = e.to_string();
+    if msg.contains("max_depth") || msg.contains("recursion limit") {
+        // serde_json's own guard (128) or ours: either way the input nests too deep.
+        DecodeError::TooDeep {
+            max: Limits::default().max_depth,
+        }
+    } else {
+        DecodeError::Malformed(msg)
+    }
+}
+
+/// Reads only `v` first, so an unknown version is reported as such, not as a shape error.
+fn check_version(bytes: &[u8]) -> Result<(), DecodeError> {
+    #[derive(Deserialize)]
+    struct Version {
+        v: Option<u64>,
+    }
+    let head: Version = serde_json::from_slice(bytes).map_err(decode_error)?;
+    match head.v {
+        Some(FORMAT_VERSION) => Ok(()),
+        Some(other) => Err(DecodeError::UnknownVersion(other)),
+        None => Err(DecodeError::Malformed("missing field `v`".into())),
+    }
+}
+
+struct DataRef<'a>(&'a BTreeMap<String, Value>);
+
+impl Serialize for DataRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        value::serialize_map(self.0, s)
+    }
+}
+
+impl Serialize for Record {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Record", 10)?;
+        st.serialize_field("v", &FORMAT_VERSION)?;
+        st.serialize_field("id", &self.id)?;
+        st.serialize_field("created", &self.created)?;
+        st.serialize_field("accessed", &self.accessed)?;
+        st.serialize_field("idle", &self.idle)?;
+        st.serialize_field("absolute", &self.absolute)?;
+        st.serialize_field("principal", &self.principal)?;
+        st.serialize_field("version", &self.version)?;
+        st.serialize_field("data", &DataRef(&self.data))?;
+        st.serialize_field("flash", &self.flash)?;
+        st.end()
+    }
+}
+
+const FIELDS: &[&str] = &[
+    "v",
+    "id",
+    "created",
+    "accessed",
+    "idle",
+    "absolute",
+    "principal",
+    "version",
+    "data",
+    "flash",
+];
+
+/// Decodes a record with the given limits on its data.
+#[derive(Clone, Copy)]
+pub(crate) struct RecordSeed {
+    pub(crate) limits: Limits,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordSeed {
+    type Value = Record;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Record, D::Error> {
+        d.deserialize_struct("Record", FIELDS, self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordSeed {
+    type Value = Record;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a tenure session record")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Record, A::Error> {
+        let mut v: Option<u64> = None;
+        let mut id: Option<String> = None;
+        let mut created: Option<Millis> = None;
+        let mut accessed: Option<Millis> = None;
+        let mut idle: Option<Option<Millis>> = None;
+        let mut absolute: Option<Option<Millis>> = None;
+        let mut principal: Option<Option<String>> = None;
+        let mut version: Option<u64> = None;
+        let mut data: Option<BTreeMap<String, Value>> = None;
+        let mut flash: Option<Vec<Flash>> = None;
+        fn once<E: de::Error, T>(slot: &mut Option<T>, v: T, name: &'static str) -> Result<(), E> {
+            if slot.is_some() {
+                return Err(E::duplicate_field(name));
+            }
+            *slot = Some(v);
+            Ok(())
+        }
+        while let Some(key) = m.next_key::<String>()? {
+            match key.as_str() {
+                "v" => once(&mut v, m.next_value()?, "v")?,
+                "id" => once(&mut id, m.next_value()?, "id")?,
+                "created" => once(&mut created, m.next_value()?, "created")?,
+                "accessed" => once(&mut accessed, m.next_value()?, "accessed")?,
+                "idle" => once(&mut idle, m.next_value()?, "idle")?,
+                "absolute" => once(&mut absolute, m.next_value()?, "absolute")?,
+                "principal" => once(&mut principal, m.next_value()?, "principal")?,
+                "version" => once(&mut version, m.next_value()?, "version")?,
+                "data" => {
+                    let seed = DataSeed {
+                        max_depth: self.limits.max_depth,
+                    };
+                    once(&mut data, m.next_value_seed(seed)?, "data")?
+                }
+                "flash" => once(&mut flash, m.next_value_seed(FlashSeed)?, "flash")?,
+                other => {
+                    let _: IgnoredAny = m.next_value()?;
+                    return Err(de::Error::unknown_field(other, FIELDS));
+                }
+            }
+        }
+        if v != Some(FORMAT_VERSION) {
+            return Err(de::Error::custom("unsupported record version"));
+        }
+        Ok(Record {
+            id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+            created: created.ok_or_else(|| de::Error::missing_field("created"))?,
+            accessed: accessed.ok_or_else(|| de::Error::missing_field("accessed"))?,
+            idle: idle.ok_or_else(|| de::Error::missing_field("idle"))?,
+            absolute: absolute.ok_or_else(|| de::Error::missing_field("absolute"))?,
+            principal: principal.ok_or_else(|| de::Error::missing_field("principal"))?,
+            version: version.ok_or_else(|| de::Error::missing_field("version"))?,
+            data: data.ok_or_else(|| de::Error::missing_field("data"))?,
+            flash: flash.unwrap_or_default(),
+        })
+    }
+}
+
+/// Reads the flash list (a list of `[category, message]` pairs).
+struct FlashSeed;
+
+impl<'de> DeserializeSeed<'de> for FlashSeed {
+    type Value = Vec<Flash>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Flash>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FlashSeed {
+    type Value = Vec<Flash>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of [category, message] pairs")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Flash>, A::Error> {
+        let mut out = Vec::new();
+        while let Some(f) = seq.next_element::<Flash>()? {
+            out.push(f);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+    use proptest::prelude::*;
+
+    const ID: &str = "AAAAAAAAAAAAAAAAAAAAAA";
+
+    fn sample() -> Record {
+        let mut r = Record::new(ID.into(), 1_000, Some(1_800_000), Some(86_400_000));
+        r.principal = Some("alice".into());
+        r.version = 3;
+        r.data.insert("views".into(), Value::Int(2));
+        r.data.insert("blob".into(), Value::Bytes(vec![1, 2, 3]));
+        r.flash.push(Flash::new("info", "hi"));
+        r
+    }
+
+    #[test]
+    fn encodes_in_the_documented_order() {
+        let json = String::from_utf8(sample().encode()).unwrap();
+        assert_eq!(
+            json,
+            r#"{"v":1,"id":"AAAAAAAAAAAAAAAAAAAAAA","created":1000,"accessed":1000,"idle":1800000,"absolute":86400000,"principal":"alice","version":3,"data":{"blob":{"$b":"AQID"},"views":2},"flash":[["info","hi"]]}"#
+        );
+        assert_eq!(
+            Record::decode(json.as_bytes(), &Limits::default()).unwrap(),
+            sample()
+        );
+    }
+
+    #[test]
+    fn payload_len_matches_encoding() {
+        let r = sample();
+        let data = serde_json::to_vec(&DataRef(&r.data)).unwrap().len();
+        let flash = serde_json::to_vec(&r.flash).unwrap().len();
+        assert_eq!(r.payload_len(), data + flash);
+    }
+
+    #[test]
+    fn hostile_records_give_typed_errors() {
+        let l = Limits::default();
+        let good = String::from_utf8(sample().encode()).unwrap();
+        assert_eq!(
+            Record::decode(good.replace("\"v\":1", "\"v\":2").as_bytes(), &l),
+            Err(DecodeError::UnknownVersion(2))
+        );
+        for bad in [
+            "",
+            "null",
+            "[]",
+            "{}",
+            r#"{"v":1}"#,
+            "{\"v\":1,\"id\":\"x\"",
+            &good.replace("\"flash\"", "\"extra\""),
+            &good.replace(ID, "../../etc/passwd"),
+            &good.replace("\"created\":1000", "\"created\":-1"),
+            &good.replace("\"version\":3", "\"version\":3,\"version\":4"),
+        ] {
+            assert!(
+                matches!(
+                    Record::decode(bad.as_bytes(), &l),
+                    Err(DecodeError::Malformed(_))
+                ),
+                "{bad}"
+            );
+        }
+        let huge = alloc::vec![b' '; l.max_record_bytes() + 1];
+        assert!(matches!(
+            Record::decode(&huge, &l),
+            Err(DecodeError::TooLarge { .. })
+        ));
+        let deep = good.replace(
+            "\"views\":2",
+            &("\"views\":".to_string() + &"[".repeat(200) + &"]".repeat(200)),
+        );
+        assert!(matches!(
+            Record::decode(deep.as_bytes(), &l),
+            Err(DecodeError::TooDeep { .. })
+        ));
+    }
+
+    #[test]
+    fn public_id_is_stable_and_not_the_id() {
+        let p = public_id(ID);
+        assert_eq!(p.len(), 22);
+        assert_ne!(p, ID);
+        assert_eq!(p, public_id(ID));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        #[test]
+        fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = Record::decode(&bytes, &Limits::default());
+        }
+
+        #[test]
+        fn mutated_records_never_panic(pos in any::<usize>(), byte in any::<u8>()) {
+            let mut enc = sample().encode();
+            let i = pos % enc.len();
+            enc[i] = byte;
+            let _ = Record::decode(&enc, &Limits::default());
+        }
+    }
+}
