@@ -38,8 +38,13 @@ test-rust: setup-rust
 	$(CARGO) test --workspace 2>&1 | tee $(TOOLS)/test-rust.log
 	$(CARGO) test -p tenure --no-default-features --lib 2>&1 | tee -a $(TOOLS)/test-rust.log
 
-test: lint-rust check-nostd test-rust
-	@bash scripts/summary.sh $(TOOLS)/test-rust.log
+# Each language adds its own targets in mk/<lang>.mk (build-<lang>, test-<lang>, writing
+# its test output to $(TOOLS)/test-<lang>.log for the closing summary line).
+-include mk/*.mk
+
+TEST_TARGETS ?=
+test: lint-rust check-nostd test-rust $(TEST_TARGETS)
+	@bash scripts/summary.sh $(TOOLS)/test-*.log
 
 bench: setup-rust
 	$(CARGO) bench -p tenure

@@ -188,9 +188,8 @@ impl fmt::Display for Error {
                 max,
                 actual,
             } => {
-                match key {
-                    Some(k) => write!(f, "{k:?}: ")?,
-                    None => {}
+                if let Some(k) = key {
+                    write!(f, "{k:?}: ")?;
                 }
                 write!(f, "{limit} exceeded ({actual} > {max})")
             }

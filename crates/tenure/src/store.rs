@@ -41,6 +41,11 @@ pub trait Store {
     /// How many records are stored.
     fn len(&mut self) -> Result<usize, StoreError>;
 
+    /// Whether no record is stored.
+    fn is_empty(&mut self) -> Result<bool, StoreError> {
+        Ok(self.len()? == 0)
+    }
+
     /// Up to `limit` ids in ascending order, starting after `after` (a cursor).
     fn ids(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError>;
 
