@@ -4,10 +4,11 @@
 use crate::error::StoreError;
 use crate::limits::Limits;
 use crate::record::Record;
-use crate::store::Store;
+use crate::store::{Page, Store};
 use crate::Millis;
 use alloc::format;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 /// The store protocol a host implements: bytes in, bytes out, keyed by session id.
@@ -78,14 +79,14 @@ impl<B: ByteStore> EncodedStore<B> {
 }
 
 impl<B: ByteStore> Store for EncodedStore<B> {
-    fn get(&mut self, id: &str) -> Result<Option<Record>, StoreError> {
+    fn get(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError> {
         match self.inner.get(id)? {
-            Some(bytes) => self.decode(id, &bytes).map(Some),
+            Some(bytes) => self.decode(id, &bytes).map(|r| Some(Arc::new(r))),
             None => Ok(None),
         }
     }
 
-    fn insert(&mut self, record: Record) -> Result<bool, StoreError> {
+    fn insert(&mut self, record: Arc<Record>) -> Result<bool, StoreError> {
         if self.inner.get(&record.id)?.is_some() {
             return Ok(false);
         }
@@ -93,32 +94,49 @@ impl<B: ByteStore> Store for EncodedStore<B> {
         Ok(true)
     }
 
-    fn put(&mut self, record: Record) -> Result<(), StoreError> {
+    fn put(&mut self, record: Arc<Record>) -> Result<(), StoreError> {
         self.inner.set(&record.id, &record.encode())
     }
 
-    fn remove(&mut self, id: &str) -> Result<Option<Record>, StoreError> {
+    fn remove(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError> {
         let old = match self.inner.get(id)? {
             Some(bytes) => self.decode(id, &bytes).ok(),
             None => return Ok(None),
         };
         self.inner.delete(id)?;
         // A corrupt record is still removed; it reports as an unknown (epoch) record.
-        Ok(old.or_else(|| Some(Record::new(id.into(), 0, None, None))))
+        Ok(Some(Arc::new(
+            old.unwrap_or_else(|| Record::new(id.into(), 0, None, None)),
+        )))
     }
 
     fn len(&mut self) -> Result<usize, StoreError> {
         Ok(self.inner.ids()?.len())
     }
 
-    fn ids(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError> {
+    fn page(&mut self, cursor: Option<&str>, limit: usize) -> Result<Page, StoreError> {
+        // The cursor is the last id returned; ids are listed in ascending order.
         let mut ids = self.inner.ids()?;
         ids.sort_unstable();
-        Ok(ids
+        let mut out = Vec::new();
+        let mut last: Option<String> = None;
+        let mut more = false;
+        for id in ids
             .into_iter()
-            .filter(|id| after.is_none_or(|a| id.as_str() > a))
-            .take(limit)
-            .collect())
+            .filter(|id| cursor.is_none_or(|c| id.as_str() > c))
+        {
+            if out.len() == limit {
+                more = true;
+                break;
+            }
+            if let Some(bytes) = self.inner.get(&id)? {
+                if let Ok(r) = self.decode(&id, &bytes) {
+                    out.push(Arc::new(r));
+                }
+            }
+            last = Some(id);
+        }
+        Ok((out, if more { last } else { None }))
     }
 
     fn ids_of(&mut self, principal: &str) -> Result<Vec<String>, StoreError> {
@@ -132,14 +150,22 @@ impl<B: ByteStore> Store for EncodedStore<B> {
         Ok(ids)
     }
 
-    fn due(&mut self, now: Millis, limit: usize) -> Result<Vec<String>, StoreError> {
-        Ok(self
+    fn remove_expired(
+        &mut self,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<Arc<Record>>, StoreError> {
+        let mut out = Vec::new();
+        for r in self
             .scan()?
             .into_iter()
             .filter(|r| r.is_expired(now))
             .take(limit)
-            .map(|r| r.id)
-            .collect())
+        {
+            self.inner.delete(&r.id)?;
+            out.push(Arc::new(r));
+        }
+        Ok(out)
     }
 
     fn next_deadline(&mut self) -> Result<Option<Millis>, StoreError> {

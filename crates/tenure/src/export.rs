@@ -9,7 +9,7 @@ use core::fmt;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 /// Encodes records as an export blob.
-pub fn encode(records: &[Record]) -> Vec<u8> {
+pub fn encode(records: &[alloc::sync::Arc<Record>]) -> Vec<u8> {
     let mut out = Vec::from(&b"{\"v\":1,\"sessions\":["[..]);
     for (i, r) in records.iter().enumerate() {
         if i > 0 {

@@ -41,6 +41,7 @@ extern crate std;
 pub mod bearer;
 pub mod clock;
 pub mod cookie;
+pub mod data;
 pub mod delta;
 pub mod encoded;
 pub mod entropy;
@@ -62,6 +63,7 @@ pub mod value;
 #[cfg(feature = "std")]
 pub use clock::SystemClock;
 pub use clock::{Clock, ManualClock};
+pub use data::DataMap;
 pub use delta::{Delta, Op};
 pub use encoded::{ByteStore, EncodedStore, MapByteStore};
 #[cfg(feature = "std")]

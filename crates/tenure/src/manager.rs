@@ -13,6 +13,7 @@ use crate::store::Store;
 use crate::value::Value;
 use crate::{id, Millis};
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 /// How many fresh ids `create` and `regenerate` try before giving up. With 128-bit ids a
@@ -115,7 +116,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
     }
 
     /// The current record of a live session, expiring it lazily if its time has come.
-    fn load_live(&mut self, id: &str, now: Millis) -> Result<Option<Record>, Error> {
+    fn load_live(&mut self, id: &str, now: Millis) -> Result<Option<Arc<Record>>, Error> {
         if !id::is_plausible(id) {
             return Ok(None);
         }
@@ -192,15 +193,17 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         self.make_room(now)?;
         let mut record = scratch.record().clone();
         record.version = 1;
+        record.data.shrink_to_fit();
         for _ in 0..ID_ATTEMPTS {
             record.id = self.fresh_id()?;
-            if self.store.insert(record.clone())? {
+            let shared = Arc::new(record.clone());
+            if self.store.insert(shared.clone())? {
                 self.counters.created_total += 1;
                 self.note_active()?;
                 self.events.push(Event::Created {
                     id: record.id.clone(),
                 });
-                return Ok(Session::from_record(record, limits));
+                return Ok(Session::from_shared(shared, limits));
             }
         }
         Err(
@@ -214,15 +217,20 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
     /// destroyed on the spot. Ids are never adopted: only `create` mints them.
     pub fn open(&mut self, id: &str) -> Result<Option<Session>, Error> {
         let now = self.clock.now();
-        let Some(mut record) = self.load_live(id, now)? else {
+        let Some(record) = self.load_live(id, now)? else {
             return Ok(None);
         };
-        if now >= record.accessed.saturating_add(self.policy.touch_interval())
-            && self.store.touch(id, now)?
-        {
-            record.accessed = now;
-        }
-        let mut s = Session::from_record(record, *self.policy.limits());
+        let record = if self.touch_due(record.accessed, now) {
+            // Drop our snapshot first so the store can update its record in place.
+            drop(record);
+            match self.store.touch(id, now)? {
+                Some(r) => r,
+                None => return Ok(None),
+            }
+        } else {
+            record
+        };
+        let mut s = Session::from_shared(record, *self.policy.limits());
         s.set_last_access(now.max(s.last_access()));
         Ok(Some(s))
     }
@@ -232,7 +240,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         let now = self.clock.now();
         Ok(self
             .load_live(id, now)?
-            .map(|r| Session::from_record(r, *self.policy.limits())))
+            .map(|r| Session::from_shared(r, *self.policy.limits())))
     }
 
     /// Merges the session's change log onto the *current* stored record and stores the
@@ -243,23 +251,54 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         let now = self.clock.now();
         let id = session.id().to_string();
         let current = self.load_live(&id, now)?.ok_or_else(|| Self::gone(&id))?;
+        let due = self.touch_due(current.accessed, now);
         if !session.is_modified() {
-            let mut current = current;
-            let due = current
-                .accessed
-                .saturating_add(self.policy.touch_interval());
-            if session.last_access() >= due && self.store.touch(&id, session.last_access())? {
-                current.accessed = session.last_access();
-            }
+            let current = if due {
+                drop(current);
+                self.store.touch(&id, now)?.ok_or_else(|| Self::gone(&id))?
+            } else {
+                current
+            };
             session.replace_record(current);
             return Ok(());
         }
+        let version = current.version.saturating_add(1);
+        let accessed = if due { now } else { current.accessed };
+        if current.version == session.base_version() {
+            // Nobody committed since this copy was read: the copy, which already holds its
+            // own changes (checked against the limits as they were made), is the merge.
+            let mut next = session.swap_record(current);
+            let (old_version, old_accessed) = (next.version, next.accessed);
+            {
+                let r = Arc::make_mut(&mut next);
+                r.version = version;
+                r.accessed = accessed;
+            }
+            return match self.store.put(next.clone()) {
+                Ok(()) => {
+                    session.replace_record(next);
+                    Ok(())
+                }
+                Err(e) => {
+                    let r = Arc::make_mut(&mut next);
+                    r.version = old_version;
+                    r.accessed = old_accessed;
+                    session.swap_record(next);
+                    Err(e.into())
+                }
+            };
+        }
         let mut next = session.changes().apply(&current, self.policy.limits())?;
-        next.version = current.version.saturating_add(1);
-        next.accessed = current.accessed.max(now);
+        next.version = version;
+        next.accessed = accessed;
+        let next = Arc::new(next);
         self.store.put(next.clone())?;
         session.replace_record(next);
         Ok(())
+    }
+
+    fn touch_due(&self, accessed: Millis, now: Millis) -> bool {
+        now >= accessed.saturating_add(self.policy.touch_interval()) && now > accessed
     }
 
     /// Moves the session to a fresh id (pending changes included), writing the new record
@@ -276,17 +315,19 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         }
         next.version = current.version.saturating_add(1);
         next.accessed = current.accessed.max(now);
-        let mut inserted = false;
+        drop(current);
+        let mut inserted = None;
         for _ in 0..ID_ATTEMPTS {
             next.id = self.fresh_id()?;
-            if self.store.insert(next.clone())? {
-                inserted = true;
+            let shared = Arc::new(next.clone());
+            if self.store.insert(shared.clone())? {
+                inserted = Some(shared);
                 break;
             }
         }
-        if !inserted {
+        let Some(next) = inserted else {
             return Err(StoreError::new("could not mint an unused session id").into());
-        }
+        };
         if let Err(e) = self.store.remove(&old) {
             // Roll back so exactly one copy exists and the session is as it was.
             let _ = self.store.remove(&next.id);
@@ -335,7 +376,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
     }
 
     /// The live sessions of `principal`, read without touching them.
-    pub fn sessions_of(&mut self, principal: &str) -> Result<Vec<Record>, Error> {
+    pub fn sessions_of(&mut self, principal: &str) -> Result<Vec<Arc<Record>>, Error> {
         let now = self.clock.now();
         let mut out = Vec::new();
         for id in self.store.ids_of(principal)? {
@@ -352,51 +393,36 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         Ok(self.store.len()?)
     }
 
-    /// A page of live sessions in id order, after `cursor`; returns the page and the cursor
-    /// for the next one (`None` at the end). Read without touching.
+    /// A page of up to `limit` live sessions from `cursor` (`None`: the start), read
+    /// without touching, and the cursor of the next page (`None` at the end). The order is
+    /// the store's; a session alive for the whole listing is listed exactly once.
     pub fn list(
         &mut self,
         cursor: Option<&str>,
         limit: usize,
-    ) -> Result<(Vec<Record>, Option<String>), Error> {
+    ) -> Result<(Vec<Arc<Record>>, Option<String>), Error> {
         let now = self.clock.now();
-        let limit = limit.max(1);
-        let mut out = Vec::new();
-        let mut after = cursor.map(ToString::to_string);
-        loop {
-            let ids = self.store.ids(after.as_deref(), limit - out.len())?;
-            let exhausted = ids.len() < limit - out.len();
-            for id in &ids {
-                if let Some(r) = self.store.get(id)? {
-                    if !r.is_expired(now) {
-                        out.push(r);
-                    }
-                }
-            }
-            after = ids.last().cloned().or(after);
-            if exhausted {
-                return Ok((out, None));
-            }
-            if out.len() == limit {
-                return Ok((out, after));
-            }
-        }
+        let (page, next) = self.store.page(cursor, limit.max(1))?;
+        Ok((
+            page.into_iter().filter(|r| !r.is_expired(now)).collect(),
+            next,
+        ))
     }
 
     /// Destroys every session; returns how many.
     pub fn destroy_all(&mut self) -> Result<usize, Error> {
         let mut n = 0;
         loop {
-            let ids = self.store.ids(None, BATCH)?;
-            if ids.is_empty() {
+            let (page, _) = self.store.page(None, BATCH)?;
+            if page.is_empty() {
                 return Ok(n);
             }
-            for id in ids {
-                if self.destroy(&id)? {
+            for r in page {
+                if self.destroy(&r.id)? {
                     n += 1;
                 } else {
                     // An id the manager would not mint: remove it without counting.
-                    self.store.remove(&id)?;
+                    self.store.remove(&r.id)?;
                 }
             }
         }
@@ -424,18 +450,15 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         let now = self.clock.now();
         let mut n = 0;
         loop {
-            let due = self.store.due(now, BATCH)?;
-            let mut progress = false;
-            for id in &due {
-                if let Some(r) = self.store.get(id)? {
-                    if r.is_expired(now) {
-                        self.expire(id, now)?;
-                        n += 1;
-                        progress = true;
-                    }
-                }
+            let batch = self.store.remove_expired(now, BATCH)?;
+            let full = batch.len() == BATCH;
+            for r in batch {
+                self.counters.expired_total += 1;
+                self.note_ended(&r, now);
+                self.events.push(Event::Expired { id: r.id.clone() });
+                n += 1;
             }
-            if !progress {
+            if !full {
                 return Ok(n);
             }
         }
@@ -462,21 +485,16 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
     pub fn export(&mut self) -> Result<Vec<u8>, Error> {
         let now = self.clock.now();
         let mut records = Vec::new();
-        let mut after: Option<String> = None;
+        let mut cursor: Option<String> = None;
         loop {
-            let ids = self.store.ids(after.as_deref(), BATCH)?;
-            for id in &ids {
-                if let Some(r) = self.store.get(id)? {
-                    if !r.is_expired(now) {
-                        records.push(r);
-                    }
-                }
-            }
-            match ids.last() {
-                Some(last) if ids.len() == BATCH => after = Some(last.clone()),
-                _ => break,
+            let (page, next) = self.store.page(cursor.as_deref(), BATCH)?;
+            records.extend(page.into_iter().filter(|r| !r.is_expired(now)));
+            match next {
+                Some(c) => cursor = Some(c),
+                None => break,
             }
         }
+        records.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(crate::export::encode(&records))
     }
 
@@ -503,7 +521,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
             if self.store.get(&r.id)?.is_none() {
                 self.make_room(now)?;
             }
-            self.store.put(r)?;
+            self.store.put(Arc::new(r))?;
         }
         self.note_active()?;
         Ok(n)

@@ -7,11 +7,11 @@
 //! Fields are always written in this order, data keys in byte order, so the same session
 //! encodes to the same bytes in every language. See `docs/record-format.md`.
 
+use crate::data::DataMap;
 use crate::error::DecodeError;
 use crate::limits::Limits;
-use crate::value::{self, DataSeed, Value};
+use crate::value::{self, DataSeed};
 use crate::Millis;
-use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -82,7 +82,7 @@ pub struct Record {
     /// Bumped on every commit.
     pub version: u64,
     /// The session data.
-    pub data: BTreeMap<String, Value>,
+    pub data: DataMap,
     /// Pending flash messages, oldest first.
     pub flash: Vec<Flash>,
 }
@@ -98,7 +98,7 @@ impl Record {
             absolute,
             principal: None,
             version: 0,
-            data: BTreeMap::new(),
+            data: DataMap::new(),
             flash: Vec::new(),
         }
     }
@@ -186,7 +186,7 @@ pub fn public_id(id: &str) -> String {
     URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 
-pub(crate) fn data_json_len(data: &BTreeMap<String, Value>) -> usize {
+pub(crate) fn data_json_len(data: &DataMap) -> usize {
     2 + data
         .iter()
         .map(|(k, v)| value::key_json_len(k) + 1 + v.json_len())
@@ -225,11 +225,11 @@ fn check_version(bytes: &[u8]) -> Result<(), DecodeError> {
     }
 }
 
-struct DataRef<'a>(&'a BTreeMap<String, Value>);
+struct DataRef<'a>(&'a DataMap);
 
 impl Serialize for DataRef<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        value::serialize_map(self.0, s)
+        value::serialize_map(self.0.iter(), s)
     }
 }
 
@@ -292,7 +292,7 @@ impl<'de> Visitor<'de> for RecordSeed {
         let mut absolute: Option<Option<Millis>> = None;
         let mut principal: Option<Option<String>> = None;
         let mut version: Option<u64> = None;
-        let mut data: Option<BTreeMap<String, Value>> = None;
+        let mut data: Option<DataMap> = None;
         let mut flash: Option<Vec<Flash>> = None;
         fn once<E: de::Error, T>(slot: &mut Option<T>, v: T, name: &'static str) -> Result<(), E> {
             if slot.is_some() {
@@ -368,6 +368,7 @@ impl<'de> Visitor<'de> for FlashSeed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::Value;
     use alloc::vec;
     use proptest::prelude::*;
 

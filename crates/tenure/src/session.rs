@@ -9,6 +9,7 @@ use crate::value::{self, Value};
 use crate::Millis;
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 /// One session, opened or created by a [`SessionManager`](crate::SessionManager).
@@ -18,7 +19,11 @@ use alloc::vec::Vec;
 /// both the data and the log as they were.
 #[derive(Clone, Debug)]
 pub struct Session {
-    record: Record,
+    /// Shared with the store until the first change (copy on write).
+    record: Arc<Record>,
+    /// The stored version this copy started from: if the store still holds it at commit,
+    /// this copy *is* the merge result and no re-application is needed.
+    base_version: u64,
     last_access: Millis,
     changes: Delta,
     limits: Limits,
@@ -34,8 +39,13 @@ fn entry_len(key: &str, value: &Value) -> usize {
 impl Session {
     /// A session view of `record` with nothing changed yet.
     pub fn from_record(record: Record, limits: Limits) -> Self {
+        Session::from_shared(Arc::new(record), limits)
+    }
+
+    pub(crate) fn from_shared(record: Arc<Record>, limits: Limits) -> Self {
         let mut s = Session {
             last_access: record.accessed,
+            base_version: record.version,
             record,
             changes: Delta::new(),
             limits,
@@ -51,8 +61,22 @@ impl Session {
         self.flash_len = crate::record::flash_json_len(&self.record.flash);
     }
 
-    pub(crate) fn replace_record(&mut self, record: Record) {
+    fn rec(&mut self) -> &mut Record {
+        Arc::make_mut(&mut self.record)
+    }
+
+    pub(crate) fn base_version(&self) -> u64 {
+        self.base_version
+    }
+
+    /// Swaps the record out (for a commit that reuses this copy as the new stored record).
+    pub(crate) fn swap_record(&mut self, other: Arc<Record>) -> Arc<Record> {
+        core::mem::replace(&mut self.record, other)
+    }
+
+    pub(crate) fn replace_record(&mut self, record: Arc<Record>) {
         self.last_access = self.last_access.max(record.accessed);
+        self.base_version = record.version;
         self.record = record;
         self.changes.clear();
         self.recount();
@@ -113,7 +137,7 @@ impl Session {
     }
 
     /// The data as this copy sees it.
-    pub fn data(&self) -> &BTreeMap<String, Value> {
+    pub fn data(&self) -> &crate::DataMap {
         &self.record.data
     }
 
@@ -178,7 +202,7 @@ impl Session {
 
     /// The keys, in byte order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.record.data.keys().map(String::as_str)
+        self.record.data.keys()
     }
 
     /// How many keys there are.
@@ -201,7 +225,7 @@ impl Session {
         let entries = self.entries_len - old + entry_len(key, &value);
         self.check_size(entries, self.flash_len, Some(key))?;
         self.entries_len = entries;
-        self.record.data.insert(key.to_string(), value.clone());
+        self.rec().data.insert(key.to_string(), value.clone());
         self.changes.push(Op::Set {
             key: key.to_string(),
             value,
@@ -213,7 +237,7 @@ impl Session {
     /// copy did not see the key, so it also removes a value set concurrently.
     pub fn delete(&mut self, key: &str) -> Result<Option<Value>, Error> {
         delta::check_key(key, &self.limits)?;
-        let old = self.record.data.remove(key);
+        let old = self.rec().data.remove(key);
         if let Some(v) = &old {
             self.entries_len -= entry_len(key, v);
         }
@@ -225,7 +249,7 @@ impl Session {
 
     /// Removes every key (flash messages stay).
     pub fn clear(&mut self) {
-        self.record.data.clear();
+        self.rec().data.clear();
         self.entries_len = 0;
         self.changes.push(Op::Clear);
     }
@@ -253,7 +277,7 @@ impl Session {
         }
         self.check_size(len, self.flash_len, None)?;
         for (k, v) in entries {
-            self.record.data.insert(k.clone(), v.clone());
+            self.rec().data.insert(k.clone(), v.clone());
             self.changes.push(Op::Set { key: k, value: v });
         }
         self.entries_len = len;
@@ -271,7 +295,7 @@ impl Session {
         let entries = self.entries_len - old + entry_len(key, &value);
         self.check_size(entries, self.flash_len, Some(key))?;
         self.entries_len = entries;
-        self.record.data.insert(key.to_string(), value);
+        self.rec().data.insert(key.to_string(), value);
         self.changes.push(Op::Increment {
             key: key.to_string(),
             by,
@@ -286,7 +310,7 @@ impl Session {
         let add = f.json_len() + usize::from(!self.record.flash.is_empty());
         self.check_size(self.entries_len, self.flash_len + add, None)?;
         self.flash_len += add;
-        self.record.flash.push(f);
+        self.rec().flash.push(f);
         self.changes.push(Op::Flash {
             category: category.to_string(),
             message: message.to_string(),
@@ -296,7 +320,10 @@ impl Session {
 
     /// The pending flash messages, oldest first; they are gone once committed.
     pub fn take_flashes(&mut self) -> Vec<Flash> {
-        let taken = core::mem::take(&mut self.record.flash);
+        if self.record.flash.is_empty() {
+            return Vec::new();
+        }
+        let taken = core::mem::take(&mut self.rec().flash);
         self.flash_len = 2;
         if !taken.is_empty() {
             self.changes.push(Op::TakeFlashes {
@@ -313,13 +340,13 @@ impl Session {
             principal: principal.map(ToString::to_string),
         };
         op.validate(&self.limits)?;
-        self.record.principal = principal.map(ToString::to_string);
+        self.rec().principal = principal.map(ToString::to_string);
         self.changes.push(op);
         Ok(())
     }
 
     pub(crate) fn set_idle(&mut self, idle: Option<Millis>) {
-        self.record.idle = idle;
+        self.rec().idle = idle;
         self.changes.push(Op::SetIdle { idle });
     }
 }

@@ -4,39 +4,46 @@
 //! own storage (a JS object, a Python object, a folder of files) implement the simpler
 //! [`ByteStore`](crate::ByteStore) over encoded records and wrap it in
 //! [`EncodedStore`](crate::EncodedStore).
+//!
+//! Records travel as `Arc<Record>`: a store that keeps them in memory hands out shared
+//! snapshots, and a session copies a record only when it first changes it.
 
 use crate::error::StoreError;
 use crate::record::Record;
 use crate::Millis;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+
+/// A page of records and the cursor for the next page (`None` at the end).
+pub type Page = (Vec<Arc<Record>>, Option<String>);
 
 /// Storage of session records, keyed by id. All methods may fail with a [`StoreError`];
 /// the manager then reports `STORE_ERROR` and leaves the session as it was.
 pub trait Store {
     /// The record with this id, if any.
-    fn get(&mut self, id: &str) -> Result<Option<Record>, StoreError>;
+    fn get(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError>;
 
     /// Inserts `record` unless its id is taken; `false` on a collision.
-    fn insert(&mut self, record: Record) -> Result<bool, StoreError>;
+    fn insert(&mut self, record: Arc<Record>) -> Result<bool, StoreError>;
 
     /// Creates or replaces the record with `record.id`.
-    fn put(&mut self, record: Record) -> Result<(), StoreError>;
+    fn put(&mut self, record: Arc<Record>) -> Result<(), StoreError>;
 
-    /// Persists a new `accessed` time; `false` if the record is gone.
-    fn touch(&mut self, id: &str, accessed: Millis) -> Result<bool, StoreError> {
+    /// Persists a new `accessed` time and returns the updated record (`None` if gone).
+    fn touch(&mut self, id: &str, accessed: Millis) -> Result<Option<Arc<Record>>, StoreError> {
         match self.get(id)? {
             Some(mut r) => {
-                r.accessed = accessed;
-                self.put(r)?;
-                Ok(true)
+                Arc::make_mut(&mut r).accessed = accessed;
+                self.put(r.clone())?;
+                Ok(Some(r))
             }
-            None => Ok(false),
+            None => Ok(None),
         }
     }
 
     /// Removes and returns the record with this id.
-    fn remove(&mut self, id: &str) -> Result<Option<Record>, StoreError>;
+    fn remove(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError>;
 
     /// How many records are stored.
     fn len(&mut self) -> Result<usize, StoreError>;
@@ -46,15 +53,17 @@ pub trait Store {
         Ok(self.len()? == 0)
     }
 
-    /// Up to `limit` ids in ascending order, starting after `after` (a cursor).
-    fn ids(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError>;
+    /// Up to `limit` records from `cursor` (`None`: the start), in an order of the store's
+    /// choosing, with the cursor of the next page. A record present for the whole listing
+    /// is returned exactly once.
+    fn page(&mut self, cursor: Option<&str>, limit: usize) -> Result<Page, StoreError>;
 
     /// The ids of sessions whose principal is `principal`.
     fn ids_of(&mut self, principal: &str) -> Result<Vec<String>, StoreError>;
 
-    /// Up to `limit` ids whose deadline is at or before `now` (candidates: the manager
-    /// re-checks each against the current record before removing it).
-    fn due(&mut self, now: Millis, limit: usize) -> Result<Vec<String>, StoreError>;
+    /// Removes and returns up to `limit` records whose deadline is at or before `now`.
+    fn remove_expired(&mut self, now: Millis, limit: usize)
+        -> Result<Vec<Arc<Record>>, StoreError>;
 
     /// The earliest deadline of any stored session.
     fn next_deadline(&mut self) -> Result<Option<Millis>, StoreError>;

@@ -219,8 +219,8 @@ impl Serialize for EscapedKey<'_> {
 }
 
 /// Serializes a string-keyed map of values with escaped keys (used for `data` too).
-pub(crate) fn serialize_map<S: Serializer>(
-    m: &BTreeMap<String, Value>,
+pub(crate) fn serialize_map<'a, S: Serializer>(
+    m: impl ExactSizeIterator<Item = (&'a String, &'a Value)>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
     let mut map = s.serialize_map(Some(m.len()))?;
@@ -250,7 +250,7 @@ impl Serialize for Value {
                 }
                 seq.end()
             }
-            Value::Map(m) => serialize_map(m, s),
+            Value::Map(m) => serialize_map(m.iter(), s),
         }
     }
 }
@@ -386,14 +386,14 @@ pub(crate) struct DataSeed {
 }
 
 impl<'de> DeserializeSeed<'de> for DataSeed {
-    type Value = BTreeMap<String, Value>;
+    type Value = crate::data::DataMap;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for DataSeed {
-    type Value = BTreeMap<String, Value>;
+    type Value = crate::data::DataMap;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a map of session data")
     }
@@ -403,7 +403,9 @@ impl<'de> Visitor<'de> for DataSeed {
         while let Some(k) = access.next_key::<String>()? {
             raw.push((k, access.next_value_seed(seed)?));
         }
-        unescape_keys(raw).map_err(de::Error::custom)
+        unescape_keys(raw)
+            .map(crate::data::DataMap::from)
+            .map_err(de::Error::custom)
     }
 }
 

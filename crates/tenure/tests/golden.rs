@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use tenure::{DecodeError, Limits, Record};
 
 fn dir(sub: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden").join(sub)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/golden")
+        .join(sub)
 }
 
 fn files(sub: &str) -> Vec<(String, Vec<u8>)> {
@@ -13,7 +15,12 @@ fn files(sub: &str) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), fs::read(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_stem().unwrap().to_string_lossy().into_owned(),
+                fs::read(&p).unwrap(),
+            )
+        })
         .collect();
     out.sort();
     out
@@ -24,7 +31,8 @@ fn golden_records_round_trip_byte_for_byte() {
     let records = files("records");
     assert!(records.len() >= 4);
     for (name, bytes) in records {
-        let r = Record::decode(&bytes, &Limits::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let r =
+            Record::decode(&bytes, &Limits::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
             String::from_utf8(r.encode()).unwrap(),
             String::from_utf8(bytes).unwrap(),
@@ -58,6 +66,9 @@ fn every_type_decodes_to_the_documented_values() {
     assert_eq!(r.data["bytes"], Value::Bytes(vec![0, 255, 16, 131]));
     assert_eq!(r.data["f"], Value::Float(1.0));
     assert!(matches!(r.data["f_neg_zero"], Value::Float(f) if f == 0.0 && f.is_sign_negative()));
-    assert_eq!(r.data["str"].as_str().unwrap(), "line\nbreak \"quoted\" back\\slash \u{1} tab\t é 😀");
+    assert_eq!(
+        r.data["str"].as_str().unwrap(),
+        "line\nbreak \"quoted\" back\\slash \u{1} tab\t é 😀"
+    );
     assert_eq!(r.deadline(), Some(1_700_000_060_000 + 1_800_000));
 }

@@ -1,6 +1,7 @@
 //! The manager's rules, driven by a ManualClock and seeded entropy.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use tenure::*;
 
 const MIN: u64 = 60_000;
@@ -299,8 +300,8 @@ fn principals_are_indexed() {
     let mut ids: Vec<_> = m
         .sessions_of("alice")
         .unwrap()
-        .into_iter()
-        .map(|r| r.id)
+        .iter()
+        .map(|r| r.id.clone())
         .collect();
     ids.sort();
     let mut want = vec![a1.clone(), a2.clone()];
@@ -329,7 +330,14 @@ fn list_pages_with_a_cursor() {
     let (p2, c2) = m.list(c1.as_deref(), 3).unwrap();
     let (p3, c3) = m.list(c2.as_deref(), 3).unwrap();
     assert!(c3.is_none());
-    let got: Vec<String> = p1.into_iter().chain(p2).chain(p3).map(|r| r.id).collect();
+    let mut got: Vec<String> = p1
+        .iter()
+        .chain(&p2)
+        .chain(&p3)
+        .map(|r| r.id.clone())
+        .collect();
+    assert_eq!((p1.len(), p2.len(), p3.len()), (3, 3, 1));
+    got.sort();
     assert_eq!(got, all);
     assert_eq!(m.destroy_all().unwrap(), 7);
     assert_eq!(m.count().unwrap(), 0);
@@ -490,32 +498,37 @@ impl Flaky {
 }
 
 impl Store for Flaky {
-    fn get(&mut self, id: &str) -> Result<Option<Record>, StoreError> {
+    fn get(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError> {
         self.inner.get(id)
     }
-    fn insert(&mut self, r: Record) -> Result<bool, StoreError> {
+    fn insert(&mut self, r: Arc<Record>) -> Result<bool, StoreError> {
         self.check()?;
         self.inner.insert(r)
     }
-    fn put(&mut self, r: Record) -> Result<(), StoreError> {
+    fn put(&mut self, r: Arc<Record>) -> Result<(), StoreError> {
         self.check()?;
         self.inner.put(r)
     }
-    fn remove(&mut self, id: &str) -> Result<Option<Record>, StoreError> {
+    fn remove(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError> {
         self.check()?;
         self.inner.remove(id)
     }
     fn len(&mut self) -> Result<usize, StoreError> {
         self.inner.len()
     }
-    fn ids(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError> {
-        self.inner.ids(after, limit)
+    fn page(
+        &mut self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<tenure::store::Page, StoreError> {
+        self.inner.page(cursor, limit)
     }
     fn ids_of(&mut self, p: &str) -> Result<Vec<String>, StoreError> {
         self.inner.ids_of(p)
     }
-    fn due(&mut self, now: u64, limit: usize) -> Result<Vec<String>, StoreError> {
-        self.inner.due(now, limit)
+    fn remove_expired(&mut self, now: u64, limit: usize) -> Result<Vec<Arc<Record>>, StoreError> {
+        self.check()?;
+        self.inner.remove_expired(now, limit)
     }
     fn next_deadline(&mut self) -> Result<Option<u64>, StoreError> {
         self.inner.next_deadline()

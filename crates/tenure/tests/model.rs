@@ -17,6 +17,8 @@ enum Step {
     /// Two copies opened together, each changing one key, committed in order.
     Concurrent(usize, u8, i64, u8, i64),
     Destroy(usize),
+    /// Open, regenerate (optionally clearing), then the old id must be gone.
+    Regenerate(usize, bool),
     Sweep,
 }
 
@@ -30,6 +32,7 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (any::<usize>(), 0u8..4, -5i64..5, 0u8..4, -5i64..5)
             .prop_map(|(i, a, x, b, y)| Step::Concurrent(i, a, x, b, y)),
         1 => any::<usize>().prop_map(Step::Destroy),
+        1 => (any::<usize>(), any::<bool>()).prop_map(|(i, c)| Step::Regenerate(i, c)),
         1 => Just(Step::Sweep),
     ]
 }
@@ -132,6 +135,27 @@ proptest! {
                     let existed = m.destroy(&id).unwrap();
                     // Dead but unswept sessions are in both the store and the model.
                     prop_assert_eq!(existed, model.remove(&id).is_some());
+                }
+                Step::Regenerate(i, clear) if !ids.is_empty() => {
+                    let slot = i % ids.len();
+                    let id = ids[slot].clone();
+                    let alive = model.get(&id).is_some_and(|s| s.alive(now));
+                    match m.open(&id).unwrap() {
+                        Some(mut s) => {
+                            prop_assert!(alive);
+                            m.regenerate(&mut s, clear).unwrap();
+                            prop_assert_ne!(s.id(), id.as_str());
+                            prop_assert!(m.peek(&id).unwrap().is_none());
+                            let mut ms = model.remove(&id).unwrap();
+                            ms.accessed = now;
+                            if clear {
+                                ms.data.clear();
+                            }
+                            ids[slot] = s.id().to_string();
+                            model.insert(s.id().to_string(), ms);
+                        }
+                        None => { prop_assert!(!alive); model.remove(&id); }
+                    }
                 }
                 Step::Sweep => {
                     let dead = model.values().filter(|s| !s.alive(now)).count();
