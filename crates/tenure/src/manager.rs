@@ -249,13 +249,16 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
     /// the store and the session's pending changes are as they were.
     pub fn commit(&mut self, session: &mut Session) -> Result<(), Error> {
         let now = self.clock.now();
-        let id = session.id().to_string();
-        let current = self.load_live(&id, now)?.ok_or_else(|| Self::gone(&id))?;
+        let current = self
+            .load_live(session.id(), now)?
+            .ok_or_else(|| Self::gone(session.id()))?;
         let due = self.touch_due(current.accessed, now);
         if !session.is_modified() {
             let current = if due {
                 drop(current);
-                self.store.touch(&id, now)?.ok_or_else(|| Self::gone(&id))?
+                self.store
+                    .touch(session.id(), now)?
+                    .ok_or_else(|| Self::gone(session.id()))?
             } else {
                 current
             };

@@ -30,6 +30,9 @@ pub struct Session {
     /// Σ (entry length + 1 for its comma) over data entries: keeps size checks O(value).
     entries_len: usize,
     flash_len: usize,
+    /// Whether the two lengths above are computed: opening is free of O(data) work, and
+    /// the count happens on the first change.
+    counted: bool,
 }
 
 fn entry_len(key: &str, value: &Value) -> usize {
@@ -51,14 +54,17 @@ impl Session {
             limits,
             entries_len: 0,
             flash_len: 0,
+            counted: false,
         };
-        s.recount();
         s
     }
 
     fn recount(&mut self) {
-        self.entries_len = self.record.data.iter().map(|(k, v)| entry_len(k, v)).sum();
-        self.flash_len = crate::record::flash_json_len(&self.record.flash);
+        if !self.counted {
+            self.entries_len = self.record.data.iter().map(|(k, v)| entry_len(k, v)).sum();
+            self.flash_len = crate::record::flash_json_len(&self.record.flash);
+            self.counted = true;
+        }
     }
 
     fn rec(&mut self) -> &mut Record {
@@ -79,7 +85,7 @@ impl Session {
         self.base_version = record.version;
         self.record = record;
         self.changes.clear();
-        self.recount();
+        self.counted = false;
     }
 
     pub(crate) fn set_last_access(&mut self, now: Millis) {
@@ -163,6 +169,9 @@ impl Session {
 
     /// Bytes the data and flash messages take encoded (what `max_data_bytes` bounds).
     pub fn payload_len(&self) -> usize {
+        if !self.counted {
+            return self.record.payload_len();
+        }
         let data = if self.record.data.is_empty() {
             2
         } else {
@@ -218,6 +227,7 @@ impl Session {
     /// Sets `key` to `value`. Refused (naming the key) for NaN/infinite floats, nesting
     /// beyond `max_depth`, keys beyond `max_key_bytes`, or data beyond `max_data_bytes`.
     pub fn set(&mut self, key: &str, value: impl Into<Value>) -> Result<(), Error> {
+        self.recount();
         let value = value.into();
         delta::check_key(key, &self.limits)?;
         value.validate(key, &self.limits)?;
@@ -236,6 +246,7 @@ impl Session {
     /// Removes `key`, returning what this copy held. The removal is recorded even if this
     /// copy did not see the key, so it also removes a value set concurrently.
     pub fn delete(&mut self, key: &str) -> Result<Option<Value>, Error> {
+        self.recount();
         delta::check_key(key, &self.limits)?;
         let old = self.rec().data.remove(key);
         if let Some(v) = &old {
@@ -249,6 +260,7 @@ impl Session {
 
     /// Removes every key (flash messages stay).
     pub fn clear(&mut self) {
+        self.recount();
         self.rec().data.clear();
         self.entries_len = 0;
         self.changes.push(Op::Clear);
@@ -259,6 +271,7 @@ impl Session {
         &mut self,
         entries: impl IntoIterator<Item = (K, V)>,
     ) -> Result<(), Error> {
+        self.recount();
         let entries: Vec<(String, Value)> = entries
             .into_iter()
             .map(|(k, v)| (k.as_ref().to_string(), v.into()))
@@ -288,6 +301,7 @@ impl Session {
     /// as 0. Fails, changing nothing, on a non-integer or on overflow. At commit the
     /// increment is re-applied to the stored value, so concurrent increments add up.
     pub fn increment(&mut self, key: &str, by: i64) -> Result<i64, Error> {
+        self.recount();
         delta::check_key(key, &self.limits)?;
         let n = delta::incremented(key, self.record.data.get(key), by)?;
         let value = Value::Int(n);
@@ -305,6 +319,7 @@ impl Session {
 
     /// Queues a flash message, shown once by [`Session::take_flashes`].
     pub fn flash(&mut self, category: &str, message: &str) -> Result<(), Error> {
+        self.recount();
         delta::check_flash(category, message)?;
         let f = Flash::new(category, message);
         let add = f.json_len() + usize::from(!self.record.flash.is_empty());
@@ -320,6 +335,7 @@ impl Session {
 
     /// The pending flash messages, oldest first; they are gone once committed.
     pub fn take_flashes(&mut self) -> Vec<Flash> {
+        self.recount();
         if self.record.flash.is_empty() {
             return Vec::new();
         }

@@ -64,6 +64,9 @@ impl Value {
 
     /// Nesting depth: 0 for a scalar, 1 + the deepest child for a list or map.
     pub fn depth(&self) -> usize {
+        if !matches!(self, Value::List(_) | Value::Map(_)) {
+            return 0;
+        }
         // Iterative so that a hostile, very deep value cannot overflow the stack here.
         let mut max = 0;
         let mut stack: Vec<(&Value, usize)> = vec![(self, 0)];
@@ -94,6 +97,11 @@ impl Value {
                 max: limits.max_depth,
                 actual: depth,
             });
+        }
+        match self {
+            Value::Float(f) if f.is_finite() => return Ok(()),
+            Value::List(_) | Value::Map(_) | Value::Float(_) => {}
+            _ => return Ok(()),
         }
         let mut stack: Vec<&Value> = vec![self];
         while let Some(v) = stack.pop() {
