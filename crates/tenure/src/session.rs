@@ -46,7 +46,7 @@ impl Session {
     }
 
     pub(crate) fn from_shared(record: Arc<Record>, limits: Limits) -> Self {
-        let mut s = Session {
+        Session {
             last_access: record.accessed,
             base_version: record.version,
             record,
@@ -55,8 +55,7 @@ impl Session {
             entries_len: 0,
             flash_len: 0,
             counted: false,
-        };
-        s
+        }
     }
 
     fn recount(&mut self) {
