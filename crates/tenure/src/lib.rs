@@ -49,6 +49,8 @@ pub mod error;
 pub mod event;
 pub mod expiry;
 pub mod export;
+#[cfg(feature = "std")]
+pub mod file;
 pub mod id;
 pub mod limits;
 pub mod manager;
