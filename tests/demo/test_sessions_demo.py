@@ -1,0 +1,203 @@
+"""The 35-sessions sample workflow over real HTTP, against the Node and the Python server.
+
+Each server is started here as a subprocess on a free port; nothing needs to be running.
+Only the standard library is used on the client side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "demo-secret-for-tests-0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_command(kind: str) -> list[str]:
+    if kind == "node":
+        return ["node", str(ROOT / "js/examples/sessions/server.mjs")]
+    return [sys.executable, str(ROOT / "python/examples/sessions/server.py")]
+
+
+class Server:
+    def __init__(self, kind: str, store_dir: str | None = None):
+        self.kind = kind
+        self.port = free_port()
+        env = dict(os.environ, PORT=str(self.port), TENURE_SECRET=SECRET, HOST="127.0.0.1")
+        if store_dir:
+            env["STORE_DIR"] = store_dir
+        self.proc = subprocess.Popen(
+            server_command(kind), env=env, cwd=ROOT,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{kind} server exited: {self.proc.stdout.read()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{kind} server did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+    def call(self, path: str, body=None, token: str | None = None, raw: bytes | None = None):
+        data = raw if raw is not None else json.dumps({} if body is None else body).encode()
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/root/{path}", data=data, method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read() or b"null"), r.headers
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null"), e.headers
+
+    def login(self, user: str, password: str) -> str:
+        status, body, headers = self.call(
+            f"Auth?UserName={user}", {"UserName": user, "PassWord": password})
+        assert status == 200, body
+        assert body["user"] == user
+        assert isinstance(body["session"], str) and len(body["session"]) >= 22
+        assert "Set-Cookie" in headers
+        return body["session"]
+
+
+@pytest.fixture(params=["node", "python"])
+def server(request):
+    s = Server(request.param)
+    yield s
+    s.stop()
+
+
+def test_the_sample_workflow(server: Server):
+    u1 = server.login("user1", "pass1")                                      # 1
+    u2 = server.login("user2", "pass2")                                      # 2
+    assert u1 != u2
+    assert server.call("CartApi.AddItem", {"itemId": "item1", "quantity": 2}, u1)[0] == 200  # 3
+    assert server.call("CartApi.AddItem", {"itemId": "item2", "quantity": 1}, u1)[0] == 200
+    assert server.call("CartApi.AddItem", {"itemId": "item3", "quantity": 3}, u2)[0] == 200  # 4
+    status, cart, _ = server.call("CartApi.GetCart", {}, u1)                # 5
+    assert status == 200
+    assert cart == {
+        "items": [
+            {"item_id": "item1", "quantity": 2, "price": 10.5, "subtotal": 21.0},
+            {"item_id": "item2", "quantity": 1, "price": 25.0, "subtotal": 25.0},
+        ],
+        "total": 46.0,
+        "item_count": 2,
+    }
+    status, cart, _ = server.call("CartApi.GetCart", {}, u2)                # 6
+    assert cart == {
+        "items": [{"item_id": "item3", "quantity": 3, "price": 15.75, "subtotal": 47.25}],
+        "total": 47.25,
+        "item_count": 1,
+    }
+    status, body, _ = server.call("SessionApi.SetValue", {"key": "name", "value": "John"}, u1)  # 7
+    assert (status, body) == (200, {"key": "name", "value": "John"})
+    for n in (1, 2, 3):                                                      # 8
+        status, body, _ = server.call("SessionApi.IncrementCounter", {"key": "page_views"}, u1)
+        assert (status, body) == (200, {"key": "page_views", "value": n})
+    status, body, _ = server.call("SessionApi.ListActiveSessions", {}, u1)  # 9
+    assert status == 200
+    users = sorted(s["user"] for s in body["sessions"])
+    assert users == ["user1", "user2"] and body["count"] == 2
+    for s in body["sessions"]:
+        assert s["id"] not in (u1, u2)
+        assert server.call("SessionApi.ListKeys", {}, s["id"])[0] == 401, "a public id is no token"
+
+    # Isolation and the rest of SessionApi.
+    assert server.call("SessionApi.GetValue", {"key": "name"}, u1)[1] == {"key": "name", "value": "John"}
+    assert server.call("SessionApi.GetValue", {"key": "name"}, u2)[0] == 404
+    assert server.call("SessionApi.ListKeys", {}, u1)[1] == {"keys": ["name", "page_views"]}
+    status, info, _ = server.call("SessionApi.SessionInfo", {}, u1)
+    assert info["user"] == "user1" and info["expires_at"] > info["last_access"] >= info["created"]
+    assert server.call("SessionApi.DeleteValue", {"key": "name"}, u1)[1] == {"key": "name", "deleted": True}
+    assert server.call("SessionApi.DeleteValue", {"key": "name"}, u1)[1] == {"key": "name", "deleted": False}
+    assert server.call("SessionApi.ClearSession", {}, u1)[1] == {"cleared": True}
+    assert server.call("SessionApi.ListKeys", {}, u1)[1] == {"keys": []}
+    assert server.call("CartApi.GetTotal", {}, u1)[1] == {"total": 46.0}
+    assert server.call("CartApi.RemoveItem", {"itemId": "item1"}, u1)[1]["total"] == 25.0
+    assert server.call("CartApi.ClearCart", {}, u1)[1] == {"items": [], "total": 0, "item_count": 0}
+
+    # Logout destroys the session: the token is dead afterwards.
+    assert server.call("Logout", {}, u2)[0] == 200
+    assert server.call("CartApi.GetCart", {}, u2)[0] == 401
+
+
+def test_errors_change_nothing(server: Server):
+    assert server.call("Auth?UserName=user1", {"UserName": "user1", "PassWord": "nope"})[0] == 401
+    assert server.call("Auth?UserName=user1", {"UserName": "mallory", "PassWord": "pass1"})[0] == 401
+    tok = server.login("user1", "pass1")
+    assert server.call("SessionApi.ListKeys", {})[0] == 401
+    assert server.call("SessionApi.ListKeys", {}, "not-a-token")[0] == 401
+    assert server.call("SessionApi.ListKeys", {}, tok[:-2] + "AA")[0] == 401
+    status, body, _ = server.call("SessionApi.SetValue", None, tok, raw=b"{nope")
+    assert status == 400 and "error" in body
+    status, body, _ = server.call("SessionApi.SetValue", {"value": 1}, tok)
+    assert status == 400 and "key" in body["error"]
+    status, body, _ = server.call("CartApi.AddItem", {"itemId": "item1", "quantity": 0}, tok)
+    assert status == 400 and "quantity" in body["error"]
+    for bad in (-1, 1.5, "2", None):
+        assert server.call("CartApi.AddItem", {"itemId": "item1", "quantity": bad}, tok)[0] == 400
+    assert server.call("CartApi.AddItem", {"itemId": "item9", "quantity": 1}, tok)[0] == 404
+    assert server.call("CartApi.AddItem", {"quantity": 1}, tok)[0] == 400
+    assert server.call("CartApi.RemoveItem", {"itemId": "item1"}, tok)[0] == 404
+    assert server.call("CartApi.GetCart", {}, tok)[1] == {"items": [], "total": 0, "item_count": 0}
+    assert server.call("SessionApi.ListKeys", {}, tok)[1] == {"keys": []}
+    assert server.call("SessionApi.Nope", {}, tok)[0] == 404
+
+
+def test_concurrent_increments_all_count(server: Server):
+    tok = server.login("user1", "pass1")
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(
+            lambda _: server.call("SessionApi.IncrementCounter", {"key": "hits"}, tok)[1]["value"],
+            range(50)))
+    assert sorted(results) == list(range(1, 51))
+
+
+def test_a_token_from_node_works_in_python_through_one_file_store():
+    with tempfile.TemporaryDirectory() as store:
+        node, py = Server("node", store), Server("python", store)
+        try:
+            tok = node.login("user1", "pass1")
+            assert node.call("SessionApi.SetValue", {"key": "lang", "value": ["en", 1, True]}, tok)[0] == 200
+            assert py.call("SessionApi.GetValue", {"key": "lang"}, tok)[1] == {"key": "lang", "value": ["en", 1, True]}
+            assert py.call("SessionApi.IncrementCounter", {"key": "n"}, tok)[1]["value"] == 1
+            assert node.call("SessionApi.IncrementCounter", {"key": "n"}, tok)[1]["value"] == 2
+            assert py.call("SessionApi.SessionInfo", {}, tok)[1]["user"] == "user1"
+            tok2 = py.login("user2", "pass2")
+            assert node.call("SessionApi.ListKeys", {}, tok2)[1] == {"keys": []}
+            assert py.call("Logout", {}, tok)[0] == 200
+            assert node.call("SessionApi.ListKeys", {}, tok)[0] == 401
+        finally:
+            node.stop()
+            py.stop()
