@@ -1,0 +1,86 @@
+//! `encodeURIComponent` / `decodeURIComponent`, as the cookie packages of Node apply them
+//! to cookie values (signatures contain `+` and `/`).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+fn unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+        )
+}
+
+/// Percent-encodes every byte outside JavaScript's `encodeURIComponent` set.
+///
+/// ```
+/// assert_eq!(tenure::cookie::encode_uri_component("s:a+b/c"), "s%3Aa%2Bb%2Fc");
+/// ```
+pub fn encode_uri_component(s: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        if unreserved(b) {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` escapes; `None` for a malformed escape or bytes that are not UTF-8.
+pub fn decode_uri_component(s: &str) -> Option<String> {
+    if !s.contains('%') {
+        return Some(s.into());
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let hi = (hex[0] as char).to_digit(16)?;
+            let lo = (hex[1] as char).to_digit(16)?;
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn vectors() {
+        assert_eq!(
+            encode_uri_component("s:apple.D8Y+pkTAmeR0PobOhY4G97PRW+j7bUnP/5m6/On1MCU"),
+            "s%3Aapple.D8Y%2BpkTAmeR0PobOhY4G97PRW%2Bj7bUnP%2F5m6%2FOn1MCU"
+        );
+        assert_eq!(encode_uri_component("100% é"), "100%25%20%C3%A9");
+        assert_eq!(
+            decode_uri_component("100%25%20%C3%A9").as_deref(),
+            Some("100% é")
+        );
+        assert_eq!(decode_uri_component("%"), None);
+        assert_eq!(decode_uri_component("%zz"), None);
+        assert_eq!(decode_uri_component("%C3"), None);
+        assert_eq!(decode_uri_component("%e2%82%ac").as_deref(), Some("€"));
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(s in "\\PC{0,40}") {
+            prop_assert_eq!(decode_uri_component(&encode_uri_component(&s)), Some(s));
+        }
+    }
+}
