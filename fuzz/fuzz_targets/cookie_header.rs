@@ -1,0 +1,11 @@
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(s) = std::str::from_utf8(data) {
+        let pairs = tenure::cookie::parse_cookie_header(s);
+        assert!(pairs.len() <= tenure::cookie::MAX_COOKIE_PAIRS);
+        let _ = tenure::cookie::find_session_id(s, "sid", &[b"secret", b"old"]);
+        let _ = tenure::bearer::parse_bearer(s);
+    }
+});

@@ -1,0 +1,10 @@
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use tenure::{Delta, Limits, Record};
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(d) = Delta::decode(data, &Limits::default()) {
+        let base = Record::new("AAAAAAAAAAAAAAAAAAAAAA".into(), 0, None, None);
+        let _ = d.apply(&base, &Limits::default());
+    }
+});
