@@ -1,0 +1,38 @@
+//! tenure errors as the exception classes of `tenure._errors` (all under `TenureError`,
+//! each with a stable `.code`).
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use tenure::{Error, ErrorCode};
+
+/// An exception of class `name` from `tenure._errors` with `message`.
+pub fn raise(py: Python<'_>, name: &str, message: &str) -> PyErr {
+    let make = || -> PyResult<PyErr> {
+        let cls = py.import("tenure._errors")?.getattr(name)?;
+        Ok(PyErr::from_value(cls.call1((message,))?))
+    };
+    make().unwrap_or_else(|e| PyRuntimeError::new_err(format!("{message} (and {e})")))
+}
+
+/// The class name for a core error code.
+fn class_of(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::SessionGone => "SessionGone",
+        ErrorCode::InvalidValue => "InvalidValue",
+        ErrorCode::LimitExceeded => "LimitExceeded",
+        ErrorCode::TooManySessions => "TooManySessions",
+        ErrorCode::StoreError => "StoreError",
+        ErrorCode::InvalidPolicy => "InvalidPolicy",
+        ErrorCode::DecodeError => "DecodeError",
+        ErrorCode::EntropyError => "EntropyError",
+    }
+}
+
+/// Converts a core error, chaining `cause` (a host store's own exception) when given.
+pub fn to_py_err(py: Python<'_>, e: &Error, cause: Option<PyErr>) -> PyErr {
+    let err = raise(py, class_of(e.code()), &e.to_string());
+    if cause.is_some() {
+        err.set_cause(py, cause);
+    }
+    err
+}

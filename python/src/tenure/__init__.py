@@ -1,0 +1,433 @@
+"""tenure: server-side sessions with idle and absolute timeouts enforced on the server,
+merged concurrent commits, exact types and express-session-compatible signed cookies.
+
+One Rust core shared with Node and Rust: a session written here can be read and changed
+there, byte for byte. See ``docs/python.md``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, MutableMapping
+from datetime import datetime, timedelta
+from typing import Any, Callable, Generic, Optional, TypeVar, Union
+
+from . import _native
+from ._errors import (
+    DecodeError,
+    EntropyError,
+    InvalidPolicy,
+    InvalidType,
+    InvalidValue,
+    LimitExceeded,
+    SessionGone,
+    StoreError,
+    TenureError,
+    TooManySessions,
+)
+from ._native import (
+    build_set_cookie,
+    check_secrets,
+    decode_record,
+    encode_uri_component,
+    find_session_id,
+    is_plausible_id,
+    parse_bearer,
+    parse_cookie_header,
+    sign_cookie,
+    sign_token,
+    unsign_cookie,
+    unsign_cookie_index,
+    unsign_token,
+)
+from .stores import FileStore
+
+__all__ = [
+    "SessionManager", "Session", "ManualClock", "PerSession", "FileStore",
+    "TenureError", "SessionGone", "InvalidValue", "InvalidType", "LimitExceeded",
+    "TooManySessions", "StoreError", "InvalidPolicy", "DecodeError", "EntropyError",
+    "sign_cookie", "unsign_cookie", "unsign_cookie_index", "check_secrets",
+    "parse_cookie_header", "find_session_id", "encode_uri_component", "parse_bearer",
+    "sign_token", "unsign_token", "build_set_cookie", "decode_record", "is_plausible_id",
+]
+
+Duration = Union[timedelta, int, float]
+T = TypeVar("T")
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "<default>"
+
+
+_DEFAULT: Any = _Default()
+
+
+def _ms(value: Duration, name: str) -> int:
+    """A duration (timedelta or seconds) in whole milliseconds."""
+    if isinstance(value, bool) or not isinstance(value, (timedelta, int, float)):
+        raise InvalidPolicy(f"{name} must be a timedelta or a number of seconds, not {type(value).__name__}")
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if seconds != seconds or seconds < 0 or seconds == float("inf"):
+        raise InvalidPolicy(f"{name} must be a finite, non-negative duration")
+    return round(seconds * 1000)
+
+
+def _opt_ms(value: Optional[Duration], name: str) -> Optional[int]:
+    return None if value is None else _ms(value, name)
+
+
+def _seconds(ms: Optional[int]) -> Optional[float]:
+    return None if ms is None else ms / 1000.0
+
+
+class ManualClock:
+    """A clock that moves only when told to, so tests fast-forward instead of sleeping.
+    Times are seconds since the epoch (floats), like ``time.time()``."""
+
+    __slots__ = ("_native",)
+
+    def __init__(self, start: Union[float, int, datetime] = 0.0) -> None:
+        self._native = _native.ManualClock(self._to_ms(start))
+
+    @staticmethod
+    def _to_ms(t: Union[float, int, datetime]) -> int:
+        if isinstance(t, datetime):
+            t = t.timestamp()
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or t < 0:
+            raise InvalidValue(f"a clock time must be non-negative seconds or a datetime, not {t!r}")
+        return round(t * 1000)
+
+    def advance(self, by: Duration) -> None:
+        """Moves time forward by ``by`` (seconds or a timedelta)."""
+        self._native.advance_ms(_ms(by, "advance"))
+
+    def set(self, t: Union[float, int, datetime]) -> None:
+        """Sets the time (it may go backwards, to test clock skew)."""
+        self._native.set_ms(self._to_ms(t))
+
+    def now(self) -> float:
+        """The current time in seconds."""
+        return self._native.now_ms() / 1000.0
+
+
+class Session(MutableMapping[str, Any]):
+    """A session as a request sees it: a ``MutableMapping`` of exact types (str, int,
+    float, bool, None, bytes, list, dict; tuples come back as lists), plus ``id``,
+    ``principal``, ``increment``, ``flash`` and ``take_flashes``. Changes are applied at
+    once to this copy and merged into the stored session by ``SessionManager.commit``."""
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _native.Session) -> None:
+        self._native = native
+
+    def __getitem__(self, key: str) -> Any:
+        return self._native.get_item(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._native.set(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self._native.delete(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._native.keys())
+
+    def __len__(self) -> int:
+        return self._native.len()
+
+    def __contains__(self, key: object) -> bool:
+        return self._native.contains(key)
+
+    def __repr__(self) -> str:
+        return f"<tenure.Session {self.public_id} {self._native.to_dict()!r}>"
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self._native.get(key, default)
+
+    def clear(self) -> None:
+        self._native.clear()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """Sets every item given; all or nothing."""
+        items: dict[Any, Any] = dict(*args, **kwargs)
+        self._native.update(items)
+
+    def discard(self, key: str) -> bool:
+        """Deletes ``key`` even if this copy didn't see it (a concurrent write too)."""
+        return self._native.discard(key)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A fresh dict of every item."""
+        return self._native.to_dict()
+
+    def increment(self, key: str, by: int = 1) -> int:
+        """Adds ``by`` to the int at ``key`` (missing counts as 0) and returns the new
+        value; concurrent increments add up at commit."""
+        return self._native.increment(key, by)
+
+    def flash(self, category: str, message: str) -> None:
+        """Queues a message shown once by ``take_flashes``."""
+        self._native.flash(category, message)
+
+    def take_flashes(self) -> list[tuple[str, str]]:
+        """The queued ``(category, message)`` pairs, oldest first; gone once committed."""
+        return self._native.take_flashes()
+
+    @property
+    def id(self) -> str:
+        """The session id: a secret bearer credential."""
+        return self._native.id
+
+    @property
+    def public_id(self) -> str:
+        """A handle safe to show in admin views (it can't be used as a session)."""
+        return self._native.public_id
+
+    @property
+    def principal(self) -> Optional[str]:
+        """The user this session belongs to."""
+        return self._native.principal
+
+    @principal.setter
+    def principal(self, value: Optional[str]) -> None:
+        self._native.set_principal(value)
+
+    @property
+    def version(self) -> int:
+        return self._native.version
+
+    @property
+    def modified(self) -> bool:
+        """Whether there are uncommitted changes."""
+        return self._native.modified
+
+    @property
+    def created_at(self) -> float:
+        return self._native.created_ms / 1000.0
+
+    @property
+    def last_access(self) -> float:
+        return self._native.last_access_ms / 1000.0
+
+    @property
+    def expires_at(self) -> Optional[float]:
+        """When the session dies if nothing else happens (seconds), or None for never."""
+        return _seconds(self._native.expires_at_ms)
+
+    @property
+    def idle_timeout(self) -> Optional[timedelta]:
+        ms = self._native.idle_timeout_ms
+        return None if ms is None else timedelta(milliseconds=ms)
+
+
+_EVENTS = ("created", "expired", "destroyed", "regenerated", "evicted", "rejected")
+
+
+class SessionManager:
+    """Creates, opens, commits, regenerates, expires and destroys sessions. One per
+    process, shared by every thread. Timeouts are ``timedelta``s or seconds; ``None``
+    means never."""
+
+    def __init__(
+        self,
+        *,
+        idle_timeout: Optional[Duration] = _DEFAULT,
+        absolute_timeout: Optional[Duration] = _DEFAULT,
+        touch_interval: Optional[Duration] = None,
+        max_sessions: Optional[int] = None,
+        on_full: str = "reject",
+        max_data_bytes: Optional[int] = None,
+        max_key_bytes: Optional[int] = None,
+        max_depth: Optional[int] = None,
+        id_bytes: int = 16,
+        store: Any = None,
+        clock: Optional[ManualClock] = None,
+    ) -> None:
+        idle = timedelta(minutes=30) if idle_timeout is _DEFAULT else idle_timeout
+        absolute = timedelta(hours=24) if absolute_timeout is _DEFAULT else absolute_timeout
+        if store is not None:
+            for method in ("get", "set", "delete", "ids"):
+                if not callable(getattr(store, method, None)):
+                    raise InvalidPolicy(f"store {store!r} lacks the method {method}() of the store protocol")
+        if clock is not None and not isinstance(clock, ManualClock):
+            raise InvalidPolicy("clock must be a tenure.ManualClock (or None for the system clock)")
+        for name, v in (("max_sessions", max_sessions), ("max_data_bytes", max_data_bytes),
+                        ("max_key_bytes", max_key_bytes), ("max_depth", max_depth), ("id_bytes", id_bytes)):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+                raise InvalidPolicy(f"{name} must be a non-negative int, not {v!r}")
+        self._native = _native.Manager(
+            idle_ms=_opt_ms(idle, "idle_timeout"),
+            absolute_ms=_opt_ms(absolute, "absolute_timeout"),
+            touch_ms=_opt_ms(touch_interval, "touch_interval"),
+            max_sessions=max_sessions,
+            on_full=on_full,
+            max_data_bytes=max_data_bytes,
+            max_key_bytes=max_key_bytes,
+            max_depth=max_depth,
+            id_bytes=id_bytes,
+            store=store,
+            clock=None if clock is None else clock._native,
+        )
+        self.clock = clock
+        self.store = store
+        self._listeners: dict[str, list[Callable[..., Any]]] = {e: [] for e in _EVENTS}
+        self._regen_hooks: list[Callable[[Any, Any, bool], Any]] = []
+
+    # -- events ---------------------------------------------------------------------
+    def on(self, event: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Calls ``fn(id)`` on ``created``, ``expired``, ``destroyed``, ``evicted``;
+        ``fn(old_id, new_id)`` on ``regenerated``; ``fn()`` on ``rejected``. Returns ``fn``
+        (usable as a decorator: ``@manager.on("expired")`` is not, pass the function)."""
+        if event not in self._listeners:
+            raise InvalidValue(f"unknown event {event!r}; events are {', '.join(_EVENTS)}")
+        self._listeners[event].append(fn)
+        return fn
+
+    def _dispatch(self) -> None:
+        for name, sid, new, cleared in self._native.drain_events():
+            for fn in self._listeners[name]:
+                if name == "regenerated":
+                    fn(sid, new)
+                elif name == "rejected":
+                    fn()
+                else:
+                    fn(sid)
+            if name == "regenerated":
+                for hook in self._regen_hooks:
+                    hook(sid, new, cleared)
+
+    def _call(self, f: Callable[..., T], *args: Any) -> T:
+        try:
+            return f(*args)
+        finally:
+            self._dispatch()
+
+    # -- sessions -------------------------------------------------------------------
+    def create(self, principal: Optional[str] = None, data: Optional[dict[str, Any]] = None) -> Session:
+        """A new session (ids are only ever minted here)."""
+        return Session(self._call(self._native.create, principal, data))
+
+    def open(self, id: str) -> Optional[Session]:
+        """The live session with this id, touched; None if unknown or expired."""
+        if not isinstance(id, str):
+            return None
+        s = self._call(self._native.open, id)
+        return None if s is None else Session(s)
+
+    def peek(self, id: str) -> Optional[Session]:
+        """Like ``open`` without touching."""
+        if not isinstance(id, str):
+            return None
+        s = self._call(self._native.peek, id)
+        return None if s is None else Session(s)
+
+    def commit(self, session: Session) -> None:
+        """Merges the session's changes into the stored session (``SessionGone`` if it was
+        destroyed or expired meanwhile)."""
+        self._call(self._native.commit, session._native)
+
+    def regenerate(self, session: Session, clear: bool = False) -> None:
+        """Moves the session to a new id (call it on login and privilege changes)."""
+        self._call(self._native.regenerate, session._native, clear)
+
+    def set_idle_timeout(self, session: Session, timeout: Optional[Duration]) -> None:
+        """This session's own idle timeout (None: never), stored on commit."""
+        self._native.set_idle_timeout(session._native, _opt_ms(timeout, "idle_timeout"))
+
+    def destroy(self, id: str) -> bool:
+        return self._call(self._native.destroy, id)
+
+    def destroy_all_of(self, principal: str, except_id: Optional[str] = None) -> int:
+        """Destroys every session of ``principal`` but ``except_id``; returns how many."""
+        return self._call(self._native.destroy_all_of, principal, except_id)
+
+    def destroy_all(self) -> int:
+        return self._call(self._native.destroy_all)
+
+    def sessions_of(self, principal: str) -> list[dict[str, Any]]:
+        """Info dicts (id, public_id, principal, created, accessed, expires_at, version;
+        times in ms) of the live sessions of ``principal``."""
+        return self._call(self._native.sessions_of, principal)
+
+    def list(self, cursor: Optional[str] = None, limit: int = 100) -> tuple[list[dict[str, Any]], Optional[str]]:
+        """A page of live sessions and the cursor of the next page (None at the end)."""
+        return self._call(self._native.list, cursor, limit)
+
+    def count(self) -> int:
+        return self._call(self._native.count)
+
+    def sweep(self) -> int:
+        """Removes expired sessions; returns how many."""
+        return self._call(self._native.sweep)
+
+    def next_deadline(self) -> Optional[float]:
+        """When the next session expires (seconds since the epoch), or None."""
+        return _seconds(self._native.next_deadline_ms())
+
+    def now(self) -> float:
+        return self._native.now_ms() / 1000.0
+
+    def metrics(self) -> dict[str, int]:
+        return self._native.metrics()
+
+    def export(self) -> bytes:
+        """Every live session as one blob (survive a restart with ``import_``)."""
+        return self._native.export()
+
+    def import_(self, data: bytes) -> int:
+        """Loads an ``export`` blob, dropping sessions already expired; returns how many."""
+        if not isinstance(data, (bytes, bytearray)):
+            raise InvalidType(f"import_ takes bytes, not {type(data).__name__}")
+        return self._call(self._native.import_, bytes(data))
+
+    def per_session(self, factory: Callable[[], T]) -> PerSession[T]:
+        """A live Python object per session (see ``PerSession``)."""
+        return PerSession(self, factory)
+
+
+class PerSession(Generic[T]):
+    """One live object per session (the shopping-cart pattern): created by ``factory`` on
+    first use, dropped when the session expires, is destroyed or evicted, or is regenerated
+    with ``clear=True``; kept across a plain regenerate. Objects live in this process."""
+
+    def __init__(self, manager: SessionManager, factory: Callable[[], T]) -> None:
+        self._factory = factory
+        self._objects: dict[str, T] = {}
+        self._lock = threading.Lock()
+        for event in ("expired", "destroyed", "evicted"):
+            manager.on(event, self._drop)
+        manager._regen_hooks.append(self._move)
+
+    def _drop(self, sid: Optional[str]) -> None:
+        with self._lock:
+            if sid is not None:
+                self._objects.pop(sid, None)
+
+    def _move(self, old: Optional[str], new: Optional[str], cleared: bool) -> None:
+        with self._lock:
+            obj = self._objects.pop(old or "", None)
+            if obj is not None and not cleared and new is not None:
+                self._objects[new] = obj
+
+    def get(self, session: Session) -> T:
+        """The object of ``session``, created on first use."""
+        with self._lock:
+            obj = self._objects.get(session.id)
+            if obj is None:
+                obj = self._factory()
+                self._objects[session.id] = obj
+            return obj
+
+    __call__ = get
+
+    def discard(self, session_id: str) -> None:
+        self._drop(session_id)
+
+    def __len__(self) -> int:
+        return len(self._objects)
+
+    def __contains__(self, session_id: object) -> bool:
+        return session_id in self._objects
+
