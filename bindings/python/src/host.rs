@@ -50,7 +50,10 @@ impl ByteStore for PyStore {
             if let Ok(s) = v.cast::<PyString>() {
                 return Ok(Ok(Some(s.to_cow()?.as_bytes().to_vec())));
             }
-            Ok(Err(format!("store.get returned a {}, not bytes", v.get_type().name()?)))
+            Ok(Err(format!(
+                "store.get returned a {}, not bytes",
+                v.get_type().name()?
+            )))
         })?;
         got.map_err(StoreError::new)
     }
@@ -128,7 +131,11 @@ impl Store for AnyStore {
     fn ids_of(&mut self, p: &str) -> Result<Vec<String>, StoreError> {
         delegate!(self, s => s.ids_of(p))
     }
-    fn remove_expired(&mut self, now: Millis, limit: usize) -> Result<Vec<Arc<Record>>, StoreError> {
+    fn remove_expired(
+        &mut self,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<Arc<Record>>, StoreError> {
         delegate!(self, s => s.remove_expired(now, limit))
     }
     fn next_deadline(&mut self) -> Result<Option<Millis>, StoreError> {

@@ -27,7 +27,11 @@ fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Runs `f` on the locked value, releasing the GIL first if the lock is contended.
-fn with_lock<T: Send, R: Send>(py: Python<'_>, m: &Mutex<T>, f: impl FnOnce(&mut T) -> R + Send) -> R {
+fn with_lock<T: Send, R: Send>(
+    py: Python<'_>,
+    m: &Mutex<T>,
+    f: impl FnOnce(&mut T) -> R + Send,
+) -> R {
     match m.try_lock() {
         Ok(mut g) => f(&mut g),
         Err(_) => py.detach(|| f(&mut guard(m))),
@@ -112,14 +116,24 @@ impl Session {
     }
     /// The value at `key`, or `default`.
     #[pyo3(signature = (key, default=None))]
-    fn get<'py>(&self, py: Python<'py>, key: &str, default: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        key: &str,
+        default: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         match with_lock(py, &self.inner, |s| s.get(key).cloned()) {
             Some(v) => values::to_py(py, &v),
             None => Ok(default.unwrap_or_else(|| py.None().into_bound(py))),
         }
     }
     /// Sets `key` (validated first; nothing changes on error).
-    fn set(&self, py: Python<'_>, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn set(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         let key = str_key(key)?;
         let max_depth = with_lock(py, &self.inner, |s| s.limits().max_depth);
         let v = values::to_value(value, &format!("session[{key:?}]"), max_depth)?;
@@ -142,7 +156,8 @@ impl Session {
     }
     /// Removes `key` whether or not this copy saw it (also a concurrent write).
     fn discard(&self, py: Python<'_>, key: &str) -> PyResult<bool> {
-        with_lock(py, &self.inner, |s| s.delete(key).map(|v| v.is_some())).map_err(|e| core_err(py, e))
+        with_lock(py, &self.inner, |s| s.delete(key).map(|v| v.is_some()))
+            .map_err(|e| core_err(py, e))
     }
     fn contains(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> bool {
         match key.cast::<PyString>() {
@@ -179,11 +194,19 @@ impl Session {
         let by: i64 = match by {
             None => 1,
             Some(b) if b.is_instance_of::<pyo3::types::PyBool>() => {
-                return Err(raise(py, "InvalidType", &format!("increment({key:?}): `by` must be an int, not bool")))
+                return Err(raise(
+                    py,
+                    "InvalidType",
+                    &format!("increment({key:?}): `by` must be an int, not bool"),
+                ))
             }
-            Some(b) => b
-                .extract()
-                .map_err(|_| raise(py, "InvalidType", &format!("increment({key:?}): `by` must be an int within i64")))?,
+            Some(b) => b.extract().map_err(|_| {
+                raise(
+                    py,
+                    "InvalidType",
+                    &format!("increment({key:?}): `by` must be an int within i64"),
+                )
+            })?,
         };
         with_lock(py, &self.inner, |s| s.increment(key, by)).map_err(|e| core_err(py, e))
     }
@@ -192,17 +215,25 @@ impl Session {
     }
     fn take_flashes(&self, py: Python<'_>) -> Vec<(String, String)> {
         with_lock(py, &self.inner, |s| {
-            s.take_flashes().into_iter().map(|f| (f.category, f.message)).collect()
+            s.take_flashes()
+                .into_iter()
+                .map(|f| (f.category, f.message))
+                .collect()
         })
     }
     #[pyo3(signature = (principal))]
     fn set_principal(&self, py: Python<'_>, principal: Option<String>) -> PyResult<()> {
-        with_lock(py, &self.inner, |s| s.set_principal(principal.as_deref())).map_err(|e| core_err(py, e))
+        with_lock(py, &self.inner, |s| s.set_principal(principal.as_deref()))
+            .map_err(|e| core_err(py, e))
     }
     /// Every item as a fresh dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let data: Vec<(String, Value)> =
-            with_lock(py, &self.inner, |s| s.data().iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+        let data: Vec<(String, Value)> = with_lock(py, &self.inner, |s| {
+            s.data()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        });
         let d = PyDict::new(py);
         for (k, v) in &data {
             d.set_item(k, values::to_py(py, v)?)?;
@@ -285,7 +316,11 @@ impl Manager {
     ) -> PyResult<R> {
         let (r, cause) = with_lock(py, &self.core, |m| {
             let r = f(m);
-            let cause = if r.is_err() { m.store_mut().take_error() } else { None };
+            let cause = if r.is_err() {
+                m.store_mut().take_error()
+            } else {
+                None
+            };
             (r, cause)
         });
         r.map_err(|e| to_py_err(py, &e, cause))
@@ -355,7 +390,12 @@ impl Manager {
     }
 
     #[pyo3(signature = (principal=None, data=None))]
-    fn create(&self, py: Python<'_>, principal: Option<String>, data: Option<&Bound<'_, PyDict>>) -> PyResult<Session> {
+    fn create(
+        &self,
+        py: Python<'_>,
+        principal: Option<String>,
+        data: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Session> {
         let max_depth = with_lock(py, &self.core, |m| m.policy().limits().max_depth);
         let data = match data {
             Some(d) => {
@@ -369,7 +409,8 @@ impl Manager {
             }
             None => None,
         };
-        self.run(py, |m| m.create(principal.as_deref(), data)).map(Session::wrap)
+        self.run(py, |m| m.create(principal.as_deref(), data))
+            .map(Session::wrap)
     }
 
     fn open(&self, py: Python<'_>, id: &str) -> PyResult<Option<Session>> {
@@ -383,7 +424,11 @@ impl Manager {
     fn commit(&self, py: Python<'_>, session: &Session) -> PyResult<()> {
         let (r, cause) = with_locks(py, &session.inner, &self.core, |s, m| {
             let r = m.commit(s);
-            let cause = if r.is_err() { m.store_mut().take_error() } else { None };
+            let cause = if r.is_err() {
+                m.store_mut().take_error()
+            } else {
+                None
+            };
             (r, cause)
         });
         r.map_err(|e| to_py_err(py, &e, cause))
@@ -393,7 +438,11 @@ impl Manager {
     fn regenerate(&self, py: Python<'_>, session: &Session, clear: bool) -> PyResult<()> {
         let (r, cause) = with_locks(py, &session.inner, &self.core, |s, m| {
             let r = m.regenerate(s, clear);
-            let cause = if r.is_err() { m.store_mut().take_error() } else { None };
+            let cause = if r.is_err() {
+                m.store_mut().take_error()
+            } else {
+                None
+            };
             (r, cause)
         });
         r.map_err(|e| to_py_err(py, &e, cause))
@@ -401,7 +450,10 @@ impl Manager {
 
     #[pyo3(signature = (session, ms))]
     fn set_idle_timeout(&self, py: Python<'_>, session: &Session, ms: Option<u64>) -> PyResult<()> {
-        with_locks(py, &session.inner, &self.core, |s, m| m.set_idle_timeout(s, ms)).map_err(|e| core_err(py, e))
+        with_locks(py, &session.inner, &self.core, |s, m| {
+            m.set_idle_timeout(s, ms)
+        })
+        .map_err(|e| core_err(py, e))
     }
 
     fn destroy(&self, py: Python<'_>, id: &str) -> PyResult<bool> {
@@ -409,7 +461,12 @@ impl Manager {
     }
 
     #[pyo3(signature = (principal, except_id=None))]
-    fn destroy_all_of(&self, py: Python<'_>, principal: &str, except_id: Option<String>) -> PyResult<usize> {
+    fn destroy_all_of(
+        &self,
+        py: Python<'_>,
+        principal: &str,
+        except_id: Option<String>,
+    ) -> PyResult<usize> {
         self.run(py, |m| m.destroy_all_of(principal, except_id.as_deref()))
     }
 
@@ -427,7 +484,12 @@ impl Manager {
     }
 
     #[pyo3(signature = (cursor=None, limit=100))]
-    fn list<'py>(&self, py: Python<'py>, cursor: Option<String>, limit: usize) -> PyResult<(Bound<'py, PyList>, Option<String>)> {
+    fn list<'py>(
+        &self,
+        py: Python<'py>,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> PyResult<(Bound<'py, PyList>, Option<String>)> {
         let (records, next) = self.run(py, |m| m.list(cursor.as_deref(), limit))?;
         let list = PyList::empty(py);
         for r in &records {
@@ -482,8 +544,15 @@ impl Manager {
             m.drain_events()
                 .into_iter()
                 .map(|e| match e {
-                    Event::Regenerated { old, new, cleared } => ("regenerated".into(), Some(old), Some(new), cleared),
-                    other => (other.name().into(), other.id().map(str::to_owned), None, false),
+                    Event::Regenerated { old, new, cleared } => {
+                        ("regenerated".into(), Some(old), Some(new), cleared)
+                    }
+                    other => (
+                        other.name().into(),
+                        other.id().map(str::to_owned),
+                        None,
+                        false,
+                    ),
                 })
                 .collect()
         })
@@ -497,7 +566,11 @@ fn secret_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(b.as_bytes().to_vec());
     }
-    Err(raise(obj.py(), "InvalidType", "a secret must be str or bytes"))
+    Err(raise(
+        obj.py(),
+        "InvalidType",
+        "a secret must be str or bytes",
+    ))
 }
 
 fn secret_list(secrets: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<u8>>> {
@@ -523,7 +596,10 @@ fn unsign_cookie(value: &str, secrets: &Bound<'_, PyAny>) -> PyResult<Option<Str
 
 /// `(id, secret_index)` of a signed value, or `None`.
 #[pyfunction]
-fn unsign_cookie_index(value: &str, secrets: &Bound<'_, PyAny>) -> PyResult<Option<(String, usize)>> {
+fn unsign_cookie_index(
+    value: &str,
+    secrets: &Bound<'_, PyAny>,
+) -> PyResult<Option<(String, usize)>> {
     let list = secret_list(secrets)?;
     let refs: Vec<&[u8]> = list.iter().map(Vec::as_slice).collect();
     Ok(cookie::unsign(value, &refs).map(|u| (u.id, u.secret_index)))
@@ -532,7 +608,9 @@ fn unsign_cookie_index(value: &str, secrets: &Bound<'_, PyAny>) -> PyResult<Opti
 /// Raises `InvalidPolicy` unless every secret is at least 32 bytes (and there is one).
 #[pyfunction]
 fn check_secrets(py: Python<'_>, secrets: &Bound<'_, PyAny>) -> PyResult<()> {
-    cookie::Secrets::new(secret_list(secrets)?).map(|_| ()).map_err(|e| core_err(py, e))
+    cookie::Secrets::new(secret_list(secrets)?)
+        .map(|_| ())
+        .map_err(|e| core_err(py, e))
 }
 
 #[pyfunction]
@@ -545,7 +623,11 @@ fn parse_cookie_header(header: &str) -> Vec<(String, String)> {
 
 /// `(id, secret_index)` of the first cookie named `name` that verifies, or `None`.
 #[pyfunction]
-fn find_session_id(header: &str, name: &str, secrets: &Bound<'_, PyAny>) -> PyResult<Option<(String, usize)>> {
+fn find_session_id(
+    header: &str,
+    name: &str,
+    secrets: &Bound<'_, PyAny>,
+) -> PyResult<Option<(String, usize)>> {
     let list = secret_list(secrets)?;
     let refs: Vec<&[u8]> = list.iter().map(Vec::as_slice).collect();
     Ok(cookie::find_session_id(header, name, &refs).map(|u| (u.id, u.secret_index)))
@@ -605,14 +687,26 @@ fn build_set_cookie(
         Some("lax") => Some(SameSite::Lax),
         Some("strict") => Some(SameSite::Strict),
         Some("none") => Some(SameSite::None),
-        Some(other) => return Err(raise(py, "InvalidValue", &format!("same_site: {other:?} is not lax, strict or none"))),
+        Some(other) => {
+            return Err(raise(
+                py,
+                "InvalidValue",
+                &format!("same_site: {other:?} is not lax, strict or none"),
+            ))
+        }
     };
     let priority = match priority.map(str::to_ascii_lowercase).as_deref() {
         None => None,
         Some("low") => Some(Priority::Low),
         Some("medium") => Some(Priority::Medium),
         Some("high") => Some(Priority::High),
-        Some(other) => return Err(raise(py, "InvalidValue", &format!("priority: {other:?} is not low, medium or high"))),
+        Some(other) => {
+            return Err(raise(
+                py,
+                "InvalidValue",
+                &format!("priority: {other:?} is not low, medium or high"),
+            ))
+        }
     };
     let opts = CookieOptions {
         name: name.into(),
@@ -624,7 +718,11 @@ fn build_set_cookie(
         partitioned,
         priority,
     };
-    let r = if clear { opts.clear() } else { opts.build(value, max_age_ms, now_ms) };
+    let r = if clear {
+        opts.clear()
+    } else {
+        opts.build(value, max_age_ms, now_ms)
+    };
     r.map_err(|e| core_err(py, e))
 }
 

@@ -3,7 +3,9 @@
 
 use crate::errors::raise;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple,
+};
 use std::collections::BTreeMap;
 use tenure::Value;
 
@@ -34,7 +36,11 @@ fn convert(obj: &Bound<'_, PyAny>, path: &str, max_depth: usize, depth: usize) -
     if let Ok(f) = obj.cast::<PyFloat>() {
         let v = f.value();
         if !v.is_finite() {
-            return Err(raise(py, "InvalidValue", &format!("{path}: float {v} is not finite")));
+            return Err(raise(
+                py,
+                "InvalidValue",
+                &format!("{path}: float {v} is not finite"),
+            ));
         }
         return Ok(Value::Float(v));
     }
@@ -47,25 +53,39 @@ fn convert(obj: &Bound<'_, PyAny>, path: &str, max_depth: usize, depth: usize) -
     if let Ok(b) = obj.cast::<PyByteArray>() {
         return Ok(Value::Bytes(b.to_vec()));
     }
-    let container = obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() || obj.is_instance_of::<PyDict>();
+    let container = obj.is_instance_of::<PyList>()
+        || obj.is_instance_of::<PyTuple>()
+        || obj.is_instance_of::<PyDict>();
     if container && depth >= max_depth {
         return Err(raise(
             py,
             "LimitExceeded",
-            &format!("{path}: nesting deeper than max_depth ({max_depth}); is the structure cyclic?"),
+            &format!(
+                "{path}: nesting deeper than max_depth ({max_depth}); is the structure cyclic?"
+            ),
         ));
     }
     if let Ok(l) = obj.cast::<PyList>() {
         let mut out = Vec::with_capacity(l.len());
         for (i, item) in l.iter().enumerate() {
-            out.push(convert(&item, &format!("{path}[{i}]"), max_depth, depth + 1)?);
+            out.push(convert(
+                &item,
+                &format!("{path}[{i}]"),
+                max_depth,
+                depth + 1,
+            )?);
         }
         return Ok(Value::List(out));
     }
     if let Ok(t) = obj.cast::<PyTuple>() {
         let mut out = Vec::with_capacity(t.len());
         for (i, item) in t.iter().enumerate() {
-            out.push(convert(&item, &format!("{path}[{i}]"), max_depth, depth + 1)?);
+            out.push(convert(
+                &item,
+                &format!("{path}[{i}]"),
+                max_depth,
+                depth + 1,
+            )?);
         }
         return Ok(Value::List(out));
     }

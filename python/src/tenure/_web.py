@@ -1,0 +1,248 @@
+"""What the ASGI and Flask integrations share: reading the session id from a request,
+the lazily created per-request session, and the headers to send back. Signing, parsing
+and cookie rules are the core's; this only wires them to requests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping, Sequence
+from typing import Any, Optional, Union
+
+from . import _native
+from ._errors import InvalidPolicy, SessionGone
+from . import Session, SessionManager
+
+Secret = Union[str, bytes]
+
+
+class WebConfig:
+    """Cookie and transport settings of one integration."""
+
+    def __init__(
+        self,
+        manager: SessionManager,
+        secrets: Union[Secret, Sequence[Secret]],
+        *,
+        cookie_name: str = "session",
+        max_age: Optional[float] = None,
+        path: Optional[str] = "/",
+        domain: Optional[str] = None,
+        secure: bool = True,
+        http_only: bool = True,
+        same_site: Optional[str] = "lax",
+        transport: str = "cookie",
+        rolling: bool = False,
+    ) -> None:
+        if transport not in ("cookie", "header", "both"):
+            raise InvalidPolicy(f"transport must be 'cookie', 'header' or 'both', not {transport!r}")
+        self.secrets: list[Secret] = [secrets] if isinstance(secrets, (str, bytes)) else list(secrets)
+        _native.check_secrets(self.secrets)
+        self.manager = manager
+        self.cookie_name = cookie_name
+        self.max_age = max_age
+        self.path = path
+        self.domain = domain
+        self.secure = secure
+        self.http_only = http_only
+        self.same_site = same_site
+        self.transport = transport
+        self.rolling = rolling
+        # Fail at start-up, not on the first response, if the cookie settings are wrong.
+        self.set_cookie("x", None)
+
+    @property
+    def cookies(self) -> bool:
+        return self.transport in ("cookie", "both")
+
+    @property
+    def header(self) -> bool:
+        return self.transport in ("header", "both")
+
+    def set_cookie(self, session_id: Optional[str], max_age: Optional[float]) -> str:
+        """The `Set-Cookie` value carrying `session_id`, or the clearing one for None."""
+        common = dict(
+            name=self.cookie_name, path=self.path, domain=self.domain, http_only=self.http_only,
+            secure=self.secure, same_site=self.same_site,
+        )
+        if session_id is None:
+            return _native.build_set_cookie("", clear=True, **common)  # type: ignore[arg-type]
+        value = _native.encode_uri_component(_native.sign_cookie(session_id, self.secrets[0]))
+        ms = None if max_age is None else round(max_age * 1000)
+        return _native.build_set_cookie(
+            value, max_age_ms=ms, now_ms=self.manager._native.now_ms(), **common  # type: ignore[arg-type]
+        )
+
+    def token(self, session_id: str) -> str:
+        """A signed bearer token for `session_id`."""
+        return _native.sign_token(session_id, self.secrets[0])
+
+
+class RequestSession(MutableMapping[str, Any]):
+    """The session of one request. Reads of a request without a session see an empty
+    mapping; the first write creates a session (ids are minted only by the server, never
+    taken from the client)."""
+
+    def __init__(self, cfg: WebConfig, session: Optional[Session], had_cookie: bool, resign: bool) -> None:
+        self._cfg = cfg
+        self._s = session
+        self.had_cookie = had_cookie
+        self.resign = resign
+        self.new = False
+        self.accessed = False
+        self.destroyed = False
+        self.regenerated = False
+        self._force = False
+
+    # -- the mapping ----------------------------------------------------------------
+    def _read(self) -> Optional[Session]:
+        self.accessed = True
+        return self._s
+
+    def _write(self) -> Session:
+        self.accessed = True
+        if self._s is None:
+            self._s = self._cfg.manager.create()
+            self.new = True
+            self.destroyed = False
+        return self._s
+
+    def __getitem__(self, key: str) -> Any:
+        s = self._read()
+        if s is None:
+            raise KeyError(key)
+        return s[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._write()[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        s = self._read()
+        if s is None:
+            raise KeyError(key)
+        del s[key]
+
+    def __iter__(self) -> Iterator[str]:
+        s = self._read()
+        return iter(()) if s is None else iter(s)
+
+    def __len__(self) -> int:
+        s = self._read()
+        return 0 if s is None else len(s)
+
+    def __contains__(self, key: object) -> bool:
+        s = self._read()
+        return s is not None and key in s
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        s = self._read()
+        return default if s is None else s.get(key, default)
+
+    def clear(self) -> None:
+        s = self._read()
+        if s is not None:
+            s.clear()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        self._write().update(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<tenure request session {dict(self)!r}>"
+
+    # -- tenure's extras -------------------------------------------------------------
+    @property
+    def id(self) -> Optional[str]:
+        return None if self._s is None else self._s.id
+
+    @property
+    def session(self) -> Optional[Session]:
+        """The underlying tenure session (None until one exists)."""
+        return self._s
+
+    @property
+    def principal(self) -> Optional[str]:
+        s = self._read()
+        return None if s is None else s.principal
+
+    @principal.setter
+    def principal(self, value: Optional[str]) -> None:
+        self._write().principal = value
+
+    @property
+    def modified(self) -> bool:
+        return self._force or (self._s is not None and self._s.modified)
+
+    @modified.setter
+    def modified(self, value: bool) -> None:
+        self._force = bool(value)
+
+    def increment(self, key: str, by: int = 1) -> int:
+        return self._write().increment(key, by)
+
+    def flash(self, category: str, message: str) -> None:
+        self._write().flash(category, message)
+
+    def take_flashes(self) -> list[tuple[str, str]]:
+        s = self._read()
+        return [] if s is None else s.take_flashes()
+
+    def token(self) -> str:
+        """A signed bearer token for this session (created if needed)."""
+        return self._cfg.token(self._write().id)
+
+    def regenerate(self, clear: bool = False) -> None:
+        """A new id for this session (login, privilege change): the fixation defence."""
+        s = self._write()
+        if not self.new:
+            self._cfg.manager.regenerate(s, clear)
+        elif clear:
+            s.clear()
+        self.regenerated = True
+
+    def destroy(self) -> None:
+        """Ends the session; the response clears the cookie."""
+        self.accessed = True
+        if self._s is not None:
+            self._cfg.manager.destroy(self._s.id)
+        self._s = None
+        self.new = False
+        self.destroyed = True
+
+
+def load(cfg: WebConfig, cookie_header: Optional[str], authorization: Optional[str]) -> RequestSession:
+    """The session a request names, if it is valid and alive; otherwise an empty one. A
+    tampered, unknown or expired id silently gets a fresh (lazy) session."""
+    found: Optional[tuple[str, int]] = None
+    had_cookie = False
+    if cfg.header and authorization:
+        token = _native.parse_bearer(authorization)
+        if token:
+            found = _native.unsign_token(token, cfg.secrets)
+    if found is None and cfg.cookies and cookie_header:
+        had_cookie = any(n == cfg.cookie_name for n, _ in _native.parse_cookie_header(cookie_header))
+        found = _native.find_session_id(cookie_header, cfg.cookie_name, cfg.secrets)
+    session = cfg.manager.open(found[0]) if found else None
+    resign = session is not None and found is not None and found[1] > 0
+    return RequestSession(cfg, session, had_cookie, resign)
+
+
+def finish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float]) -> list[tuple[str, str]]:
+    """Commits the request's changes and returns the headers to add, before the response
+    starts. A store failure raises here, so the framework answers 500 instead of a lie."""
+    headers: list[tuple[str, str]] = []
+    if rs.accessed:
+        headers.append(("Vary", "Cookie"))
+    s = rs.session
+    if rs.destroyed or s is None:
+        if rs.destroyed and cfg.cookies and (rs.had_cookie or rs.new):
+            headers.append(("Set-Cookie", cfg.set_cookie(None, None)))
+        return headers
+    try:
+        if s.modified:
+            cfg.manager.commit(s)
+    except SessionGone:
+        # Destroyed or expired meanwhile (e.g. "log out everywhere"): never resurrected.
+        if cfg.cookies:
+            headers.append(("Set-Cookie", cfg.set_cookie(None, None)))
+        return headers
+    if cfg.cookies and (rs.new or rs.regenerated or rs.resign or cfg.rolling or rs._force):
+        headers.append(("Set-Cookie", cfg.set_cookie(s.id, max_age)))
+    return headers

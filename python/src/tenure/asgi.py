@@ -1,0 +1,98 @@
+"""``tenure.asgi.SessionMiddleware``: a drop-in for Starlette's ``SessionMiddleware`` whose
+``request.session`` (Starlette, FastAPI) is a server-side tenure session.
+
+    app.add_middleware(SessionMiddleware, secret_key=SECRET)          # same arguments
+    ...
+    request.session["user"] = "ann"; tenure.asgi.regenerate(request)    # on login
+    tenure.asgi.destroy(request)                                        # on logout
+
+Differences from Starlette's: data lives on the server (the cookie holds only a signed
+id), so it can be revoked, expires on the server (idle and absolute timeouts), and
+concurrent requests merge instead of overwriting each other. ``secret_key`` may be a list
+(the first signs, all verify) and must be at least 32 bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, MutableMapping, Sequence
+from typing import Any, Callable, Optional, Union
+
+from . import SessionManager
+from ._web import RequestSession, Secret, WebConfig, finish, load
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+__all__ = ["SessionMiddleware", "regenerate", "destroy", "session_of"]
+
+
+class SessionMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        secret_key: Union[Secret, Sequence[Secret]],
+        session_cookie: str = "session",
+        max_age: Optional[int] = 14 * 24 * 60 * 60,
+        path: str = "/",
+        same_site: str = "lax",
+        https_only: bool = False,
+        domain: Optional[str] = None,
+        *,
+        manager: Optional[SessionManager] = None,
+        transport: str = "cookie",
+        rolling: bool = False,
+        **policy: Any,
+    ) -> None:
+        self.app = app
+        self.manager = manager if manager is not None else SessionManager(**policy)
+        self.max_age = max_age
+        self.config = WebConfig(
+            self.manager, secret_key, cookie_name=session_cookie, max_age=max_age, path=path,
+            domain=domain, secure=https_only, same_site=same_site, transport=transport,
+            rolling=rolling,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        cookie: list[str] = []
+        authorization: Optional[str] = None
+        for name, value in scope.get("headers", []):
+            if name == b"cookie":
+                cookie.append(value.decode("latin-1"))
+            elif name == b"authorization":
+                authorization = value.decode("latin-1")
+        rs = load(self.config, "; ".join(cookie) or None, authorization)
+        scope["session"] = rs
+
+        async def send_with_session(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = finish(self.config, rs, self.max_age)
+                headers = list(message.get("headers", []))
+                headers.extend((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_session)
+
+
+def session_of(request: Any) -> RequestSession:
+    """The tenure request session of a Starlette/FastAPI request."""
+    rs = request.scope.get("session")
+    if not isinstance(rs, RequestSession):
+        raise RuntimeError("tenure.asgi.SessionMiddleware is not installed")
+    return rs
+
+
+def regenerate(request: Any, clear: bool = False) -> None:
+    """Moves the request's session to a new id (call on login and privilege changes)."""
+    session_of(request).regenerate(clear)
+
+
+def destroy(request: Any) -> None:
+    """Destroys the request's session; the response clears the cookie."""
+    session_of(request).destroy()

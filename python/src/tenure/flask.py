@@ -1,0 +1,103 @@
+"""``tenure.flask.SessionInterface``: Flask's ``session`` as a server-side tenure session.
+
+    app.session_interface = tenure.flask.SessionInterface()   # uses app.secret_key
+    session["user"] = "ann"; tenure.flask.regenerate()          # on login
+    tenure.flask.destroy()                                      # on logout
+
+Cookie settings come from Flask's config (``SESSION_COOKIE_NAME``, ``_PATH``, ``_DOMAIN``,
+``_SECURE``, ``_HTTPONLY``, ``_SAMESITE``); ``session.permanent`` gives the cookie
+``PERMANENT_SESSION_LIFETIME`` as its max age. ``SECRET_KEY_FALLBACKS`` rotate secrets.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from flask import Flask, Request, Response
+from flask import session as _flask_session
+from flask.sessions import SessionInterface as _FlaskInterface
+from flask.sessions import SessionMixin
+
+from . import SessionManager
+from ._web import RequestSession, WebConfig, finish, load
+
+__all__ = ["SessionInterface", "TenureFlaskSession", "regenerate", "destroy"]
+
+
+class TenureFlaskSession(RequestSession, SessionMixin):  # type: ignore[misc]
+    """Flask's ``session`` object: a tenure request session with Flask's attributes."""
+
+
+class SessionInterface(_FlaskInterface):
+    def __init__(
+        self,
+        manager: Optional[SessionManager] = None,
+        *,
+        secret: Any = None,
+        transport: str = "cookie",
+        rolling: bool = False,
+        **policy: Any,
+    ) -> None:
+        self.manager = manager if manager is not None else SessionManager(**policy)
+        self.secret = secret
+        self.transport = transport
+        self.rolling = rolling
+        self._configs: dict[int, WebConfig] = {}
+
+    def _config(self, app: Flask) -> WebConfig:
+        cfg = self._configs.get(id(app))
+        if cfg is None:
+            fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or []
+            secrets = self.secret or [app.secret_key, *fallbacks]
+            if isinstance(secrets, list):
+                secrets = [s for s in secrets if s]
+            cfg = WebConfig(
+                self.manager, secrets,
+                cookie_name=self.get_cookie_name(app),
+                path=self.get_cookie_path(app),
+                domain=self.get_cookie_domain(app),
+                secure=self.get_cookie_secure(app),
+                http_only=self.get_cookie_httponly(app),
+                same_site=self.get_cookie_samesite(app),
+                transport=self.transport,
+                rolling=self.rolling,
+            )
+            self._configs[id(app)] = cfg
+        return cfg
+
+    def open_session(self, app: Flask, request: Request) -> TenureFlaskSession:
+        cfg = self._config(app)
+        base = load(cfg, request.headers.get("Cookie"), request.headers.get("Authorization"))
+        s = TenureFlaskSession(cfg, base.session, base.had_cookie, base.resign)
+        return s
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        assert isinstance(session, TenureFlaskSession)
+        cfg = self._config(app)
+        permanent = session.session is not None and bool(session.session.get("_permanent"))
+        max_age = app.permanent_session_lifetime.total_seconds() if permanent else None
+        for name, value in finish(cfg, session, max_age):
+            if name == "Vary":
+                response.vary.add("Cookie")
+            else:
+                response.headers.add(name, value)
+
+    def is_null_session(self, obj: object) -> bool:
+        return False
+
+
+def _current() -> TenureFlaskSession:
+    s = _flask_session._get_current_object()  # type: ignore[attr-defined]
+    if not isinstance(s, TenureFlaskSession):
+        raise RuntimeError("app.session_interface is not tenure.flask.SessionInterface")
+    return s
+
+
+def regenerate(clear: bool = False) -> None:
+    """Moves the current session to a new id (login, privilege change)."""
+    _current().regenerate(clear)
+
+
+def destroy() -> None:
+    """Destroys the current session; the response clears the cookie."""
+    _current().destroy()

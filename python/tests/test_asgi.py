@@ -1,0 +1,137 @@
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Request
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+import tenure
+import tenure.asgi
+from tenure import SessionManager
+
+from conftest import SECRET
+
+
+def make_app(manager: SessionManager, **options: Any) -> Starlette:
+    async def login(request: Request) -> JSONResponse:
+        request.session["user"] = request.query_params["user"]
+        tenure.asgi.regenerate(request)
+        return JSONResponse({"ok": True})
+
+    async def views(request: Request) -> JSONResponse:
+        n = tenure.asgi.session_of(request).increment("views")
+        return JSONResponse({"views": n, "user": request.session.get("user")})
+
+    async def peek(request: Request) -> JSONResponse:
+        return JSONResponse({"user": request.session.get("user")})
+
+    async def logout(request: Request) -> JSONResponse:
+        tenure.asgi.destroy(request)
+        return JSONResponse({"ok": True})
+
+    app = Starlette(routes=[Route("/login", login), Route("/views", views), Route("/peek", peek),
+                            Route("/logout", logout)])
+    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=options.pop("secret_key", SECRET),
+                       manager=manager, **options)
+    return app
+
+
+def test_login_regenerates_and_clients_are_isolated(manager):
+    app = make_app(manager)
+    a, b = TestClient(app), TestClient(app)
+    r = a.get("/peek")
+    assert r.json() == {"user": None} and "set-cookie" not in r.headers, "no session for readers"
+    assert r.headers["vary"] == "Cookie"
+    a.get("/views")
+    before = a.cookies["session"]
+    a.get("/login?user=ann")
+    after = a.cookies["session"]
+    assert before != after, "the id changes on login"
+    assert a.get("/views").json() == {"views": 2, "user": "ann"}
+    assert b.get("/views").json() == {"views": 1, "user": None}
+    assert manager.count() == 2
+    r = a.get("/logout")
+    assert "Max-Age=0" in r.headers["set-cookie"]
+    assert manager.count() == 1
+
+
+def test_tampered_unknown_and_expired_cookies_get_a_fresh_session(manager, clock):
+    app = make_app(manager)
+    c = TestClient(app)
+    c.get("/login?user=ann")
+    good = c.cookies["session"]
+    for bad in (good[:-3] + "xyz", "s%3Aforged.sig", tenure.encode_uri_component(tenure.sign_cookie("A" * 22, SECRET))):
+        c2 = TestClient(app)
+        c2.cookies.set("session", bad)
+        assert c2.get("/views").json() == {"views": 1, "user": None}
+    clock.advance(3600)
+    assert c.get("/views").json() == {"views": 1, "user": None}
+
+
+def test_secret_rotation_accepts_and_resigns(manager):
+    old_secret = "old-secret-0123456789-0123456789-abcdef"
+    old = TestClient(make_app(manager, secret_key=old_secret))
+    old.get("/login?user=ann")
+    cookie = old.cookies["session"]
+    new = TestClient(make_app(manager, secret_key=[SECRET, old_secret]))
+    new.cookies.set("session", cookie)
+    r = new.get("/views")
+    assert r.json()["user"] == "ann"
+    resigned = r.cookies.get("session")
+    assert resigned and resigned != cookie
+    assert tenure.unsign_cookie_index(tenure.parse_cookie_header(f"x={resigned}")[0][1].replace("%3A", ":").replace("%2B", "+").replace("%2F", "/"), [SECRET])
+
+
+def test_short_secrets_are_refused(manager):
+    with pytest.raises(tenure.InvalidPolicy):
+        make_app(manager, secret_key="short")
+        TestClient(make_app(manager, secret_key="short")).get("/peek")
+
+
+def test_bearer_transport(manager):
+    app = make_app(manager, transport="both")
+
+    async def token(request: Request) -> JSONResponse:
+        return JSONResponse({"token": tenure.asgi.session_of(request).token()})
+
+    app.router.routes.append(Route("/token", token))
+    c = TestClient(app)
+    tok = c.get("/token").json()["token"]
+    bare = TestClient(app)
+    h = {"Authorization": f"Bearer {tok}"}
+    assert bare.get("/views", headers=h).json()["views"] == 1
+    assert bare.get("/views", headers=h).json()["views"] == 2
+
+
+def test_store_failure_is_an_error_not_a_lost_write():
+    class Failing(tenure.stores.DictStore):
+        fail = False
+
+        def set(self, id: str, data: bytes) -> None:
+            if self.fail:
+                raise OSError("disk on fire")
+            super().set(id, data)
+
+    store = Failing()
+    m = SessionManager(store=store)
+    c = TestClient(make_app(m), raise_server_exceptions=False)
+    c.get("/views")
+    store.fail = True
+    assert c.get("/views").status_code == 500
+    store.fail = False
+    assert c.get("/views").json()["views"] == 2
+
+
+def test_fastapi(manager):
+    app = FastAPI()
+    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, manager=manager)
+
+    @app.get("/count")
+    def count(request: Request) -> dict[str, int]:
+        request.session["n"] = request.session.get("n", 0) + 1
+        return {"n": request.session["n"]}
+
+    c = TestClient(app)
+    assert [c.get("/count").json()["n"] for _ in range(3)] == [1, 2, 3]
