@@ -1,0 +1,218 @@
+"""The "35-sessions" sample API (mORMot2 / DMVC) on tenure, Starlette edition.
+
+    PORT=8080 STORE_DIR=/tmp/sessions TENURE_SECRET=... python server.py
+
+Two users, isolated session data, atomic counters, an admin list of active sessions and a
+per-session shopping cart. The API is documented in docs/demo.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, Callable, Optional
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+import tenure
+import tenure.asgi
+
+USERS = {"user1": "pass1", "user2": "pass2"}
+PRICES = {"item1": 10.50, "item2": 25.00, "item3": 15.75}
+DEV_SECRET = "tenure-demo-development-secret-change-me!"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Cart:
+    """One per session (sicPerSession): lives in this process, as in the sample."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, int] = {}
+
+    def view(self) -> dict[str, Any]:
+        items = [
+            {"item_id": i, "quantity": q, "price": PRICES[i], "subtotal": round(PRICES[i] * q, 2)}
+            for i, q in self.items.items()
+        ]
+        return {"items": items, "total": self.total(), "item_count": len(items)}
+
+    def total(self) -> float:
+        return round(sum(PRICES[i] * q for i, q in self.items.items()), 2)
+
+
+def make_app(manager: tenure.SessionManager, secret: str) -> Starlette:
+    carts = manager.per_session(Cart)
+
+    async def body_of(request: Request) -> dict[str, Any]:
+        raw = await request.body()
+        if not raw.strip():
+            return {}
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise ApiError(400, "malformed JSON body")
+        if not isinstance(body, dict):
+            raise ApiError(400, "the JSON body must be an object")
+        return body
+
+    def field(body: dict[str, Any], name: str, kind: type, what: str) -> Any:
+        if name not in body:
+            raise ApiError(400, f"missing field '{name}'")
+        v = body[name]
+        if kind is int and (isinstance(v, bool) or not isinstance(v, int)):
+            raise ApiError(400, f"field '{name}' must be {what}")
+        if kind is str and not isinstance(v, str):
+            raise ApiError(400, f"field '{name}' must be {what}")
+        return v
+
+    def current(request: Request) -> tenure.Session:
+        s = tenure.asgi.session_of(request).session
+        if s is None or s.principal is None:
+            raise ApiError(401, "authentication required: log in at /root/Auth")
+        return s
+
+    def session_api(method: str, s: tenure.Session, body: dict[str, Any]) -> Any:
+        if method == "SetValue":
+            key = field(body, "key", str, "a string")
+            if "value" not in body:
+                raise ApiError(400, "missing field 'value'")
+            s[key] = body["value"]
+            return {"key": key, "value": body["value"]}
+        if method == "GetValue":
+            key = field(body, "key", str, "a string")
+            if key not in s:
+                raise ApiError(404, f"no value for key '{key}'")
+            return {"key": key, "value": s[key]}
+        if method == "ListKeys":
+            return {"keys": sorted(s)}
+        if method == "DeleteValue":
+            key = field(body, "key", str, "a string")
+            deleted = key in s
+            if deleted:
+                del s[key]
+            return {"key": key, "deleted": deleted}
+        if method == "ClearSession":
+            s.clear()
+            return {"cleared": True}
+        if method == "SessionInfo":
+            return {"id": s.public_id, "user": s.principal, "created": round(s.created_at * 1000),
+                    "last_access": round(s.last_access * 1000),
+                    "expires_at": None if s.expires_at is None else round(s.expires_at * 1000)}
+        if method == "ListActiveSessions":
+            out, cursor = [], None
+            while True:
+                page, cursor = manager.list(cursor, 500)
+                out.extend({"user": r["principal"], "id": r["public_id"]} for r in page if r["principal"])
+                if cursor is None:
+                    break
+            return {"sessions": out, "count": len(out)}
+        if method == "IncrementCounter":
+            key = field(body, "key", str, "a string")
+            s.increment(key)
+            manager.commit(s)  # merged with concurrent requests: the value is the stored one
+            return {"key": key, "value": s[key]}
+        raise ApiError(404, f"unknown method SessionApi.{method}")
+
+    def cart_api(method: str, s: tenure.Session, body: dict[str, Any]) -> Any:
+        cart = carts(s)
+        if method == "AddItem":
+            item = field(body, "itemId", str, "a string")
+            qty = field(body, "quantity", int, "a positive integer")
+            if qty <= 0:
+                raise ApiError(400, "field 'quantity' must be a positive integer")
+            if item not in PRICES:
+                raise ApiError(404, f"unknown item '{item}'")
+            cart.items[item] = cart.items.get(item, 0) + qty
+            return cart.view()
+        if method == "RemoveItem":
+            item = field(body, "itemId", str, "a string")
+            if item not in cart.items:
+                raise ApiError(404, f"item '{item}' is not in the cart")
+            del cart.items[item]
+            return cart.view()
+        if method == "GetCart":
+            return cart.view()
+        if method == "ClearCart":
+            cart.items.clear()
+            return cart.view()
+        if method == "GetTotal":
+            return {"total": cart.total()}
+        raise ApiError(404, f"unknown method CartApi.{method}")
+
+    async def auth(request: Request) -> JSONResponse:
+        body = await body_of(request)
+        user, password = body.get("UserName"), body.get("PassWord")
+        query_user = request.query_params.get("UserName")
+        if not isinstance(user, str) or USERS.get(user) != password or (query_user and query_user != user):
+            raise ApiError(401, "wrong user name or password")
+        rs = tenure.asgi.session_of(request)
+        rs.regenerate()  # new id on login: the session-fixation defence
+        rs.principal = user
+        return JSONResponse({"session": rs.token(), "user": user})
+
+    async def logout(request: Request) -> JSONResponse:
+        current(request)
+        tenure.asgi.destroy(request)
+        return JSONResponse({"logged_out": True})
+
+    apis: dict[str, Callable[[str, tenure.Session, dict[str, Any]], Any]] = {
+        "SessionApi": session_api, "CartApi": cart_api,
+    }
+
+    async def call(request: Request) -> JSONResponse:
+        api, _, method = request.path_params["call"].partition(".")
+        if api not in apis:
+            raise ApiError(404, f"unknown service {api}")
+        s = current(request)
+        body = await body_of(request)
+        try:
+            return JSONResponse(apis[api](method, s, body))
+        except (tenure.InvalidValue, tenure.LimitExceeded) as e:
+            raise ApiError(400, str(e))
+        except tenure.SessionGone:
+            raise ApiError(401, "the session has ended")
+
+    async def on_api_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+    app = Starlette(
+        routes=[
+            Route("/root/Auth", auth, methods=["POST"]),
+            Route("/root/Logout", logout, methods=["POST"]),
+            Route("/root/{call}", call, methods=["POST"]),
+        ],
+        exception_handlers={ApiError: on_api_error},
+    )
+    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=secret, session_cookie="sid",
+                       https_only=False, transport="both", manager=manager)
+    return app
+
+
+def main() -> None:
+    port = int(os.environ.get("PORT", "8080"))
+    host = os.environ.get("HOST", "127.0.0.1")
+    secret = os.environ.get("TENURE_SECRET") or DEV_SECRET
+    if secret == DEV_SECRET:
+        print("warning: TENURE_SECRET is not set; using the development secret", file=sys.stderr)
+    store_dir: Optional[str] = os.environ.get("STORE_DIR")
+    store = tenure.FileStore(store_dir) if store_dir else None
+    manager = tenure.SessionManager(store=store)
+    print(f"tenure sessions demo (Python) on http://{host}:{port}/root")
+    print(f"""  curl -X POST "http://{host}:{port}/root/Auth?UserName=user1" -H "Content-Type: application/json" -d '{{"UserName":"user1","PassWord":"pass1"}}'""")
+    sys.stdout.flush()
+    uvicorn.run(make_app(manager, secret), host=host, port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
