@@ -49,9 +49,6 @@ test: lint-rust check-nostd test-rust $(TEST_TARGETS)
 bench: setup-rust
 	$(CARGO) bench -p tenure
 
-demo:
-	@echo "make demo: not yet — the demo server arrives with issue 7 (bindings first)."
-
 clean:
 	$(CARGO) clean
 	rm -rf $(TOOLS)

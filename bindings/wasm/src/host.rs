@@ -1,0 +1,171 @@
+//! What JavaScript plugs in: a store object (`get/set/delete/ids`, synchronous), the clock
+//! and the platform's randomness.
+
+use js_sys::{Array, Function, Reflect, Uint8Array};
+use std::sync::Arc;
+use tenure::store::Page;
+use tenure::{
+    ByteStore, Clock, EncodedStore, Entropy, MemoryStore, Millis, Record, Store, StoreError,
+};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// A JS object speaking the store protocol. The exception a method threw is kept to become
+/// the `cause` of the `TENURE_STORE_ERROR`.
+pub struct JsStore {
+    obj: JsValue,
+    pub last_error: Option<JsValue>,
+}
+
+impl JsStore {
+    pub fn new(obj: JsValue) -> Self {
+        JsStore {
+            obj,
+            last_error: None,
+        }
+    }
+
+    fn call(&mut self, method: &str, args: &[JsValue]) -> Result<JsValue, StoreError> {
+        let f = Reflect::get(&self.obj, &JsValue::from_str(method))
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+            .ok_or_else(|| StoreError::new(format!("the store has no {method}() method")))?;
+        let args: Array = args.iter().collect();
+        f.apply(&self.obj, &args).map_err(|e| {
+            let msg = js_sys::Error::from(e.clone())
+                .message()
+                .as_string()
+                .unwrap_or_else(|| format!("{e:?}"));
+            self.last_error = Some(e);
+            StoreError::new(format!("store.{method} threw: {msg}"))
+        })
+    }
+}
+
+impl ByteStore for JsStore {
+    fn get(&mut self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let v = self.call("get", &[JsValue::from_str(id)])?;
+        if v.is_null() || v.is_undefined() {
+            return Ok(None);
+        }
+        if let Some(b) = v.dyn_ref::<Uint8Array>() {
+            return Ok(Some(b.to_vec()));
+        }
+        if let Some(s) = v.as_string() {
+            return Ok(Some(s.into_bytes()));
+        }
+        Err(StoreError::new(
+            "store.get returned neither a Uint8Array, a string nor null",
+        ))
+    }
+
+    fn set(&mut self, id: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.call(
+            "set",
+            &[JsValue::from_str(id), Uint8Array::from(bytes).into()],
+        )?;
+        Ok(())
+    }
+
+    fn delete(&mut self, id: &str) -> Result<bool, StoreError> {
+        Ok(self.call("delete", &[JsValue::from_str(id)])?.is_truthy())
+    }
+
+    fn ids(&mut self) -> Result<Vec<String>, StoreError> {
+        let v = self.call("ids", &[])?;
+        if !Array::is_array(&v) {
+            return Err(StoreError::new("store.ids must return an array of strings"));
+        }
+        Ok(Array::from(&v)
+            .iter()
+            .filter_map(|x| x.as_string())
+            .collect())
+    }
+}
+
+/// The store a manager runs on.
+pub enum AnyStore {
+    Memory(MemoryStore),
+    Host(EncodedStore<JsStore>),
+}
+
+impl AnyStore {
+    pub fn take_error(&mut self) -> Option<JsValue> {
+        match self {
+            AnyStore::Memory(_) => None,
+            AnyStore::Host(s) => s.inner_mut().last_error.take(),
+        }
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            AnyStore::Memory($s) => $e,
+            AnyStore::Host($s) => $e,
+        }
+    };
+}
+
+impl Store for AnyStore {
+    fn get(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError> {
+        delegate!(self, s => s.get(id))
+    }
+    fn insert(&mut self, r: Arc<Record>) -> Result<bool, StoreError> {
+        delegate!(self, s => s.insert(r))
+    }
+    fn put(&mut self, r: Arc<Record>) -> Result<(), StoreError> {
+        delegate!(self, s => s.put(r))
+    }
+    fn touch(&mut self, id: &str, at: Millis) -> Result<Option<Arc<Record>>, StoreError> {
+        delegate!(self, s => s.touch(id, at))
+    }
+    fn remove(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError> {
+        delegate!(self, s => s.remove(id))
+    }
+    fn len(&mut self) -> Result<usize, StoreError> {
+        delegate!(self, s => s.len())
+    }
+    fn page(&mut self, cursor: Option<&str>, limit: usize) -> Result<Page, StoreError> {
+        delegate!(self, s => s.page(cursor, limit))
+    }
+    fn ids_of(&mut self, p: &str) -> Result<Vec<String>, StoreError> {
+        delegate!(self, s => s.ids_of(p))
+    }
+    fn remove_expired(
+        &mut self,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<Arc<Record>>, StoreError> {
+        delegate!(self, s => s.remove_expired(now, limit))
+    }
+    fn next_deadline(&mut self) -> Result<Option<Millis>, StoreError> {
+        delegate!(self, s => s.next_deadline())
+    }
+    fn least_recent(&mut self) -> Result<Option<String>, StoreError> {
+        delegate!(self, s => s.least_recent())
+    }
+}
+
+/// `Date.now()` or a manual clock.
+pub enum AnyClock {
+    Date,
+    Manual(tenure::ManualClock),
+}
+
+impl Clock for AnyClock {
+    fn now(&self) -> Millis {
+        match self {
+            AnyClock::Date => js_sys::Date::now() as Millis,
+            AnyClock::Manual(c) => c.now(),
+        }
+    }
+}
+
+/// `crypto.getRandomValues` through getrandom.
+pub struct JsEntropy;
+
+impl Entropy for JsEntropy {
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), &'static str> {
+        getrandom::fill(buf).map_err(|_| "crypto.getRandomValues failed")
+    }
+}

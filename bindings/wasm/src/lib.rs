@@ -1,0 +1,676 @@
+//! `tenure-wasm`: the core for JavaScript (Node and browsers) through wasm-bindgen. It
+//! translates values and errors only; every rule lives in the core crate. The npm package's
+//! JavaScript layer (`js/`) adds the idioms: option objects, events, stores, middleware.
+
+mod errors;
+mod host;
+mod values;
+
+use errors::{core_error, js_error};
+use host::{AnyClock, AnyStore, JsEntropy, JsStore};
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use tenure::cookie::{self, CookieOptions, Priority, SameSite};
+use tenure::{EncodedStore, Event, Limits, MemoryStore, OnFull, Policy, Record};
+use wasm_bindgen::prelude::*;
+
+type Core = tenure::SessionManager<AnyStore, AnyClock, JsEntropy>;
+
+fn opt(o: &JsValue, key: &str) -> Option<JsValue> {
+    if !o.is_object() {
+        return None;
+    }
+    Reflect::get(o, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined())
+}
+
+/// A non-negative integer option; `null` gives `Some(None)` ("never").
+fn opt_uint(o: &JsValue, key: &str) -> Result<Option<Option<u64>>, JsValue> {
+    match opt(o, key) {
+        None => Ok(None),
+        Some(v) if v.is_null() => Ok(Some(None)),
+        Some(v) => match v.as_f64() {
+            Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => {
+                Ok(Some(Some(n as u64)))
+            }
+            _ => Err(js_error(
+                "INVALID_POLICY",
+                &format!("{key} must be a non-negative integer number of milliseconds (or null)"),
+            )),
+        },
+    }
+}
+
+/// A clock that moves only when told to: share it with a manager and fast-forward time.
+#[wasm_bindgen]
+pub struct ManualClock {
+    inner: tenure::ManualClock,
+}
+
+#[wasm_bindgen]
+impl ManualClock {
+    /// A clock standing at `ms` (default 0).
+    #[wasm_bindgen(constructor)]
+    pub fn new(ms: Option<f64>) -> Result<ManualClock, JsValue> {
+        let ms = ms.unwrap_or(0.0);
+        if !(ms >= 0.0 && ms.is_finite()) {
+            return Err(js_error(
+                "INVALID_VALUE",
+                "a clock time must be a non-negative number of ms",
+            ));
+        }
+        Ok(ManualClock {
+            inner: tenure::ManualClock::new(ms as u64),
+        })
+    }
+    /// Moves time forward by `ms`.
+    pub fn advance(&self, ms: f64) -> Result<(), JsValue> {
+        if !(ms >= 0.0 && ms.is_finite()) {
+            return Err(js_error(
+                "INVALID_VALUE",
+                "advance takes a non-negative number of ms",
+            ));
+        }
+        self.inner.advance(ms as u64);
+        Ok(())
+    }
+    /// Sets the time.
+    pub fn set(&self, ms: f64) -> Result<(), JsValue> {
+        if !(ms >= 0.0 && ms.is_finite()) {
+            return Err(js_error(
+                "INVALID_VALUE",
+                "set takes a non-negative number of ms",
+            ));
+        }
+        self.inner.set(ms as u64);
+        Ok(())
+    }
+    /// The current time in ms.
+    pub fn now(&self) -> f64 {
+        use tenure::Clock;
+        self.inner.now() as f64
+    }
+    /// Another handle on the same time (what a manager keeps).
+    pub fn share(&self) -> ManualClock {
+        ManualClock {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+/// A session as a request sees it.
+#[wasm_bindgen]
+pub struct Session {
+    inner: tenure::Session,
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// The value at `key` (`undefined` if absent).
+    pub fn get(&self, key: &str) -> JsValue {
+        self.inner
+            .get(key)
+            .map_or(JsValue::UNDEFINED, values::to_js)
+    }
+    /// Sets `key`; refused values change nothing.
+    pub fn set(&mut self, key: JsValue, value: JsValue) -> Result<(), JsValue> {
+        let Some(key) = key.as_string() else {
+            return Err(js_error("INVALID_VALUE", "session keys must be strings"));
+        };
+        let v = values::to_value(
+            &value,
+            &format!("session[{key:?}]"),
+            self.inner.limits().max_depth,
+        )?;
+        self.inner.set(&key, v).map_err(|e| core_error(&e, None))
+    }
+    /// Removes `key`; whether this copy held it. Recorded either way, so it also removes a
+    /// value set concurrently.
+    pub fn delete(&mut self, key: &str) -> Result<bool, JsValue> {
+        self.inner
+            .delete(key)
+            .map(|v| v.is_some())
+            .map_err(|e| core_error(&e, None))
+    }
+    pub fn has(&self, key: &str) -> bool {
+        self.inner.contains(key)
+    }
+    pub fn keys(&self) -> Array {
+        self.inner.keys().map(JsValue::from_str).collect()
+    }
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> usize {
+        self.inner.len()
+    }
+    pub fn clear(&mut self) {
+        self.inner.clear();
+    }
+    /// Adds `by` (default 1) to the integer at `key` and returns the new value.
+    pub fn increment(&mut self, key: &str, by: JsValue) -> Result<JsValue, JsValue> {
+        let by = if by.is_undefined() {
+            1
+        } else {
+            match values::to_value(&by, "by", 1)? {
+                tenure::Value::Int(i) => i,
+                _ => {
+                    return Err(js_error(
+                        "INVALID_VALUE",
+                        &format!("increment({key:?}): `by` must be an integer"),
+                    ))
+                }
+            }
+        };
+        let n = self
+            .inner
+            .increment(key, by)
+            .map_err(|e| core_error(&e, None))?;
+        Ok(values::to_js(&tenure::Value::Int(n)))
+    }
+    pub fn flash(&mut self, category: &str, message: &str) -> Result<(), JsValue> {
+        self.inner
+            .flash(category, message)
+            .map_err(|e| core_error(&e, None))
+    }
+    /// `[category, message]` pairs, oldest first.
+    #[wasm_bindgen(js_name = takeFlashes)]
+    pub fn take_flashes(&mut self) -> Array {
+        self.inner
+            .take_flashes()
+            .into_iter()
+            .map(|f| -> JsValue {
+                [
+                    JsValue::from_str(&f.category),
+                    JsValue::from_str(&f.message),
+                ]
+                .iter()
+                .collect::<Array>()
+                .into()
+            })
+            .collect()
+    }
+    #[wasm_bindgen(js_name = setPrincipal)]
+    pub fn set_principal(&mut self, principal: Option<String>) -> Result<(), JsValue> {
+        self.inner
+            .set_principal(principal.as_deref())
+            .map_err(|e| core_error(&e, None))
+    }
+    /// Every item as a plain object.
+    #[wasm_bindgen(js_name = toObject)]
+    pub fn to_object(&self) -> JsValue {
+        let o = Object::new();
+        for (k, v) in self.inner.data().iter() {
+            let _ = Reflect::set(&o, &JsValue::from_str(k), &values::to_js(v));
+        }
+        o.into()
+    }
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> String {
+        self.inner.id().to_owned()
+    }
+    #[wasm_bindgen(getter, js_name = publicId)]
+    pub fn public_id(&self) -> String {
+        self.inner.public_id()
+    }
+    #[wasm_bindgen(getter)]
+    pub fn principal(&self) -> Option<String> {
+        self.inner.principal().map(str::to_owned)
+    }
+    #[wasm_bindgen(getter)]
+    pub fn version(&self) -> f64 {
+        self.inner.version() as f64
+    }
+    #[wasm_bindgen(getter, js_name = createdAt)]
+    pub fn created_at(&self) -> f64 {
+        self.inner.created_at() as f64
+    }
+    #[wasm_bindgen(getter, js_name = lastAccess)]
+    pub fn last_access(&self) -> f64 {
+        self.inner.last_access() as f64
+    }
+    #[wasm_bindgen(getter, js_name = expiresAt)]
+    pub fn expires_at(&self) -> Option<f64> {
+        self.inner.expires_at().map(|t| t as f64)
+    }
+    #[wasm_bindgen(getter)]
+    pub fn modified(&self) -> bool {
+        self.inner.is_modified()
+    }
+}
+
+fn info(r: &Record) -> JsValue {
+    let o = Object::new();
+    let set = |k: &str, v: JsValue| {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), &v);
+    };
+    set("id", JsValue::from_str(&r.id));
+    set("publicId", JsValue::from_str(&r.public_id()));
+    set(
+        "principal",
+        r.principal
+            .as_deref()
+            .map_or(JsValue::NULL, JsValue::from_str),
+    );
+    set("created", JsValue::from_f64(r.created as f64));
+    set("accessed", JsValue::from_f64(r.accessed as f64));
+    set(
+        "expiresAt",
+        r.deadline()
+            .map_or(JsValue::NULL, |d| JsValue::from_f64(d as f64)),
+    );
+    set("version", JsValue::from_f64(r.version as f64));
+    o.into()
+}
+
+/// The session manager (the JS `SessionManager` wraps it).
+#[wasm_bindgen]
+pub struct Manager {
+    core: Core,
+}
+
+impl Manager {
+    fn run<R>(
+        &mut self,
+        f: impl FnOnce(&mut Core) -> Result<R, tenure::Error>,
+    ) -> Result<R, JsValue> {
+        match f(&mut self.core) {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                let cause = self.core.store_mut().take_error();
+                Err(core_error(&e, cause))
+            }
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl Manager {
+    /// Options (all optional; times in ms, `null` = never): `idleTimeout`, `absoluteTimeout`,
+    /// `touchInterval`, `maxSessions`, `onFull` ('reject' | 'evictLru'), `maxDataBytes`,
+    /// `maxKeyBytes`, `maxDepth`, `idBytes`, `store` (an object with get/set/delete/ids),
+    /// `clock` (a ManualClock).
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue, clock: Option<ManualClock>) -> Result<Manager, JsValue> {
+        let d = Limits::default();
+        let num = |k: &str, default: usize| -> Result<usize, JsValue> {
+            Ok(opt_uint(&options, k)?
+                .flatten()
+                .map_or(default, |v| v as usize))
+        };
+        let limits = Limits {
+            max_data_bytes: num("maxDataBytes", d.max_data_bytes)?,
+            max_key_bytes: num("maxKeyBytes", d.max_key_bytes)?,
+            max_depth: num("maxDepth", d.max_depth)?,
+        };
+        let on_full = match opt(&options, "onFull")
+            .and_then(|v| v.as_string())
+            .as_deref()
+        {
+            None | Some("reject") => OnFull::Reject,
+            Some("evictLru") | Some("evict_lru") | Some("evict") => OnFull::EvictLru,
+            Some(other) => {
+                return Err(js_error(
+                    "INVALID_POLICY",
+                    &format!("onFull must be 'reject' or 'evictLru', not {other:?}"),
+                ))
+            }
+        };
+        let mut b = Policy::builder()
+            .on_full(on_full)
+            .limits(limits)
+            .id_bytes(num("idBytes", 16)?);
+        if let Some(v) = opt_uint(&options, "idleTimeout")? {
+            b = b.idle_timeout(v);
+        }
+        if let Some(v) = opt_uint(&options, "absoluteTimeout")? {
+            b = b.absolute_timeout(v);
+        }
+        if let Some(Some(v)) = opt_uint(&options, "touchInterval")? {
+            b = b.touch_interval(v);
+        }
+        if let Some(v) = opt_uint(&options, "maxSessions")? {
+            b = b.max_sessions(v.map(|n| n as usize));
+        }
+        let policy = b.build().map_err(|e| core_error(&e, None))?;
+        let store = match opt(&options, "store").filter(|s| !s.is_null()) {
+            Some(obj) => AnyStore::Host(EncodedStore::new(JsStore::new(obj), limits)),
+            None => AnyStore::Memory(MemoryStore::new()),
+        };
+        let clock = match clock {
+            Some(c) => AnyClock::Manual(c.inner.clone()),
+            None => AnyClock::Date,
+        };
+        Ok(Manager {
+            core: tenure::SessionManager::new(store, clock, JsEntropy, policy),
+        })
+    }
+
+    pub fn create(&mut self, principal: Option<String>, data: JsValue) -> Result<Session, JsValue> {
+        let data = if data.is_null() || data.is_undefined() {
+            None
+        } else {
+            match values::to_value(&data, "data", self.core.policy().limits().max_depth + 1)? {
+                tenure::Value::Map(m) => Some(m),
+                _ => return Err(js_error("INVALID_VALUE", "data must be a plain object")),
+            }
+        };
+        self.run(|m| m.create(principal.as_deref(), data))
+            .map(|inner| Session { inner })
+    }
+    pub fn open(&mut self, id: &str) -> Result<Option<Session>, JsValue> {
+        Ok(self.run(|m| m.open(id))?.map(|inner| Session { inner }))
+    }
+    pub fn peek(&mut self, id: &str) -> Result<Option<Session>, JsValue> {
+        Ok(self.run(|m| m.peek(id))?.map(|inner| Session { inner }))
+    }
+    pub fn commit(&mut self, session: &mut Session) -> Result<(), JsValue> {
+        self.run(|m| m.commit(&mut session.inner))
+    }
+    pub fn regenerate(
+        &mut self,
+        session: &mut Session,
+        clear: Option<bool>,
+    ) -> Result<(), JsValue> {
+        self.run(|m| m.regenerate(&mut session.inner, clear.unwrap_or(false)))
+    }
+    #[wasm_bindgen(js_name = setIdleTimeout)]
+    pub fn set_idle_timeout(
+        &mut self,
+        session: &mut Session,
+        ms: Option<f64>,
+    ) -> Result<(), JsValue> {
+        let ms = match ms {
+            None => None,
+            Some(n) if n > 0.0 && n.is_finite() => Some(n as u64),
+            Some(_) => {
+                return Err(js_error(
+                    "INVALID_VALUE",
+                    "idleTimeout must be a positive number of ms or null",
+                ))
+            }
+        };
+        self.run(|m| m.set_idle_timeout(&mut session.inner, ms))
+    }
+    pub fn destroy(&mut self, id: &str) -> Result<bool, JsValue> {
+        self.run(|m| m.destroy(id))
+    }
+    #[wasm_bindgen(js_name = destroyAllOf)]
+    pub fn destroy_all_of(
+        &mut self,
+        principal: &str,
+        except: Option<String>,
+    ) -> Result<usize, JsValue> {
+        self.run(|m| m.destroy_all_of(principal, except.as_deref()))
+    }
+    #[wasm_bindgen(js_name = destroyAll)]
+    pub fn destroy_all(&mut self) -> Result<usize, JsValue> {
+        self.run(|m| m.destroy_all())
+    }
+    #[wasm_bindgen(js_name = sessionsOf)]
+    pub fn sessions_of(&mut self, principal: &str) -> Result<Array, JsValue> {
+        Ok(self
+            .run(|m| m.sessions_of(principal))?
+            .iter()
+            .map(|r| info(r))
+            .collect())
+    }
+    /// `[infos, nextCursor]`.
+    pub fn list(&mut self, cursor: Option<String>, limit: Option<usize>) -> Result<Array, JsValue> {
+        let (page, next) = self.run(|m| m.list(cursor.as_deref(), limit.unwrap_or(100)))?;
+        let infos: Array = page.iter().map(|r| info(r)).collect();
+        Ok([
+            infos.into(),
+            next.map_or(JsValue::NULL, |c| JsValue::from_str(&c)),
+        ]
+        .iter()
+        .collect())
+    }
+    pub fn count(&mut self) -> Result<usize, JsValue> {
+        self.run(|m| m.count())
+    }
+    pub fn sweep(&mut self) -> Result<usize, JsValue> {
+        self.run(|m| m.sweep())
+    }
+    #[wasm_bindgen(js_name = nextDeadline)]
+    pub fn next_deadline(&mut self) -> Result<Option<f64>, JsValue> {
+        Ok(self.run(|m| m.next_deadline())?.map(|d| d as f64))
+    }
+    pub fn now(&self) -> f64 {
+        self.core.now() as f64
+    }
+    pub fn metrics(&mut self) -> Result<JsValue, JsValue> {
+        let x = self.run(|m| m.metrics())?;
+        let o = Object::new();
+        for (k, v) in [
+            ("active", x.active as f64),
+            ("peakActive", x.peak_active as f64),
+            ("createdTotal", x.created_total as f64),
+            ("expiredTotal", x.expired_total as f64),
+            ("destroyedTotal", x.destroyed_total as f64),
+            ("rejectedTotal", x.rejected_total as f64),
+            ("evictedTotal", x.evicted_total as f64),
+            ("maxAliveMs", x.max_alive_ms as f64),
+            ("avgAliveMs", x.avg_alive_ms as f64),
+        ] {
+            let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v));
+        }
+        Ok(o.into())
+    }
+    pub fn export(&mut self) -> Result<Uint8Array, JsValue> {
+        Ok(Uint8Array::from(self.run(|m| m.export())?.as_slice()))
+    }
+    #[wasm_bindgen(js_name = "import")]
+    pub fn import_(&mut self, data: &[u8]) -> Result<usize, JsValue> {
+        self.run(|m| m.import(data))
+    }
+    /// Events since the last call: `[name, id, newId, cleared]` arrays.
+    #[wasm_bindgen(js_name = drainEvents)]
+    pub fn drain_events(&mut self) -> Array {
+        self.core
+            .drain_events()
+            .into_iter()
+            .map(|e| -> JsValue {
+                let (name, id, new, cleared) = match &e {
+                    Event::Regenerated { old, new, cleared } => (
+                        "regenerated",
+                        Some(old.as_str()),
+                        Some(new.as_str()),
+                        *cleared,
+                    ),
+                    other => (other.name(), other.id(), None, false),
+                };
+                let s = |v: Option<&str>| v.map_or(JsValue::NULL, JsValue::from_str);
+                [
+                    JsValue::from_str(name),
+                    s(id),
+                    s(new),
+                    JsValue::from_bool(cleared),
+                ]
+                .iter()
+                .collect::<Array>()
+                .into()
+            })
+            .collect()
+    }
+}
+
+fn secret_list(secrets: &JsValue) -> Result<Vec<Vec<u8>>, JsValue> {
+    let one = |v: &JsValue| -> Result<Vec<u8>, JsValue> {
+        if let Some(s) = v.as_string() {
+            return Ok(s.into_bytes());
+        }
+        if let Some(b) = v.dyn_ref::<Uint8Array>() {
+            return Ok(b.to_vec());
+        }
+        Err(js_error(
+            "INVALID_VALUE",
+            "a secret must be a string or a Uint8Array",
+        ))
+    };
+    if Array::is_array(secrets) {
+        Array::from(secrets).iter().map(|s| one(&s)).collect()
+    } else {
+        Ok(vec![one(secrets)?])
+    }
+}
+
+fn with_secrets<R>(secrets: &JsValue, f: impl FnOnce(&[&[u8]]) -> R) -> Result<R, JsValue> {
+    let list = secret_list(secrets)?;
+    let refs: Vec<&[u8]> = list.iter().map(Vec::as_slice).collect();
+    Ok(f(&refs))
+}
+
+fn unsigned(u: Option<cookie::Unsigned>) -> JsValue {
+    match u {
+        None => JsValue::NULL,
+        Some(u) => [
+            JsValue::from_str(&u.id),
+            JsValue::from_f64(u.secret_index as f64),
+        ]
+        .iter()
+        .collect::<Array>()
+        .into(),
+    }
+}
+
+/// `s:<id>.<signature>`, express-session compatible.
+#[wasm_bindgen(js_name = signCookie)]
+pub fn sign_cookie(id: &str, secret: JsValue) -> Result<String, JsValue> {
+    let s = secret_list(&secret)?;
+    Ok(cookie::sign(id, s.first().map_or(&[][..], Vec::as_slice)))
+}
+
+/// The id of a signed value, or null.
+#[wasm_bindgen(js_name = unsignCookie)]
+pub fn unsign_cookie(value: &str, secrets: JsValue) -> Result<Option<String>, JsValue> {
+    with_secrets(&secrets, |s| cookie::unsign_id(value, s))
+}
+
+/// `[id, secretIndex]` of a signed value, or null.
+#[wasm_bindgen(js_name = unsignCookieIndex)]
+pub fn unsign_cookie_index(value: &str, secrets: JsValue) -> Result<JsValue, JsValue> {
+    with_secrets(&secrets, |s| unsigned(cookie::unsign(value, s)))
+}
+
+/// Throws `TENURE_INVALID_POLICY` unless there is a secret and every one is ≥ 32 bytes.
+#[wasm_bindgen(js_name = checkSecrets)]
+pub fn check_secrets(secrets: JsValue) -> Result<(), JsValue> {
+    cookie::Secrets::new(secret_list(&secrets)?)
+        .map(|_| ())
+        .map_err(|e| core_error(&e, None))
+}
+
+/// `[[name, value], …]` of a Cookie header.
+#[wasm_bindgen(js_name = parseCookieHeader)]
+pub fn parse_cookie_header(header: &str) -> Array {
+    cookie::parse_cookie_header(header)
+        .into_iter()
+        .map(|(n, v)| -> JsValue {
+            [JsValue::from_str(n), JsValue::from_str(v)]
+                .iter()
+                .collect::<Array>()
+                .into()
+        })
+        .collect()
+}
+
+/// `[id, secretIndex]` of the first cookie named `name` that verifies, or null.
+#[wasm_bindgen(js_name = findSessionId)]
+pub fn find_session_id(header: &str, name: &str, secrets: JsValue) -> Result<JsValue, JsValue> {
+    with_secrets(&secrets, |s| {
+        unsigned(cookie::find_session_id(header, name, s))
+    })
+}
+
+#[wasm_bindgen(js_name = encodeUriComponent)]
+pub fn encode_uri_component(s: &str) -> String {
+    cookie::encode_uri_component(s)
+}
+
+#[wasm_bindgen(js_name = isPlausibleId)]
+pub fn is_plausible_id(id: &str) -> bool {
+    tenure::id::is_plausible(id)
+}
+
+#[wasm_bindgen(js_name = parseBearer)]
+pub fn parse_bearer(header: &str) -> Option<String> {
+    tenure::bearer::parse_bearer(header).map(str::to_owned)
+}
+
+#[wasm_bindgen(js_name = signToken)]
+pub fn sign_token(id: &str, secret: JsValue) -> Result<String, JsValue> {
+    let s = secret_list(&secret)?;
+    Ok(tenure::bearer::sign_token(
+        id,
+        s.first().map_or(&[][..], Vec::as_slice),
+    ))
+}
+
+#[wasm_bindgen(js_name = unsignToken)]
+pub fn unsign_token(token: &str, secrets: JsValue) -> Result<JsValue, JsValue> {
+    with_secrets(&secrets, |s| {
+        unsigned(tenure::bearer::unsign_token(token, s))
+    })
+}
+
+/// A `Set-Cookie` value. Options: `name`, `path`, `domain`, `httpOnly`, `secure`,
+/// `sameSite` ('lax' | 'strict' | 'none' | null), `partitioned`, `priority`, `maxAge` (ms),
+/// `now` (ms), `clear` (the logout cookie). `value` must be cookie-safe already.
+#[wasm_bindgen(js_name = buildSetCookie)]
+pub fn build_set_cookie(value: &str, options: JsValue) -> Result<String, JsValue> {
+    let string = |k: &str| opt(&options, k).and_then(|v| v.as_string());
+    let flag = |k: &str, d: bool| opt(&options, k).and_then(|v| v.as_bool()).unwrap_or(d);
+    let d = CookieOptions::default();
+    let same_site = match opt(&options, "sameSite") {
+        None => d.same_site,
+        Some(v) if v.is_null() || v.as_bool() == Some(false) => None,
+        Some(v) => match v.as_string().map(|s| s.to_ascii_lowercase()).as_deref() {
+            Some("lax") => Some(SameSite::Lax),
+            Some("strict") => Some(SameSite::Strict),
+            Some("none") => Some(SameSite::None),
+            _ => {
+                return Err(js_error(
+                    "INVALID_VALUE",
+                    "sameSite must be 'lax', 'strict', 'none' or null",
+                ))
+            }
+        },
+    };
+    let priority = match string("priority")
+        .map(|s| s.to_ascii_lowercase())
+        .as_deref()
+    {
+        None => None,
+        Some("low") => Some(Priority::Low),
+        Some("medium") => Some(Priority::Medium),
+        Some("high") => Some(Priority::High),
+        Some(_) => {
+            return Err(js_error(
+                "INVALID_VALUE",
+                "priority must be 'low', 'medium' or 'high'",
+            ))
+        }
+    };
+    let path = match opt(&options, "path") {
+        None => d.path,
+        Some(v) if v.is_null() => None,
+        Some(v) => v.as_string(),
+    };
+    let o = CookieOptions {
+        name: string("name").unwrap_or(d.name),
+        path,
+        domain: string("domain"),
+        http_only: flag("httpOnly", true),
+        secure: flag("secure", true),
+        same_site,
+        partitioned: flag("partitioned", false),
+        priority,
+    };
+    let r = if flag("clear", false) {
+        o.clear()
+    } else {
+        let max_age = opt_uint(&options, "maxAge")?.flatten();
+        let now = opt_uint(&options, "now")?.flatten().unwrap_or(0);
+        o.build(value, max_age, now)
+    };
+    r.map_err(|e| core_error(&e, None))
+}

@@ -1,0 +1,171 @@
+//! JS values ⇄ tenure values, by hand: exact integers (BigInt beyond 2^53), Uint8Array for
+//! bytes, plain objects and Maps for maps; everything else refused with the key and type.
+
+use crate::errors::js_error;
+use js_sys::{Array, BigInt, Object, Reflect, Uint8Array};
+use std::collections::BTreeMap;
+use tenure::Value;
+use wasm_bindgen::{JsCast, JsValue};
+
+const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+
+fn type_name(v: &JsValue) -> String {
+    if v.is_function() {
+        return "function".into();
+    }
+    if v.is_symbol() {
+        return "symbol".into();
+    }
+    if v.is_object() {
+        let ctor = Reflect::get(v, &"constructor".into())
+            .ok()
+            .and_then(|c| Reflect::get(&c, &"name".into()).ok())
+            .and_then(|n| n.as_string());
+        return ctor.unwrap_or_else(|| "object".into());
+    }
+    v.js_typeof().as_string().unwrap_or_else(|| "value".into())
+}
+
+/// Converts `v` (found at `path`) into a tenure value.
+pub fn to_value(v: &JsValue, path: &str, max_depth: usize) -> Result<Value, JsValue> {
+    convert(v, path, max_depth, 0)
+}
+
+fn convert(v: &JsValue, path: &str, max_depth: usize, depth: usize) -> Result<Value, JsValue> {
+    if v.is_null() || v.is_undefined() {
+        return Ok(Value::Null);
+    }
+    if let Some(b) = v.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(n) = v.as_f64() {
+        if !n.is_finite() {
+            return Err(js_error(
+                "INVALID_VALUE",
+                &format!("{path}: {n} is not a finite number"),
+            ));
+        }
+        if n.fract() == 0.0 && n.abs() <= MAX_SAFE {
+            return Ok(Value::Int(n as i64));
+        }
+        return Ok(Value::Float(n));
+    }
+    if v.is_bigint() {
+        let big: BigInt = v.clone().unchecked_into();
+        let s = big
+            .to_string(10)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default();
+        return s.parse::<i64>().map(Value::Int).map_err(|_| {
+            js_error(
+                "LIMIT_EXCEEDED",
+                &format!("{path}: BigInt {s} does not fit in 64 bits (i64)"),
+            )
+        });
+    }
+    if let Some(s) = v.as_string() {
+        return Ok(Value::Str(s));
+    }
+    if let Some(bytes) = v.dyn_ref::<Uint8Array>() {
+        return Ok(Value::Bytes(bytes.to_vec()));
+    }
+    let is_array = Array::is_array(v);
+    let is_map = v.is_instance_of::<js_sys::Map>();
+    let plain = v.is_object() && !v.is_function() && {
+        let proto: JsValue = Object::get_prototype_of(v).into();
+        let plain_proto: JsValue = Object::get_prototype_of(&Object::new().into()).into();
+        proto.is_null() || proto == plain_proto
+    };
+    if (is_array || is_map || plain) && depth >= max_depth {
+        return Err(js_error(
+            "LIMIT_EXCEEDED",
+            &format!("{path}: nesting deeper than maxDepth ({max_depth}); is the value cyclic?"),
+        ));
+    }
+    if is_array {
+        let arr: &Array = v.unchecked_ref();
+        let mut out = Vec::with_capacity(arr.length() as usize);
+        for (i, item) in arr.iter().enumerate() {
+            out.push(convert(
+                &item,
+                &format!("{path}[{i}]"),
+                max_depth,
+                depth + 1,
+            )?);
+        }
+        return Ok(Value::List(out));
+    }
+    if is_map {
+        let map: &js_sys::Map = v.unchecked_ref();
+        let mut out = BTreeMap::new();
+        let mut err = None;
+        map.for_each(&mut |value, key| {
+            if err.is_some() {
+                return;
+            }
+            match key.as_string() {
+                Some(k) => match convert(&value, &format!("{path}[{k:?}]"), max_depth, depth + 1) {
+                    Ok(c) => {
+                        out.insert(k, c);
+                    }
+                    Err(e) => err = Some(e),
+                },
+                None => {
+                    err = Some(js_error(
+                        "INVALID_VALUE",
+                        &format!("{path}: Map keys must be strings, not {}", type_name(&key)),
+                    ))
+                }
+            }
+        });
+        return match err {
+            Some(e) => Err(e),
+            None => Ok(Value::Map(out)),
+        };
+    }
+    if plain {
+        let mut out = BTreeMap::new();
+        let obj: &Object = v.unchecked_ref();
+        for key in Object::keys(obj).iter() {
+            let k = key.as_string().unwrap_or_default();
+            let item = Reflect::get(v, &key)?;
+            if item.is_undefined() {
+                continue; // like JSON.stringify: undefined properties are absent
+            }
+            out.insert(
+                k.clone(),
+                convert(&item, &format!("{path}[{k:?}]"), max_depth, depth + 1)?,
+            );
+        }
+        return Ok(Value::Map(out));
+    }
+    Err(js_error(
+        "INVALID_VALUE",
+        &format!(
+            "{path}: a {} can't be stored (use null, boolean, number, BigInt, string, Uint8Array, Array or a plain object)",
+            type_name(v)
+        ),
+    ))
+}
+
+/// Converts a tenure value to a fresh JS value.
+pub fn to_js(v: &Value) -> JsValue {
+    match v {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Int(i) if (*i as f64).abs() <= MAX_SAFE => JsValue::from_f64(*i as f64),
+        Value::Int(i) => BigInt::from(*i).into(),
+        Value::Float(f) => JsValue::from_f64(*f),
+        Value::Str(s) => JsValue::from_str(s),
+        Value::Bytes(b) => Uint8Array::from(b.as_slice()).into(),
+        Value::List(items) => items.iter().map(to_js).collect::<Array>().into(),
+        Value::Map(m) => {
+            let o = Object::new();
+            for (k, item) in m {
+                let _ = Reflect::set(&o, &JsValue::from_str(k), &to_js(item));
+            }
+            o.into()
+        }
+    }
+}

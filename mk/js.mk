@@ -1,0 +1,37 @@
+# JavaScript: the wasm core (wasm-bindgen, pinned CLI) and the npm package `tenure` in js/.
+
+WASM_BINDGEN_VERSION := 0.2.130
+TOOLS_HOME := $(HOME)/.cache/tenure/tools
+WASM_BINDGEN := $(TOOLS_HOME)/bin/wasm-bindgen
+WASM_OUT := $(CURDIR)/target/wasm32-unknown-unknown/wasm/tenure_wasm.wasm
+
+.PHONY: build-js test-js demo
+
+# The CLI must be exactly the version of the wasm-bindgen crate (pinned with `=` in
+# bindings/wasm/Cargo.toml); it is cached outside the checkout so CI reuses it.
+$(WASM_BINDGEN):
+	cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --root $(TOOLS_HOME)
+
+wasm-bindgen-check: $(WASM_BINDGEN)
+	@$(WASM_BINDGEN) --version | grep -q " $(WASM_BINDGEN_VERSION)" || \
+	  cargo install --force wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --root $(TOOLS_HOME)
+
+js/node_modules/.package-lock.json: js/package-lock.json
+	cd js && npm ci --no-audit --no-fund
+
+build-js: setup-rust wasm-bindgen-check js/node_modules/.package-lock.json
+	cargo build -p tenure-wasm --target wasm32-unknown-unknown --profile wasm
+	rm -rf js/dist/node
+	$(WASM_BINDGEN) --target nodejs --weak-refs --out-dir js/dist/node $(WASM_OUT)
+	# No wasm-opt: Debian's binaryen (108) predates the externref table that Rust 1.95 and
+	# wasm-bindgen 0.2.130 emit and breaks it, and opt-level=z + LTO leaves it nothing to gain.
+
+test-js: build-js
+	mkdir -p $(TOOLS)
+	cd js && npx tsc --noEmit -p tsconfig.json
+	cd js && node --test --test-reporter=tap test/ 2>&1 | tee $(TOOLS)/test-js.log
+
+demo: build-js
+	node js/examples/sessions/server.mjs
+
+TEST_TARGETS += test-js
