@@ -90,7 +90,7 @@ class Server:
         return body["session"]
 
 
-@pytest.fixture(params=["python"])
+@pytest.fixture(params=["node", "python"])
 def server(request):
     s = Server(request.param)
     yield s
@@ -184,10 +184,11 @@ def test_concurrent_increments_all_count(server: Server):
     assert sorted(results) == list(range(1, 51))
 
 
-def test_two_servers_share_sessions_through_one_file_store():
-    """A token issued by one server works in another over the same FileStore folder."""
+@pytest.mark.parametrize("first, second", [("node", "python"), ("python", "node")])
+def test_a_token_from_one_server_works_in_the_other_through_one_file_store(first, second):
+    """Node and Python over one FileStore folder: one session, one set of rules."""
     with tempfile.TemporaryDirectory() as store:
-        one, two = Server("python", store), Server("python", store)
+        one, two = Server(first, store), Server(second, store)
         try:
             tok = one.login("user1", "pass1")
             assert one.call("SessionApi.SetValue", {"key": "lang", "value": ["en", 1, True]}, tok)[0] == 200

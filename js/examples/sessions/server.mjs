@@ -1,0 +1,174 @@
+// The "35-sessions" sample API (mORMot2 / DMVC) on tenure, Express edition.
+//   PORT=8080 STORE_DIR=/tmp/sessions TENURE_SECRET=... node server.mjs
+// Two users, isolated session data, atomic counters, an admin list of active sessions and a
+// per-session shopping cart. The API is documented in docs/demo.md.
+import express from 'express';
+import { SessionManager, FileStore } from 'tenure';
+import { session } from 'tenure/express';
+
+const USERS = { user1: 'pass1', user2: 'pass2' };
+const PRICES = { item1: 10.5, item2: 25.0, item3: 15.75 };
+const DEV_SECRET = 'tenure-demo-development-secret-change-me!';
+
+class ApiError extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+class Cart {
+  constructor() { this.items = new Map(); }
+  total() {
+    let t = 0;
+    for (const [id, q] of this.items) t += PRICES[id] * q;
+    return Math.round(t * 100) / 100;
+  }
+  view() {
+    const items = [...this.items].map(([id, q]) => ({
+      item_id: id, quantity: q, price: PRICES[id], subtotal: Math.round(PRICES[id] * q * 100) / 100,
+    }));
+    return { items, total: this.total(), item_count: items.length };
+  }
+}
+
+export function makeApp({ manager, secret }) {
+  const carts = manager.perSession(() => new Cart());
+  const app = express();
+  app.use(express.json({ strict: false }));
+  app.use(session({ secret, manager, transport: 'both', cookie: { secure: false } }));
+
+  const field = (body, name, kind, what) => {
+    if (!(name in body)) throw new ApiError(400, `missing field '${name}'`);
+    const v = body[name];
+    if (kind === 'int' ? !Number.isInteger(v) : typeof v !== kind) throw new ApiError(400, `field '${name}' must be ${what}`);
+    return v;
+  };
+  const bodyOf = (req) => {
+    const b = req.body ?? {};
+    if (b === null || typeof b !== 'object' || Array.isArray(b)) throw new ApiError(400, 'the JSON body must be an object');
+    return b;
+  };
+  const current = (req) => {
+    if (!req.session.principal) throw new ApiError(401, 'authentication required: log in at /root/Auth');
+    return req.session;
+  };
+
+  const sessionApi = {
+    SetValue(s, b) {
+      const key = field(b, 'key', 'string', 'a string');
+      if (!('value' in b)) throw new ApiError(400, "missing field 'value'");
+      s[key] = b.value;
+      return { key, value: b.value };
+    },
+    GetValue(s, b) {
+      const key = field(b, 'key', 'string', 'a string');
+      if (!(key in s)) throw new ApiError(404, `no value for key '${key}'`);
+      return { key, value: s[key] };
+    },
+    ListKeys(s) { return { keys: Object.keys(s).sort() }; },
+    DeleteValue(s, b) {
+      const key = field(b, 'key', 'string', 'a string');
+      const deleted = key in s;
+      if (deleted) delete s[key];
+      return { key, deleted };
+    },
+    ClearSession(s) {
+      for (const k of Object.keys(s)) delete s[k];
+      return { cleared: true };
+    },
+    SessionInfo(s, b, req) {
+      const live = manager.peek(s.id);
+      return { id: s.publicId, user: s.principal, created: live.createdAt, last_access: live.lastAccess,
+        expires_at: live.expiresAt ?? null };
+    },
+    ListActiveSessions() {
+      const sessions = [];
+      let cursor = null;
+      do {
+        const page = manager.list(cursor, 500);
+        for (const r of page.sessions) if (r.principal) sessions.push({ user: r.principal, id: r.publicId });
+        cursor = page.cursor;
+      } while (cursor);
+      return { sessions, count: sessions.length };
+    },
+    IncrementCounter(s, b) {
+      const key = field(b, 'key', 'string', 'a string');
+      s.increment(key);
+      s.save(); // merged with concurrent requests: the answer is the stored value
+      return { key, value: s[key] };
+    },
+  };
+
+  const cartApi = {
+    AddItem(s, b) {
+      const cart = carts(s);
+      const item = field(b, 'itemId', 'string', 'a string');
+      const qty = field(b, 'quantity', 'int', 'a positive integer');
+      if (qty <= 0) throw new ApiError(400, "field 'quantity' must be a positive integer");
+      if (!(item in PRICES)) throw new ApiError(404, `unknown item '${item}'`);
+      cart.items.set(item, (cart.items.get(item) ?? 0) + qty);
+      return cart.view();
+    },
+    RemoveItem(s, b) {
+      const cart = carts(s);
+      const item = field(b, 'itemId', 'string', 'a string');
+      if (!cart.items.has(item)) throw new ApiError(404, `item '${item}' is not in the cart`);
+      cart.items.delete(item);
+      return cart.view();
+    },
+    GetCart(s) { return carts(s).view(); },
+    ClearCart(s) { carts(s).items.clear(); return carts(s).view(); },
+    GetTotal(s) { return { total: carts(s).total() }; },
+  };
+  const apis = { SessionApi: sessionApi, CartApi: cartApi };
+
+  app.post('/root/Auth', (req, res) => {
+    const b = bodyOf(req);
+    const user = b.UserName;
+    const q = req.query.UserName;
+    if (typeof user !== 'string' || USERS[user] === undefined || USERS[user] !== b.PassWord || (q && q !== user)) {
+      throw new ApiError(401, 'wrong user name or password');
+    }
+    req.session.regenerate(); // new id on login: the session-fixation defence
+    req.session.setPrincipal(user);
+    res.json({ session: req.session.token(), user });
+  });
+  app.post('/root/Logout', (req, res) => {
+    current(req);
+    req.session.destroy();
+    res.json({ logged_out: true });
+  });
+  app.post('/root/:call', (req, res) => {
+    const [api, method] = req.params.call.split('.');
+    if (!apis[api]) throw new ApiError(404, `unknown service ${api}`);
+    const s = current(req);
+    const b = bodyOf(req);
+    const fn = Object.hasOwn(apis[api], method) ? apis[api][method] : null;
+    if (!fn) throw new ApiError(404, `unknown method ${api}.${method}`);
+    try {
+      res.json(fn(s, b, req));
+    } catch (e) {
+      if (e.code === 'TENURE_INVALID_VALUE' || e.code === 'TENURE_LIMIT_EXCEEDED') throw new ApiError(400, e.message);
+      if (e.code === 'TENURE_SESSION_GONE') throw new ApiError(401, 'the session has ended');
+      throw e;
+    }
+  });
+  // eslint-disable-next-line no-unused-vars
+  app.use((err, req, res, next) => {
+    if (err instanceof ApiError) return res.status(err.status).json({ error: err.message });
+    if (err.type === 'entity.parse.failed') return res.status(400).json({ error: 'malformed JSON body' });
+    res.status(500).json({ error: err.message });
+  });
+  return app;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const port = Number(process.env.PORT ?? 8080);
+  const host = process.env.HOST ?? '127.0.0.1';
+  const secret = process.env.TENURE_SECRET || DEV_SECRET;
+  if (secret === DEV_SECRET) console.warn('warning: TENURE_SECRET is not set; using the development secret');
+  const store = process.env.STORE_DIR ? new FileStore(process.env.STORE_DIR) : undefined;
+  const manager = new SessionManager({ store, autoSweep: true });
+  makeApp({ manager, secret }).listen(port, host, () => {
+    console.log(`tenure sessions demo (Node) on http://${host}:${port}/root`);
+    console.log(`  curl -X POST "http://${host}:${port}/root/Auth?UserName=user1" -H "Content-Type: application/json" -d '{"UserName":"user1","PassWord":"pass1"}'`);
+  });
+}

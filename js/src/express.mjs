@@ -1,0 +1,4 @@
+import mod from './express.cjs';
+
+export const { session } = mod;
+export default mod.session;
