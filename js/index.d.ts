@@ -1,0 +1,183 @@
+/** A session value: what tenure stores exactly. Integers beyond 2^53 come back as BigInt. */
+export type Value =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | Value[]
+  | { [key: string]: Value };
+
+/** The store protocol: encoded records keyed by session id, synchronous. */
+export interface Store {
+  get(id: string): Uint8Array | string | null | undefined;
+  set(id: string, bytes: Uint8Array): void;
+  delete(id: string): boolean;
+  ids(): string[];
+}
+
+export type EventName = 'created' | 'expired' | 'destroyed' | 'regenerated' | 'evicted' | 'rejected';
+
+export interface ManagerOptions {
+  /** Idle timeout in ms (default 30 min); null = never. */
+  idleTimeout?: number | null;
+  /** Absolute timeout in ms (default 24 h); null = never. */
+  absoluteTimeout?: number | null;
+  touchInterval?: number;
+  maxSessions?: number | null;
+  onFull?: 'reject' | 'evictLru';
+  maxDataBytes?: number;
+  maxKeyBytes?: number;
+  maxDepth?: number;
+  idBytes?: number;
+  store?: Store;
+  clock?: ManualClock;
+  /** Sweep expired sessions on an unref'd timer: true (every minute) or an interval in ms. */
+  autoSweep?: boolean | number;
+}
+
+export interface SessionInfo {
+  id: string;
+  publicId: string;
+  principal: string | null;
+  created: number;
+  accessed: number;
+  expiresAt: number | null;
+  version: number;
+}
+
+export interface Metrics {
+  active: number;
+  peakActive: number;
+  createdTotal: number;
+  expiredTotal: number;
+  destroyedTotal: number;
+  rejectedTotal: number;
+  evictedTotal: number;
+  maxAliveMs: number;
+  avgAliveMs: number;
+}
+
+/** An Error thrown by tenure: `code` is `TENURE_` + a stable code. */
+export interface TenureError extends Error {
+  code:
+    | 'TENURE_SESSION_GONE'
+    | 'TENURE_INVALID_VALUE'
+    | 'TENURE_LIMIT_EXCEEDED'
+    | 'TENURE_TOO_MANY_SESSIONS'
+    | 'TENURE_STORE_ERROR'
+    | 'TENURE_INVALID_POLICY'
+    | 'TENURE_DECODE_ERROR'
+    | 'TENURE_ENTROPY_ERROR';
+  cause?: unknown;
+}
+
+export class Session {
+  private constructor();
+  get(key: string): Value | undefined;
+  set(key: string, value: Value | Map<string, Value>): void;
+  delete(key: string): boolean;
+  has(key: string): boolean;
+  keys(): string[];
+  readonly size: number;
+  clear(): void;
+  increment(key: string, by?: number | bigint): number | bigint;
+  flash(category: string, message: string): void;
+  takeFlashes(): [string, string][];
+  setPrincipal(principal?: string | null): void;
+  toObject(): { [key: string]: Value };
+  readonly id: string;
+  readonly publicId: string;
+  readonly principal: string | undefined;
+  readonly version: number;
+  readonly createdAt: number;
+  readonly lastAccess: number;
+  readonly expiresAt: number | undefined;
+  readonly modified: boolean;
+  free(): void;
+}
+
+export class ManualClock {
+  constructor(ms?: number);
+  advance(ms: number): void;
+  set(ms: number): void;
+  now(): number;
+}
+
+export interface PerSession<T> {
+  (session: { id: string } | string): T;
+  has(id: string): boolean;
+  size(): number;
+  delete(id: string): void;
+}
+
+export class SessionManager {
+  constructor(options?: ManagerOptions);
+  readonly clock: ManualClock | undefined;
+  readonly store: Store | undefined;
+  on(event: 'regenerated', fn: (oldId: string, newId: string) => void): this;
+  on(event: 'rejected', fn: () => void): this;
+  on(event: Exclude<EventName, 'regenerated' | 'rejected'>, fn: (id: string) => void): this;
+  create(options?: { principal?: string | null; data?: { [key: string]: Value } }): Session;
+  open(id: string): Session | null;
+  peek(id: string): Session | null;
+  commit(session: Session): void;
+  regenerate(session: Session, clear?: boolean): void;
+  setIdleTimeout(session: Session, ms: number | null): void;
+  destroy(id: string): boolean;
+  destroyAllOf(principal: string, except?: string | null): number;
+  destroyAll(): number;
+  sessionsOf(principal: string): SessionInfo[];
+  list(cursor?: string | null, limit?: number): { sessions: SessionInfo[]; cursor: string | null };
+  count(): number;
+  sweep(): number;
+  nextDeadline(): number | null;
+  now(): number;
+  metrics(): Metrics;
+  export(): Uint8Array;
+  import(bytes: Uint8Array): number;
+  startAutoSweep(intervalMs?: number): this;
+  stopAutoSweep(): void;
+  close(): void;
+  perSession<T>(factory: () => T): PerSession<T>;
+}
+
+export class FileStore implements Store {
+  constructor(dir: string);
+  readonly dir: string;
+  get(id: string): Uint8Array | null;
+  set(id: string, bytes: Uint8Array): void;
+  delete(id: string): boolean;
+  ids(): string[];
+}
+
+export function perSession<T>(manager: SessionManager, factory: () => T): PerSession<T>;
+export type Secrets = string | Uint8Array | (string | Uint8Array)[];
+export function signCookie(id: string, secret: string | Uint8Array): string;
+export function unsignCookie(value: string, secrets: Secrets): string | null;
+export function unsignCookieIndex(value: string, secrets: Secrets): [string, number] | null;
+export function checkSecrets(secrets: Secrets): void;
+export function parseCookieHeader(header: string): [string, string][];
+export function findSessionId(header: string, name: string, secrets: Secrets): [string, number] | null;
+export function encodeUriComponent(s: string): string;
+export function isPlausibleId(id: string): boolean;
+export function parseBearer(header: string): string | null;
+export function signToken(id: string, secret: string | Uint8Array): string;
+export function unsignToken(token: string, secrets: Secrets): [string, number] | null;
+export interface CookieOptions {
+  name?: string;
+  path?: string | null;
+  domain?: string;
+  httpOnly?: boolean;
+  secure?: boolean;
+  sameSite?: 'lax' | 'strict' | 'none' | null;
+  partitioned?: boolean;
+  priority?: 'low' | 'medium' | 'high';
+  /** ms */
+  maxAge?: number;
+  /** ms since the epoch, for Expires */
+  now?: number;
+  clear?: boolean;
+}
+export function buildSetCookie(value: string, options?: CookieOptions): string;
