@@ -273,6 +273,10 @@ impl Session {
         with_lock(py, &self.inner, |s| s.idle_timeout())
     }
     #[getter]
+    fn absolute_timeout_ms(&self, py: Python<'_>) -> Option<u64> {
+        with_lock(py, &self.inner, |s| s.absolute_timeout())
+    }
+    #[getter]
     fn modified(&self, py: Python<'_>) -> bool {
         with_lock(py, &self.inner, |s| s.is_modified())
     }

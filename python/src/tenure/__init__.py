@@ -221,6 +221,11 @@ class Session(MutableMapping[str, Any]):
         ms = self._native.idle_timeout_ms
         return None if ms is None else timedelta(milliseconds=ms)
 
+    @property
+    def absolute_timeout(self) -> Optional[timedelta]:
+        ms = self._native.absolute_timeout_ms
+        return None if ms is None else timedelta(milliseconds=ms)
+
 
 _EVENTS = ("created", "expired", "destroyed", "regenerated", "evicted", "rejected")
 
