@@ -82,6 +82,8 @@ export class Session {
   keys(): string[];
   readonly size: number;
   clear(): void;
+  /** Sets every property; all or nothing. */
+  update(entries: { [key: string]: Value }): void;
   increment(key: string, by?: number | bigint): number | bigint;
   flash(category: string, message: string): void;
   takeFlashes(): [string, string][];
@@ -94,6 +96,8 @@ export class Session {
   readonly createdAt: number;
   readonly lastAccess: number;
   readonly expiresAt: number | undefined;
+  readonly idleTimeout: number | undefined;
+  readonly absoluteTimeout: number | undefined;
   readonly modified: boolean;
   free(): void;
 }

@@ -145,6 +145,13 @@ impl Session {
     pub fn clear(&mut self) {
         self.inner.clear();
     }
+    /// Sets every property of a plain object; all or nothing.
+    pub fn update(&mut self, entries: JsValue) -> Result<(), JsValue> {
+        match values::to_value(&entries, "update", self.inner.limits().max_depth + 1)? {
+            tenure::Value::Map(m) => self.inner.update(m).map_err(|e| core_error(&e, None)),
+            _ => Err(js_error("INVALID_VALUE", "update takes a plain object")),
+        }
+    }
     /// Adds `by` (default 1) to the integer at `key` and returns the new value.
     pub fn increment(&mut self, key: &str, by: JsValue) -> Result<JsValue, JsValue> {
         let by = if by.is_undefined() {
@@ -230,6 +237,16 @@ impl Session {
     #[wasm_bindgen(getter, js_name = expiresAt)]
     pub fn expires_at(&self) -> Option<f64> {
         self.inner.expires_at().map(|t| t as f64)
+    }
+    /// This session's idle timeout in ms (undefined: never idles out).
+    #[wasm_bindgen(getter, js_name = idleTimeout)]
+    pub fn idle_timeout(&self) -> Option<f64> {
+        self.inner.idle_timeout().map(|t| t as f64)
+    }
+    /// This session's absolute lifetime in ms (undefined: unbounded).
+    #[wasm_bindgen(getter, js_name = absoluteTimeout)]
+    pub fn absolute_timeout(&self) -> Option<f64> {
+        self.inner.absolute_timeout().map(|t| t as f64)
     }
     #[wasm_bindgen(getter)]
     pub fn modified(&self) -> bool {
