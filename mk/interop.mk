@@ -1,0 +1,11 @@
+# Cross-language: the demo API over real HTTP against the Node and the Python server (and a
+# session handed between them), and one session through Python, Node and Rust.
+
+.PHONY: test-interop
+
+test-interop: build-js build-python
+	mkdir -p $(TOOLS)
+	cargo build -q -p tenure --example interop
+	$(PY) -m pytest tests/interop tests/demo -p no:cacheprovider 2>&1 | tee $(TOOLS)/test-interop.log
+
+TEST_TARGETS += test-interop
