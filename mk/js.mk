@@ -16,6 +16,12 @@ wasm-bindgen-check: $(WASM_BINDGEN)
 	@$(WASM_BINDGEN) --version | grep -q " $(WASM_BINDGEN_VERSION)" || \
 	  cargo install --force wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --root $(TOOLS_HOME)
 
+# The browser tests drive Debian's chromium (a browser download of playwright's own can't
+# work here).
+$(STAMP)/chromium: | $(STAMP)
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	touch $@
+
 js/node_modules/.package-lock.json: js/package-lock.json
 	cd js && npm ci --no-audit --no-fund
 
@@ -23,10 +29,14 @@ build-js: setup-rust wasm-bindgen-check js/node_modules/.package-lock.json
 	cargo build -p tenure-wasm --target wasm32-unknown-unknown --profile wasm
 	rm -rf js/dist/node
 	$(WASM_BINDGEN) --target nodejs --weak-refs --out-dir js/dist/node $(WASM_OUT)
+	rm -rf js/dist/web
+	$(WASM_BINDGEN) --target web --weak-refs --out-dir js/dist/web $(WASM_OUT)
+	# The API layer is written once (CommonJS for Node); browsers get the same file as ESM.
+	sed -e "s/^'use strict';//" -e 's/^module.exports = { createApi };/export { createApi };/' js/src/api.cjs > js/dist/web/api.mjs
 	# No wasm-opt: Debian's binaryen (108) predates the externref table that Rust 1.95 and
 	# wasm-bindgen 0.2.130 emit and breaks it, and opt-level=z + LTO leaves it nothing to gain.
 
-test-js: build-js
+test-js: build-js $(STAMP)/chromium
 	mkdir -p $(TOOLS)
 	cd js && npx tsc --noEmit -p tsconfig.json
 	cd js && node --test --test-reporter=tap test/ 2>&1 | tee $(TOOLS)/test-js.log
