@@ -7,7 +7,7 @@ CARGO ?= cargo
 TOOLS := $(CURDIR)/.tools
 STAMP := $(TOOLS)/stamps
 
-.PHONY: all build test demo bench setup-rust test-rust lint-rust check-nostd clean
+.PHONY: all build build-rust fresh-logs test demo bench setup-rust test-rust lint-rust check-nostd clean
 
 all: build
 
@@ -22,7 +22,10 @@ $(STAMP)/rust-targets: | $(STAMP)
 
 setup-rust: $(STAMP)/rust-targets
 
-build: setup-rust
+# Every artifact: the Rust crates, the npm package's wasm (Node and web), the Python module.
+build: build-rust build-js build-python
+
+build-rust: setup-rust
 	$(CARGO) build --workspace --all-targets
 
 # The core builds without std on a bare-metal target: proof it is truly no_std + alloc.
@@ -34,6 +37,10 @@ lint-rust: setup-rust
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p tenure --no-default-features --all-targets -- -D warnings
 
+fresh-logs:
+	mkdir -p $(TOOLS)
+	rm -f $(TOOLS)/test-*.log
+
 test-rust: setup-rust
 	$(CARGO) test --workspace 2>&1 | tee $(TOOLS)/test-rust.log
 	$(CARGO) test -p tenure --no-default-features --lib 2>&1 | tee -a $(TOOLS)/test-rust.log
@@ -43,7 +50,7 @@ test-rust: setup-rust
 -include mk/*.mk
 
 TEST_TARGETS ?=
-test: lint-rust check-nostd test-rust $(TEST_TARGETS)
+test: fresh-logs lint-rust check-nostd test-rust $(TEST_TARGETS)
 	@bash scripts/summary.sh $(TOOLS)/test-*.log
 
 bench: setup-rust
@@ -51,4 +58,4 @@ bench: setup-rust
 
 clean:
 	$(CARGO) clean
-	rm -rf $(TOOLS)
+	rm -rf $(TOOLS) js/dist .venv

@@ -9,10 +9,18 @@ use tenure::{EncodedStore, Limits, ManualClock, OsEntropy, Policy, SessionManage
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let open = |dir: &str, now: u64| {
-        let store = EncodedStore::new(FileStore::new(dir).expect("store folder"), Limits::default());
+        let store = EncodedStore::new(
+            FileStore::new(dir).expect("store folder"),
+            Limits::default(),
+        );
         SessionManager::new(store, ManualClock::new(now), OsEntropy, Policy::default())
     };
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["read", dir, id] => {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
