@@ -321,7 +321,7 @@ impl Manager {
         let (r, cause) = with_lock(py, &self.core, |m| {
             let r = f(m);
             let cause = if r.is_err() {
-                m.store_mut().take_error()
+                host::take_error(m.store_mut())
             } else {
                 None
             };
@@ -381,8 +381,8 @@ impl Manager {
         }
         let policy = b.build().map_err(|e| core_err(py, e))?;
         let store = match store {
-            Some(obj) => AnyStore::Host(EncodedStore::new(PyStore::new(obj), limits)),
-            None => AnyStore::Memory(MemoryStore::new()),
+            Some(obj) => AnyStore::Right(EncodedStore::new(PyStore::new(obj), limits)),
+            None => AnyStore::Left(MemoryStore::new()),
         };
         let clock = match clock {
             Some(c) => AnyClock::Manual(c.inner.clone()),
@@ -429,7 +429,7 @@ impl Manager {
         let (r, cause) = with_locks(py, &session.inner, &self.core, |s, m| {
             let r = m.commit(s);
             let cause = if r.is_err() {
-                m.store_mut().take_error()
+                host::take_error(m.store_mut())
             } else {
                 None
             };
@@ -443,7 +443,7 @@ impl Manager {
         let (r, cause) = with_locks(py, &session.inner, &self.core, |s, m| {
             let r = m.regenerate(s, clear);
             let cause = if r.is_err() {
-                m.store_mut().take_error()
+                host::take_error(m.store_mut())
             } else {
                 None
             };

@@ -65,23 +65,18 @@ fn convert(obj: &Bound<'_, PyAny>, path: &str, max_depth: usize, depth: usize) -
             ),
         ));
     }
-    if let Ok(l) = obj.cast::<PyList>() {
-        let mut out = Vec::with_capacity(l.len());
-        for (i, item) in l.iter().enumerate() {
+    let items: Option<Vec<Bound<'_, PyAny>>> = if let Ok(l) = obj.cast::<PyList>() {
+        Some(l.iter().collect())
+    } else if let Ok(t) = obj.cast::<PyTuple>() {
+        Some(t.iter().collect())
+    } else {
+        None
+    };
+    if let Some(items) = items {
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
             out.push(convert(
-                &item,
-                &format!("{path}[{i}]"),
-                max_depth,
-                depth + 1,
-            )?);
-        }
-        return Ok(Value::List(out));
-    }
-    if let Ok(t) = obj.cast::<PyTuple>() {
-        let mut out = Vec::with_capacity(t.len());
-        for (i, item) in t.iter().enumerate() {
-            out.push(convert(
-                &item,
+                item,
                 &format!("{path}[{i}]"),
                 max_depth,
                 depth + 1,

@@ -2,11 +2,8 @@
 //! and the platform's randomness.
 
 use js_sys::{Array, Function, Reflect, Uint8Array};
-use std::sync::Arc;
-use tenure::store::Page;
-use tenure::{
-    ByteStore, Clock, EncodedStore, Entropy, MemoryStore, Millis, Record, Store, StoreError,
-};
+use tenure::store::EitherStore;
+use tenure::{ByteStore, Clock, EncodedStore, Entropy, MemoryStore, Millis, StoreError};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// A JS object speaking the store protocol. The exception a method threw is kept to become
@@ -82,67 +79,14 @@ impl ByteStore for JsStore {
     }
 }
 
-/// The store a manager runs on.
-pub enum AnyStore {
-    Memory(MemoryStore),
-    Host(EncodedStore<JsStore>),
-}
+/// The store a manager runs on: the core's memory store, or the host's.
+pub type AnyStore = EitherStore<MemoryStore, EncodedStore<JsStore>>;
 
-impl AnyStore {
-    pub fn take_error(&mut self) -> Option<JsValue> {
-        match self {
-            AnyStore::Memory(_) => None,
-            AnyStore::Host(s) => s.inner_mut().last_error.take(),
-        }
-    }
-}
-
-macro_rules! delegate {
-    ($self:ident, $s:ident => $e:expr) => {
-        match $self {
-            AnyStore::Memory($s) => $e,
-            AnyStore::Host($s) => $e,
-        }
-    };
-}
-
-impl Store for AnyStore {
-    fn get(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError> {
-        delegate!(self, s => s.get(id))
-    }
-    fn insert(&mut self, r: Arc<Record>) -> Result<bool, StoreError> {
-        delegate!(self, s => s.insert(r))
-    }
-    fn put(&mut self, r: Arc<Record>) -> Result<(), StoreError> {
-        delegate!(self, s => s.put(r))
-    }
-    fn touch(&mut self, id: &str, at: Millis) -> Result<Option<Arc<Record>>, StoreError> {
-        delegate!(self, s => s.touch(id, at))
-    }
-    fn remove(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError> {
-        delegate!(self, s => s.remove(id))
-    }
-    fn len(&mut self) -> Result<usize, StoreError> {
-        delegate!(self, s => s.len())
-    }
-    fn page(&mut self, cursor: Option<&str>, limit: usize) -> Result<Page, StoreError> {
-        delegate!(self, s => s.page(cursor, limit))
-    }
-    fn ids_of(&mut self, p: &str) -> Result<Vec<String>, StoreError> {
-        delegate!(self, s => s.ids_of(p))
-    }
-    fn remove_expired(
-        &mut self,
-        now: Millis,
-        limit: usize,
-    ) -> Result<Vec<Arc<Record>>, StoreError> {
-        delegate!(self, s => s.remove_expired(now, limit))
-    }
-    fn next_deadline(&mut self) -> Result<Option<Millis>, StoreError> {
-        delegate!(self, s => s.next_deadline())
-    }
-    fn least_recent(&mut self) -> Result<Option<String>, StoreError> {
-        delegate!(self, s => s.least_recent())
+/// The exception a host store raised last, if any.
+pub fn take_error(store: &mut AnyStore) -> Option<JsValue> {
+    match store {
+        EitherStore::Left(_) => None,
+        EitherStore::Right(s) => s.inner_mut().last_error.take(),
     }
 }
 

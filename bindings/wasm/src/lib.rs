@@ -292,7 +292,7 @@ impl Manager {
         match f(&mut self.core) {
             Ok(r) => Ok(r),
             Err(e) => {
-                let cause = self.core.store_mut().take_error();
+                let cause = host::take_error(self.core.store_mut());
                 Err(core_error(&e, cause))
             }
         }
@@ -349,8 +349,8 @@ impl Manager {
         }
         let policy = b.build().map_err(|e| core_error(&e, None))?;
         let store = match opt(&options, "store").filter(|s| !s.is_null()) {
-            Some(obj) => AnyStore::Host(EncodedStore::new(JsStore::new(obj), limits)),
-            None => AnyStore::Memory(MemoryStore::new()),
+            Some(obj) => AnyStore::Right(EncodedStore::new(JsStore::new(obj), limits)),
+            None => AnyStore::Left(MemoryStore::new()),
         };
         let clock = match clock {
             Some(c) => AnyClock::Manual(c.inner.clone()),

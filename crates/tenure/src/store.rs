@@ -71,3 +71,61 @@ pub trait Store {
     /// The id of the least recently accessed session (for eviction).
     fn least_recent(&mut self) -> Result<Option<String>, StoreError>;
 }
+
+/// One of two stores, chosen at run time (a binding's "memory unless the host gave a store").
+#[derive(Debug)]
+pub enum EitherStore<A, B> {
+    /// The first kind.
+    Left(A),
+    /// The second kind.
+    Right(B),
+}
+
+macro_rules! either {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            EitherStore::Left($s) => $e,
+            EitherStore::Right($s) => $e,
+        }
+    };
+}
+
+impl<A: Store, B: Store> Store for EitherStore<A, B> {
+    fn get(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError> {
+        either!(self, s => s.get(id))
+    }
+    fn insert(&mut self, record: Arc<Record>) -> Result<bool, StoreError> {
+        either!(self, s => s.insert(record))
+    }
+    fn put(&mut self, record: Arc<Record>) -> Result<(), StoreError> {
+        either!(self, s => s.put(record))
+    }
+    fn touch(&mut self, id: &str, accessed: Millis) -> Result<Option<Arc<Record>>, StoreError> {
+        either!(self, s => s.touch(id, accessed))
+    }
+    fn remove(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError> {
+        either!(self, s => s.remove(id))
+    }
+    fn len(&mut self) -> Result<usize, StoreError> {
+        either!(self, s => s.len())
+    }
+    fn page(&mut self, cursor: Option<&str>, limit: usize) -> Result<Page, StoreError> {
+        either!(self, s => s.page(cursor, limit))
+    }
+    fn ids_of(&mut self, principal: &str) -> Result<Vec<String>, StoreError> {
+        either!(self, s => s.ids_of(principal))
+    }
+    fn remove_expired(
+        &mut self,
+        now: Millis,
+        limit: usize,
+    ) -> Result<Vec<Arc<Record>>, StoreError> {
+        either!(self, s => s.remove_expired(now, limit))
+    }
+    fn next_deadline(&mut self) -> Result<Option<Millis>, StoreError> {
+        either!(self, s => s.next_deadline())
+    }
+    fn least_recent(&mut self) -> Result<Option<String>, StoreError> {
+        either!(self, s => s.least_recent())
+    }
+}
