@@ -329,6 +329,26 @@ impl Manager {
         });
         r.map_err(|e| to_py_err(py, &e, cause))
     }
+
+    /// Like `run`, but always without the GIL: for work that grows with the store (sweep,
+    /// count, export, import, listings), so other Python threads run meanwhile.
+    fn run_long<R: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut Core) -> Result<R, tenure::Error> + Send,
+    ) -> PyResult<R> {
+        let (r, cause) = py.detach(|| {
+            let mut m = guard(&self.core);
+            let r = f(&mut m);
+            let cause = if r.is_err() {
+                host::take_error(m.store_mut())
+            } else {
+                None
+            };
+            (r, cause)
+        });
+        r.map_err(|e| to_py_err(py, &e, cause))
+    }
 }
 
 #[pymethods]
@@ -475,7 +495,7 @@ impl Manager {
     }
 
     fn destroy_all(&self, py: Python<'_>) -> PyResult<usize> {
-        self.run(py, |m| m.destroy_all())
+        self.run_long(py, |m| m.destroy_all())
     }
 
     fn sessions_of<'py>(&self, py: Python<'py>, principal: &str) -> PyResult<Bound<'py, PyList>> {
@@ -494,7 +514,7 @@ impl Manager {
         cursor: Option<String>,
         limit: usize,
     ) -> PyResult<(Bound<'py, PyList>, Option<String>)> {
-        let (records, next) = self.run(py, |m| m.list(cursor.as_deref(), limit))?;
+        let (records, next) = self.run_long(py, |m| m.list(cursor.as_deref(), limit))?;
         let list = PyList::empty(py);
         for r in &records {
             list.append(info(py, r)?)?;
@@ -503,11 +523,11 @@ impl Manager {
     }
 
     fn count(&self, py: Python<'_>) -> PyResult<usize> {
-        self.run(py, |m| m.count())
+        self.run_long(py, |m| m.count())
     }
 
     fn sweep(&self, py: Python<'_>) -> PyResult<usize> {
-        self.run(py, |m| m.sweep())
+        self.run_long(py, |m| m.sweep())
     }
 
     fn next_deadline_ms(&self, py: Python<'_>) -> PyResult<Option<u64>> {
@@ -534,12 +554,12 @@ impl Manager {
     }
 
     fn export<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let blob = self.run(py, |m| m.export())?;
+        let blob = self.run_long(py, |m| m.export())?;
         Ok(PyBytes::new(py, &blob))
     }
 
     fn import_(&self, py: Python<'_>, data: &[u8]) -> PyResult<usize> {
-        self.run(py, |m| m.import(data))
+        self.run_long(py, |m| m.import(data))
     }
 
     /// Events since the last call: `(name, id, new_id, cleared)` tuples.
