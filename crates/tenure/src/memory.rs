@@ -237,10 +237,11 @@ impl Store for MemoryStore {
         while out.len() < limit {
             match self.deadlines.first() {
                 Some(&(d, slot)) if d <= now => {
+                    // Removing the entry itself as well guarantees progress even if the
+                    // index and the record ever disagreed.
+                    self.deadlines.remove(&(d, slot));
                     if let Some(r) = self.take_slot(slot) {
                         out.push(r);
-                    } else {
-                        self.deadlines.pop_first();
                     }
                 }
                 _ => break,
