@@ -1,7 +1,7 @@
 //! The export blob: every live session in one document, `{"v":1,"sessions":[record,…]}`,
 //! each record in the v1 record format.
 
-use crate::error::Error;
+use crate::error::{DecodeError, Error};
 use crate::limits::Limits;
 use crate::record::{decode_error, Record, RecordSeed};
 use alloc::vec::Vec;
@@ -30,6 +30,14 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Vec<Record>, Error> {
     de.end().map_err(decode_error)?;
     for r in &records {
         r.check(limits)?;
+        let len = r.payload_len();
+        if len > limits.max_data_bytes {
+            return Err(DecodeError::TooLarge {
+                max: limits.max_data_bytes,
+                actual: len,
+            }
+            .into());
+        }
     }
     Ok(records)
 }

@@ -520,9 +520,12 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
             }
         }
         let n = live.len();
-        for r in live {
-            if self.store.get(&r.id)?.is_none() {
-                self.make_room(now)?;
+        for mut r in live {
+            match self.store.get(&r.id)? {
+                None => self.make_room(now)?,
+                // Replacing a live record: a new version, so a copy read before the import
+                // merges onto the imported state instead of taking its own for the merge.
+                Some(existing) => r.version = existing.version.max(r.version).saturating_add(1),
             }
             self.store.put(Arc::new(r))?;
         }

@@ -450,6 +450,33 @@ fn export_import_survives_a_restart() {
         ErrorCode::DecodeError
     );
     assert_eq!(fresh.count().unwrap(), 1);
+    // Importing over a live session bumps its version, so an older copy merges onto it.
+    let mut stale = fresh.open(s.id()).unwrap().unwrap();
+    stale.set("late", 1).unwrap();
+    assert_eq!(fresh.import(&blob).unwrap(), 1);
+    fresh.commit(&mut stale).unwrap();
+    let merged = fresh.peek(s.id()).unwrap().unwrap();
+    assert_eq!(merged.get("blob"), Some(&Value::Bytes(vec![9; 5])));
+    assert_eq!(merged.get("late"), Some(&Value::Int(1)));
+    // A blob whose record is larger than this manager's limits is refused whole.
+    let small = Policy::builder()
+        .limits(Limits {
+            max_data_bytes: 8,
+            ..Limits::default()
+        })
+        .build()
+        .unwrap();
+    let mut tiny: Mgr = SessionManager::new(
+        MemoryStore::new(),
+        clock.clone(),
+        SeededEntropy::new(2),
+        small,
+    );
+    assert_eq!(
+        tiny.import(&blob).unwrap_err().code(),
+        ErrorCode::DecodeError
+    );
+    assert_eq!(tiny.count().unwrap(), 0);
 }
 
 #[test]
