@@ -63,18 +63,39 @@ def test_refused_values_change_nothing(manager, value, exc):
 
 def test_cycles_and_depth_are_refused(manager):
     s = manager.create()
+    s["keep"] = 1
     cyclic: list = []
     cyclic.append(cyclic)
-    with pytest.raises(tenure.LimitExceeded, match="max_depth"):
+    with pytest.raises(tenure.InvalidValue, match=r'session\["c"\]\[0\]: cyclic structure \(this list contains itself\)'):
         s["c"] = cyclic
+    a: dict = {"x": 1}
+    b = [a]
+    a["b"] = b
+    with pytest.raises(tenure.InvalidValue, match=r'\["b"\]\[0\]: cyclic structure \(this dict'):
+        s["m"] = {"a": a}
+    shared = [1, 2]
+    s["diamond"] = [shared, shared, {"again": shared}]  # shared, not cyclic: fine
+    assert s["diamond"] == [[1, 2], [1, 2], {"again": [1, 2]}]
     deep: list = []
     for _ in range(100):
         deep = [deep]
-    with pytest.raises(tenure.LimitExceeded):
+    with pytest.raises(tenure.LimitExceeded, match="max_depth exceeded"):
         s["d"] = deep
     with pytest.raises(tenure.InvalidType, match="keys must be str"):
         s[1] = "x"  # type: ignore[index]
-    assert len(s) == 0
+    assert sorted(s) == ["diamond", "keep"]
+
+
+def test_depth_limit_is_the_policys():
+    m = SessionManager(max_depth=2)
+    s = m.create()
+    s["ok"] = [[1]]
+    s["ok2"] = {"a": {"b": 1}}
+    with pytest.raises(tenure.LimitExceeded, match=r'session\["no"\]\[0\]\[0\]: max_depth exceeded \(nesting deeper than 2\)'):
+        s["no"] = [[[1]]]
+    with pytest.raises(tenure.LimitExceeded, match="max_depth"):
+        m.create(data={"no": {"a": {"b": {}}}})
+    assert m.count() == 1 and sorted(s) == ["ok", "ok2"]
 
 
 def test_increment_rules(manager):

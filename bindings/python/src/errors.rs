@@ -1,7 +1,7 @@
 //! tenure errors as the exception classes of `tenure._errors` (all under `TenureError`,
 //! each with a stable `.code`).
 
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyException, PyRuntimeError};
 use pyo3::prelude::*;
 use tenure::{Error, ErrorCode};
 
@@ -28,8 +28,14 @@ fn class_of(code: ErrorCode) -> &'static str {
     }
 }
 
-/// Converts a core error, chaining `cause` (a host store's own exception) when given.
+/// Converts a core error, chaining `cause` (a host store's own exception) when given. A
+/// cause that is not an `Exception` (`KeyboardInterrupt`, `SystemExit`) is raised as
+/// itself: the core has already rolled back, and an interrupt must stay an interrupt.
 pub fn to_py_err(py: Python<'_>, e: &Error, cause: Option<PyErr>) -> PyErr {
+    let cause = match cause {
+        Some(c) if !c.is_instance_of::<PyException>(py) => return c,
+        other => other,
+    };
     let err = raise(py, class_of(e.code()), &e.to_string());
     if cause.is_some() {
         err.set_cause(py, cause);

@@ -1,5 +1,9 @@
 //! Python values ⇄ tenure values, exactly: str, int (i64), float (finite), bool, None,
-//! bytes, list, dict with str keys. Tuples become lists; bytearray becomes bytes.
+//! bytes, list, dict with str keys. Tuples become lists; bytearray becomes bytes; subclasses
+//! of these types are stored as their base type.
+//!
+//! The conversion allocates nothing for error reporting while it succeeds: the path of a
+//! refused value (`session["cart"][2]["qty"]`) is assembled only on the way out of a failure.
 
 use crate::errors::raise;
 use pyo3::prelude::*;
@@ -9,13 +13,111 @@ use pyo3::types::{
 use std::collections::BTreeMap;
 use tenure::Value;
 
-/// Converts `obj`, found at `path` (for error messages), refusing what tenure can't hold.
-pub fn to_value(obj: &Bound<'_, PyAny>, path: &str, max_depth: usize) -> PyResult<Value> {
-    convert(obj, path, max_depth, 0)
+/// Why a value was refused.
+enum Reason {
+    /// An int outside i64 (its repr): `LimitExceeded`, a `ValueError`.
+    TooBig(String),
+    /// NaN or an infinity: `InvalidValue`, a `ValueError`.
+    NotFinite(f64),
+    /// A type tenure can't hold (its name): `InvalidType`, a `TypeError`.
+    Type(String),
+    /// A dict key that is not a str (repr, type name): `InvalidType`.
+    KeyType(String, String),
+    /// Nesting beyond `max_depth`: `LimitExceeded`.
+    TooDeep(usize),
+    /// A container that contains itself: `InvalidValue`.
+    Cycle(&'static str),
+    /// Python itself failed (e.g. a str with lone surrogates): passed through.
+    Py(PyErr),
 }
 
-fn convert(obj: &Bound<'_, PyAny>, path: &str, max_depth: usize, depth: usize) -> PyResult<Value> {
-    let py = obj.py();
+/// A refusal and the path to the refused value, innermost segment first.
+struct Refused {
+    reason: Reason,
+    path: Vec<String>,
+}
+
+impl From<PyErr> for Refused {
+    fn from(e: PyErr) -> Self {
+        Refused {
+            reason: Reason::Py(e),
+            path: Vec::new(),
+        }
+    }
+}
+
+impl Refused {
+    fn new(reason: Reason) -> Self {
+        Refused {
+            reason,
+            path: Vec::new(),
+        }
+    }
+
+    fn at(mut self, segment: String) -> Self {
+        self.path.push(segment);
+        self
+    }
+
+    fn into_py_err(self, py: Python<'_>, root: &str) -> PyErr {
+        let mut path = String::from(root);
+        for seg in self.path.iter().rev() {
+            path.push_str(seg);
+        }
+        let (class, message) = match self.reason {
+            Reason::Py(e) => return e,
+            Reason::TooBig(repr) => (
+                "LimitExceeded",
+                format!("{path}: int {repr} does not fit in 64 bits (i64)"),
+            ),
+            Reason::NotFinite(v) => (
+                "InvalidValue",
+                format!("{path}: float {v} is not finite (NaN and infinities can't be stored)"),
+            ),
+            Reason::Type(t) => (
+                "InvalidType",
+                format!(
+                    "{path}: {t} values can't be stored (use str, int, float, bool, None, bytes, list or dict)"
+                ),
+            ),
+            Reason::KeyType(repr, t) => (
+                "InvalidType",
+                format!("{path}: dict key {repr} is a {t}, not a str"),
+            ),
+            Reason::TooDeep(max) => (
+                "LimitExceeded",
+                format!("{path}: max_depth exceeded (nesting deeper than {max})"),
+            ),
+            Reason::Cycle(t) => (
+                "InvalidValue",
+                format!("{path}: cyclic structure (this {t} contains itself)"),
+            ),
+        };
+        raise(py, class, &message)
+    }
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// Converts `obj`, found at `root` (e.g. `session["cart"]`, for error messages), refusing
+/// what tenure can't hold with an exception naming the path and the Python type.
+pub fn to_value(obj: &Bound<'_, PyAny>, root: &str, max_depth: usize) -> PyResult<Value> {
+    let mut ancestors = Vec::new();
+    convert(obj, max_depth, &mut ancestors).map_err(|r| r.into_py_err(obj.py(), root))
+}
+
+/// `ancestors` holds the addresses (Python's `id()`) of the containers being converted
+/// around `obj`: meeting one again means a cycle. Its length is the current depth.
+fn convert(
+    obj: &Bound<'_, PyAny>,
+    max_depth: usize,
+    ancestors: &mut Vec<usize>,
+) -> Result<Value, Refused> {
     if obj.is_none() {
         return Ok(Value::Null);
     }
@@ -26,21 +128,13 @@ fn convert(obj: &Bound<'_, PyAny>, path: &str, max_depth: usize, depth: usize) -
     if obj.is_instance_of::<PyInt>() {
         return match obj.extract::<i64>() {
             Ok(i) => Ok(Value::Int(i)),
-            Err(_) => Err(raise(
-                py,
-                "LimitExceeded",
-                &format!("{path}: int {} does not fit in 64 bits (i64)", obj.repr()?),
-            )),
+            Err(_) => Err(Refused::new(Reason::TooBig(obj.repr()?.to_string()))),
         };
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
         let v = f.value();
         if !v.is_finite() {
-            return Err(raise(
-                py,
-                "InvalidValue",
-                &format!("{path}: float {v} is not finite"),
-            ));
+            return Err(Refused::new(Reason::NotFinite(v)));
         }
         return Ok(Value::Float(v));
     }
@@ -53,65 +147,64 @@ fn convert(obj: &Bound<'_, PyAny>, path: &str, max_depth: usize, depth: usize) -
     if let Ok(b) = obj.cast::<PyByteArray>() {
         return Ok(Value::Bytes(b.to_vec()));
     }
-    let container = obj.is_instance_of::<PyList>()
-        || obj.is_instance_of::<PyTuple>()
-        || obj.is_instance_of::<PyDict>();
-    if container && depth >= max_depth {
-        return Err(raise(
-            py,
-            "LimitExceeded",
-            &format!(
-                "{path}: nesting deeper than max_depth ({max_depth}); is the structure cyclic?"
-            ),
-        ));
-    }
-    let items: Option<Vec<Bound<'_, PyAny>>> = if let Ok(l) = obj.cast::<PyList>() {
-        Some(l.iter().collect())
-    } else if let Ok(t) = obj.cast::<PyTuple>() {
-        Some(t.iter().collect())
+    let kind = if obj.is_instance_of::<PyList>() {
+        "list"
+    } else if obj.is_instance_of::<PyTuple>() {
+        "tuple"
+    } else if obj.is_instance_of::<PyDict>() {
+        "dict"
     } else {
-        None
+        return Err(Refused::new(Reason::Type(type_name(obj))));
     };
-    if let Some(items) = items {
-        let mut out = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            out.push(convert(
-                item,
-                &format!("{path}[{i}]"),
-                max_depth,
-                depth + 1,
-            )?);
-        }
-        return Ok(Value::List(out));
+    let addr = obj.as_ptr() as usize;
+    if ancestors.contains(&addr) {
+        return Err(Refused::new(Reason::Cycle(kind)));
     }
+    if ancestors.len() >= max_depth {
+        return Err(Refused::new(Reason::TooDeep(max_depth)));
+    }
+    ancestors.push(addr);
+    let out = convert_container(obj, max_depth, ancestors);
+    ancestors.pop();
+    out
+}
+
+fn convert_container(
+    obj: &Bound<'_, PyAny>,
+    max_depth: usize,
+    ancestors: &mut Vec<usize>,
+) -> Result<Value, Refused> {
     if let Ok(d) = obj.cast::<PyDict>() {
         let mut out = BTreeMap::new();
         for (k, v) in d.iter() {
             let Ok(key) = k.cast::<PyString>() else {
-                return Err(raise(
-                    py,
-                    "InvalidType",
-                    &format!(
-                        "{path}: dict key {} is a {}, not a str",
-                        k.repr()?,
-                        k.get_type().name()?
-                    ),
-                ));
+                return Err(Refused::new(Reason::KeyType(
+                    k.repr()?.to_string(),
+                    type_name(&k),
+                )));
             };
             let key = key.to_cow()?.into_owned();
-            let child = convert(&v, &format!("{path}[{key:?}]"), max_depth, depth + 1)?;
-            out.insert(key, child);
+            match convert(&v, max_depth, ancestors) {
+                Ok(child) => {
+                    out.insert(key, child);
+                }
+                Err(r) => return Err(r.at(format!("[{key:?}]"))),
+            }
         }
         return Ok(Value::Map(out));
     }
-    Err(raise(
-        py,
-        "InvalidType",
-        &format!(
-            "{path}: {} values can't be stored (use str, int, float, bool, None, bytes, list or dict)",
-            obj.get_type().name()?
-        ),
-    ))
+    let items: Vec<Bound<'_, PyAny>> = match obj.cast::<PyList>() {
+        Ok(l) => l.iter().collect(),
+        Err(_) => obj.cast::<PyTuple>().map_err(PyErr::from)?.iter().collect(),
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        match convert(item, max_depth, ancestors) {
+            Ok(v) => out.push(v),
+            Err(r) => return Err(r.at(format!("[{i}]"))),
+        }
+    }
+    Ok(Value::List(out))
 }
 
 /// Converts a tenure value to a fresh Python object.

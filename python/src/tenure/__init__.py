@@ -7,6 +7,7 @@ there, byte for byte. See ``docs/python.md``.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, MutableMapping
 from datetime import datetime, timedelta
@@ -54,6 +55,10 @@ __all__ = [
 Duration = Union[timedelta, int, float]
 T = TypeVar("T")
 
+_log = logging.getLogger("tenure")
+#: The largest time in ms the core represents (u64).
+_MAX_MS = 2**64 - 1
+
 
 class _Default:
     def __repr__(self) -> str:
@@ -69,8 +74,11 @@ def _ms(value: Duration, name: str) -> int:
         raise InvalidPolicy(f"{name} must be a timedelta or a number of seconds, not {type(value).__name__}")
     seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
     if seconds != seconds or seconds < 0 or seconds == float("inf"):
-        raise InvalidPolicy(f"{name} must be a finite, non-negative duration")
-    return round(seconds * 1000)
+        raise InvalidPolicy(f"{name} must be a finite, non-negative duration, not {value!r}")
+    ms = round(seconds * 1000)
+    if ms > _MAX_MS:
+        raise InvalidPolicy(f"{name} of {value!r} is beyond the 64-bit millisecond range")
+    return ms
 
 
 def _opt_ms(value: Optional[Duration], name: str) -> Optional[int]:
@@ -94,9 +102,12 @@ class ManualClock:
     def _to_ms(t: Union[float, int, datetime]) -> int:
         if isinstance(t, datetime):
             t = t.timestamp()
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or t < 0:
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t < float("inf"):
             raise InvalidValue(f"a clock time must be non-negative seconds or a datetime, not {t!r}")
-        return round(t * 1000)
+        ms = round(t * 1000)
+        if ms > _MAX_MS:
+            raise InvalidValue(f"a clock time of {t!r} s is beyond the 64-bit millisecond range")
+        return ms
 
     def advance(self, by: Duration) -> None:
         """Moves time forward by ``by`` (seconds or a timedelta)."""
@@ -283,8 +294,12 @@ class SessionManager:
     # -- events ---------------------------------------------------------------------
     def on(self, event: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         """Calls ``fn(id)`` on ``created``, ``expired``, ``destroyed``, ``evicted``;
-        ``fn(old_id, new_id)`` on ``regenerated``; ``fn()`` on ``rejected``. Returns ``fn``
-        (usable as a decorator: ``@manager.on("expired")`` is not, pass the function)."""
+        ``fn(old_id, new_id)`` on ``regenerated``; ``fn()`` on ``rejected``. Returns ``fn``.
+
+        Listeners run in the thread whose call produced the event, after the operation
+        (outside every lock, so they may use the manager). An exception from a listener is
+        logged on the ``tenure`` logger and does not fail the operation, which has happened,
+        nor keep other listeners from running."""
         if event not in self._listeners:
             raise InvalidValue(f"unknown event {event!r}; events are {', '.join(_EVENTS)}")
         self._listeners[event].append(fn)
@@ -292,16 +307,17 @@ class SessionManager:
 
     def _dispatch(self) -> None:
         for name, sid, new, cleared in self._native.drain_events():
-            for fn in self._listeners[name]:
-                if name == "regenerated":
-                    fn(sid, new)
-                elif name == "rejected":
-                    fn()
-                else:
-                    fn(sid)
             if name == "regenerated":
+                args: tuple[Any, ...] = (sid, new)
                 for hook in self._regen_hooks:
                     hook(sid, new, cleared)
+            else:
+                args = () if name == "rejected" else (sid,)
+            for fn in self._listeners[name]:
+                try:
+                    fn(*args)
+                except Exception:
+                    _log.exception("tenure: the %s listener %r raised", name, fn)
 
     def _call(self, f: Callable[..., T], *args: Any) -> T:
         try:

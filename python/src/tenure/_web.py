@@ -76,10 +76,27 @@ class WebConfig:
         return _native.sign_token(session_id, self.secrets[0])
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal and of the same types all the way down (``[1] != [True]`` here)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
+    return bool(a == b)
+
+
 class RequestSession(MutableMapping[str, Any]):
     """The session of one request. Reads of a request without a session see an empty
     mapping; the first write creates a session (ids are minted only by the server, never
-    taken from the client)."""
+    taken from the client).
+
+    Like the dict-based sessions it replaces, a list or dict read from it may be changed in
+    place (``request.session["cart"].append(item)``, ``session.setdefault("seen", [])``):
+    within the request the same object is returned on every read, and at the end of the
+    request every such object that differs from what was stored is written back.
+    """
 
     def __init__(self, cfg: WebConfig, session: Optional[Session], had_cookie: bool, resign: bool) -> None:
         self._cfg = cfg
@@ -91,6 +108,8 @@ class RequestSession(MutableMapping[str, Any]):
         self.destroyed = False
         self.regenerated = False
         self._force = False
+        # key -> (the list/dict handed to the application, a copy of what was stored)
+        self._handed: dict[str, tuple[Any, Any]] = {}
 
     # -- the mapping ----------------------------------------------------------------
     def _read(self) -> Optional[Session]:
@@ -105,20 +124,42 @@ class RequestSession(MutableMapping[str, Any]):
             self.destroyed = False
         return self._s
 
+    def _hand(self, s: Session, key: str, value: Any) -> Any:
+        if isinstance(value, (list, dict)):
+            self._handed[key] = (value, s[key])
+        return value
+
+    def _flush(self) -> None:
+        """Writes back the lists and dicts the application changed in place."""
+        s, handed = self._s, self._handed
+        self._handed = {}
+        if s is None:
+            return
+        for key, (obj, stored) in handed.items():
+            if not _same(obj, stored):
+                s[key] = obj
+
     def __getitem__(self, key: str) -> Any:
         s = self._read()
         if s is None:
             raise KeyError(key)
-        return s[key]
+        handed = self._handed.get(key)
+        if handed is not None:
+            return handed[0]
+        return self._hand(s, key, s[key])
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._write()[key] = value
+        s = self._write()
+        s[key] = value
+        self._handed.pop(key, None)
+        self._hand(s, key, value)
 
     def __delitem__(self, key: str) -> None:
         s = self._read()
         if s is None:
             raise KeyError(key)
         del s[key]
+        self._handed.pop(key, None)
 
     def __iter__(self) -> Iterator[str]:
         s = self._read()
@@ -134,15 +175,22 @@ class RequestSession(MutableMapping[str, Any]):
 
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
         s = self._read()
-        return default if s is None else s.get(key, default)
+        if s is None or key not in s:
+            return default
+        return self[key]
 
     def clear(self) -> None:
         s = self._read()
         if s is not None:
             s.clear()
+        self._handed.clear()
 
     def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        self._write().update(*args, **kwargs)
+        items: dict[Any, Any] = dict(*args, **kwargs)
+        s = self._write()
+        s.update(items)
+        for key in items:
+            self._handed.pop(key, None)
 
     def __repr__(self) -> str:
         return f"<tenure request session {dict(self)!r}>"
@@ -175,6 +223,7 @@ class RequestSession(MutableMapping[str, Any]):
         self._force = bool(value)
 
     def increment(self, key: str, by: int = 1) -> int:
+        """Adds ``by`` to the int at ``key``; concurrent requests' increments add up."""
         return self._write().increment(key, by)
 
     def flash(self, category: str, message: str) -> None:
@@ -191,6 +240,8 @@ class RequestSession(MutableMapping[str, Any]):
     def regenerate(self, clear: bool = False) -> None:
         """A new id for this session (login, privilege change): the fixation defence."""
         s = self._write()
+        if clear:
+            self._handed.clear()
         if not self.new:
             self._cfg.manager.regenerate(s, clear)
         elif clear:
@@ -203,6 +254,7 @@ class RequestSession(MutableMapping[str, Any]):
         if self._s is not None:
             self._cfg.manager.destroy(self._s.id)
         self._s = None
+        self._handed.clear()
         self.new = False
         self.destroyed = True
 
@@ -235,6 +287,7 @@ def finish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float]) -> list
         if rs.destroyed and cfg.cookies and (rs.had_cookie or rs.new):
             headers.append(("Set-Cookie", cfg.set_cookie(None, None)))
         return headers
+    rs._flush()
     try:
         if s.modified:
             cfg.manager.commit(s)
