@@ -135,3 +135,71 @@ def test_fastapi(manager):
 
     c = TestClient(app)
     assert [c.get("/count").json()["n"] for _ in range(3)] == [1, 2, 3]
+
+
+def test_in_place_changes_to_lists_and_dicts_are_saved(manager):
+    async def add(request: Request) -> JSONResponse:
+        cart = request.session.setdefault("cart", [])
+        cart.append(request.query_params["item"])
+        request.session.setdefault("prefs", {})["last"] = request.query_params["item"]
+        assert request.session["cart"] is cart, "the same object within a request"
+        return JSONResponse({"cart": cart})
+
+    async def show(request: Request) -> JSONResponse:
+        return JSONResponse(dict(request.session))
+
+    app = Starlette(routes=[Route("/add", add), Route("/show", show)])
+    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, manager=manager)
+    c = TestClient(app)
+    c.get("/add?item=a")
+    assert c.get("/add?item=b").json() == {"cart": ["a", "b"]}
+    assert c.get("/show").json() == {"cart": ["a", "b"], "prefs": {"last": "b"}}
+    version = manager.peek(tenure.unsign_cookie(__import__("urllib.parse").parse.unquote(c.cookies["session"]), SECRET)).version
+    c.get("/show")
+    assert manager.peek(tenure.unsign_cookie(__import__("urllib.parse").parse.unquote(c.cookies["session"]), SECRET)).version == version, \
+        "reading without changing writes nothing"
+
+
+def test_vary_only_when_read_and_logout_revokes_on_the_server(manager):
+    async def untouched(request: Request) -> JSONResponse:
+        return JSONResponse({})
+
+    app = make_app(manager)
+    app.router.routes.append(Route("/untouched", untouched))
+    c = TestClient(app)
+    assert "vary" not in c.get("/untouched").headers
+    c.get("/login?user=ann")
+    cookie = c.cookies["session"]
+    assert c.get("/peek").headers["vary"] == "Cookie"
+    r = c.get("/logout")
+    cleared = r.headers["set-cookie"]
+    assert cleared.startswith("session=;") and "Max-Age=0" in cleared and "Path=/" in cleared
+    replay = TestClient(app)
+    replay.cookies.set("session", cookie)
+    assert replay.get("/peek").json() == {"user": None}, "the old cookie is dead on the server"
+
+
+def test_starlette_arguments_shape_the_cookie(manager):
+    app = make_app(manager, session_cookie="sid", max_age=600, path="/", same_site="strict",
+                   https_only=True, domain="example.com")
+    c = TestClient(app, base_url="https://example.com")
+    header = c.get("/views").headers["set-cookie"]
+    for part in ("sid=s%3A", "Max-Age=600", "Path=/", "Domain=example.com", "SameSite=Strict", "Secure", "HttpOnly"):
+        assert part in header, (part, header)
+    assert c.get("/views").json()["views"] == 2
+
+
+def test_policy_and_store_through_the_middleware(tmp_path, clock):
+    app = Starlette(routes=[])
+
+    async def views(request: Request) -> JSONResponse:
+        return JSONResponse({"views": tenure.asgi.session_of(request).increment("views")})
+
+    app.router.routes.append(Route("/views", views))
+    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET,
+                       store=tenure.FileStore(tmp_path), idle_timeout=60, clock=clock)
+    c = TestClient(app)
+    assert [c.get("/views").json()["views"] for _ in range(2)] == [1, 2]
+    assert len(list(tmp_path.glob("*.json"))) == 1
+    clock.advance(61)
+    assert c.get("/views").json()["views"] == 1, "idle timeout from the middleware's policy"

@@ -58,3 +58,53 @@ def test_flask_modified_flag(manager):
         assert not s.modified
         s["k"] = 1
         assert s.modified and s.new
+
+
+def test_flask_secret_rotation_with_fallbacks(manager):
+    old = make_app(manager)
+    c = old.test_client()
+    c.get("/login/ann")
+    cookie = c.get_cookie("session").value
+    new = make_app(manager)
+    new.secret_key = "new-secret-0123456789-0123456789-abcdef"
+    new.config["SECRET_KEY_FALLBACKS"] = [SECRET]
+    d = new.test_client()
+    d.set_cookie("session", cookie)
+    r = d.get("/views")
+    assert r.json == {"views": 1, "user": "ann"}
+    assert d.get_cookie("session").value != cookie, "re-signed with the new secret"
+    assert tenure.unsign_cookie(__import__("urllib.parse").parse.unquote(d.get_cookie("session").value),
+                                new.secret_key) is not None
+
+
+def test_flask_in_place_changes_permanent_and_modified(manager):
+    app = make_app(manager)
+
+    @app.route("/add/<item>")
+    def add(item: str):  # type: ignore[no-untyped-def]
+        session.setdefault("cart", []).append(item)
+        session.modified = True  # what Flask's docs ask for; harmless here
+        return jsonify(cart=session["cart"], permanent=session.permanent)
+
+    c = app.test_client()
+    r = c.get("/add/a")
+    assert r.json == {"cart": ["a"], "permanent": False}
+    assert "Max-Age" not in r.headers["Set-Cookie"], "not permanent: a browser-session cookie"
+    assert c.get("/add/b").json["cart"] == ["a", "b"]
+    with app.test_request_context("/"):
+        s = app.session_interface.open_session(app, __import__("flask").request)
+        assert not s.modified and not s.new
+        s.modified = True
+        assert s.modified
+
+
+def test_flask_logout_revokes_on_the_server(manager):
+    app = make_app(manager)
+    c = app.test_client()
+    c.get("/login/ann")
+    cookie = c.get_cookie("session").value
+    c.get("/logout")
+    assert c.get_cookie("session") is None, "the browser drops the cleared cookie"
+    replay = app.test_client()
+    replay.set_cookie("session", cookie)
+    assert replay.get("/views").json == {"views": 1, "user": None}

@@ -70,10 +70,20 @@ impl Refused {
                 "LimitExceeded",
                 format!("{path}: int {repr} does not fit in 64 bits (i64)"),
             ),
-            Reason::NotFinite(v) => (
-                "InvalidValue",
-                format!("{path}: float {v} is not finite (NaN and infinities can't be stored)"),
-            ),
+            Reason::NotFinite(v) => {
+                // As Python writes them.
+                let repr = if v.is_nan() {
+                    "nan"
+                } else if v > 0.0 {
+                    "inf"
+                } else {
+                    "-inf"
+                };
+                (
+                    "InvalidValue",
+                    format!("{path}: float {repr} is not finite (NaN and infinities can't be stored)"),
+                )
+            }
             Reason::Type(t) => (
                 "InvalidType",
                 format!(

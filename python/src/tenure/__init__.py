@@ -60,24 +60,16 @@ _log = logging.getLogger("tenure")
 _MAX_MS = 2**64 - 1
 
 
-class _Default:
-    def __repr__(self) -> str:
-        return "<default>"
-
-
-_DEFAULT: Any = _Default()
-
-
-def _ms(value: Duration, name: str) -> int:
+def _ms(value: Duration, name: str, error: type[TenureError] = InvalidPolicy) -> int:
     """A duration (timedelta or seconds) in whole milliseconds."""
     if isinstance(value, bool) or not isinstance(value, (timedelta, int, float)):
-        raise InvalidPolicy(f"{name} must be a timedelta or a number of seconds, not {type(value).__name__}")
+        raise error(f"{name} must be a timedelta or a number of seconds, not {type(value).__name__}")
     seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
     if seconds != seconds or seconds < 0 or seconds == float("inf"):
-        raise InvalidPolicy(f"{name} must be a finite, non-negative duration, not {value!r}")
+        raise error(f"{name} must be a finite, non-negative duration, not {value!r}")
     ms = round(seconds * 1000)
     if ms > _MAX_MS:
-        raise InvalidPolicy(f"{name} of {value!r} is beyond the 64-bit millisecond range")
+        raise error(f"{name} of {value!r} is beyond the 64-bit millisecond range")
     return ms
 
 
@@ -111,7 +103,7 @@ class ManualClock:
 
     def advance(self, by: Duration) -> None:
         """Moves time forward by ``by`` (seconds or a timedelta)."""
-        self._native.advance_ms(_ms(by, "advance"))
+        self._native.advance_ms(_ms(by, "advance", InvalidValue))
 
     def set(self, t: Union[float, int, datetime]) -> None:
         """Sets the time (it may go backwards, to test clock skew)."""
@@ -154,13 +146,13 @@ class Session(MutableMapping[str, Any]):
     def __repr__(self) -> str:
         return f"<tenure.Session {self.public_id} {self._native.to_dict()!r}>"
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return self._native.get(key, default)
 
     def clear(self) -> None:
         self._native.clear()
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> None:
         """Sets every item given; all or nothing."""
         items: dict[Any, Any] = dict(*args, **kwargs)
         self._native.update(items)
@@ -249,8 +241,8 @@ class SessionManager:
     def __init__(
         self,
         *,
-        idle_timeout: Optional[Duration] = _DEFAULT,
-        absolute_timeout: Optional[Duration] = _DEFAULT,
+        idle_timeout: Optional[Duration] = timedelta(minutes=30),
+        absolute_timeout: Optional[Duration] = timedelta(hours=24),
         touch_interval: Optional[Duration] = None,
         max_sessions: Optional[int] = None,
         on_full: str = "reject",
@@ -261,8 +253,7 @@ class SessionManager:
         store: Any = None,
         clock: Optional[ManualClock] = None,
     ) -> None:
-        idle = timedelta(minutes=30) if idle_timeout is _DEFAULT else idle_timeout
-        absolute = timedelta(hours=24) if absolute_timeout is _DEFAULT else absolute_timeout
+        idle, absolute = idle_timeout, absolute_timeout
         if store is not None:
             for method in ("get", "set", "delete", "ids"):
                 if not callable(getattr(store, method, None)):

@@ -173,7 +173,7 @@ class RequestSession(MutableMapping[str, Any]):
         s = self._read()
         return s is not None and key in s
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         s = self._read()
         if s is None or key not in s:
             return default
@@ -185,7 +185,7 @@ class RequestSession(MutableMapping[str, Any]):
             s.clear()
         self._handed.clear()
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> None:
         items: dict[Any, Any] = dict(*args, **kwargs)
         s = self._write()
         s.update(items)

@@ -24,7 +24,7 @@ from ._web import RequestSession, WebConfig, finish, load
 __all__ = ["SessionInterface", "TenureFlaskSession", "regenerate", "destroy"]
 
 
-class TenureFlaskSession(RequestSession, SessionMixin):  # type: ignore[misc]
+class TenureFlaskSession(RequestSession, SessionMixin):
     """Flask's ``session`` object: a tenure request session with Flask's attributes."""
 
 
