@@ -14,6 +14,7 @@ use errors::{raise, to_py_err};
 use host::{AnyClock, AnyStore, PyStore};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tenure::cookie::{self, CookieOptions, Priority, SameSite};
 use tenure::{EncodedStore, Event, Limits, MemoryStore, OnFull, OsEntropy, Policy, Record, Value};
@@ -90,11 +91,14 @@ impl ManualClock {
 #[pyclass(frozen, module = "tenure._native")]
 struct Session {
     inner: Mutex<tenure::Session>,
+    /// The policy's `max_depth` (fixed for the session's life), read without the lock.
+    max_depth: usize,
 }
 
 impl Session {
     fn wrap(s: tenure::Session) -> Self {
         Session {
+            max_depth: s.limits().max_depth,
             inner: Mutex::new(s),
         }
     }
@@ -135,8 +139,7 @@ impl Session {
         value: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         let key = str_key(key)?;
-        let max_depth = with_lock(py, &self.inner, |s| s.limits().max_depth);
-        let v = values::to_value(value, &format!("session[{key:?}]"), max_depth)?;
+        let v = values::to_value(value, "session", &key, self.max_depth)?;
         with_lock(py, &self.inner, |s| s.set(&key, v)).map_err(|e| core_err(py, e))
     }
     /// Removes `key`; `KeyError` if this copy doesn't hold it.
@@ -179,11 +182,10 @@ impl Session {
     }
     /// Sets every item of a dict; all or nothing.
     fn update(&self, py: Python<'_>, items: &Bound<'_, PyDict>) -> PyResult<()> {
-        let max_depth = with_lock(py, &self.inner, |s| s.limits().max_depth);
         let mut entries = Vec::with_capacity(items.len());
         for (k, v) in items.iter() {
             let key = str_key(&k)?;
-            let v = values::to_value(&v, &format!("session[{key:?}]"), max_depth)?;
+            let v = values::to_value(&v, "session", &key, self.max_depth)?;
             entries.push((key, v));
         }
         with_lock(py, &self.inner, |s| s.update(entries)).map_err(|e| core_err(py, e))
@@ -309,6 +311,11 @@ fn info<'py>(py: Python<'py>, r: &Record) -> PyResult<Bound<'py, PyDict>> {
 #[pyclass(frozen, module = "tenure._native")]
 struct Manager {
     core: Mutex<Core>,
+    /// The policy's `max_depth`, read without the lock.
+    max_depth: usize,
+    /// Whether the Python layer collects events; when not, they are dropped under the lock
+    /// instead of piling up in the core.
+    listening: AtomicBool,
 }
 
 impl Manager {
@@ -320,14 +327,27 @@ impl Manager {
     ) -> PyResult<R> {
         let (r, cause) = with_lock(py, &self.core, |m| {
             let r = f(m);
-            let cause = if r.is_err() {
-                host::take_error(m.store_mut())
-            } else {
-                None
-            };
-            (r, cause)
+            self.settle(m, r)
         });
         r.map_err(|e| to_py_err(py, &e, cause))
+    }
+
+    /// After an operation, under the lock: drops the events nobody listens to and takes a
+    /// failed host store's own exception.
+    fn settle<R>(
+        &self,
+        m: &mut Core,
+        r: Result<R, tenure::Error>,
+    ) -> (Result<R, tenure::Error>, Option<PyErr>) {
+        if !self.listening.load(Ordering::Relaxed) {
+            m.drain_events();
+        }
+        let cause = if r.is_err() {
+            host::take_error(m.store_mut())
+        } else {
+            None
+        };
+        (r, cause)
     }
 
     /// Like `run`, but always without the GIL: for work that grows with the store (sweep,
@@ -340,12 +360,7 @@ impl Manager {
         let (r, cause) = py.detach(|| {
             let mut m = guard(&self.core);
             let r = f(&mut m);
-            let cause = if r.is_err() {
-                host::take_error(m.store_mut())
-            } else {
-                None
-            };
-            (r, cause)
+            self.settle(&mut m, r)
         });
         r.map_err(|e| to_py_err(py, &e, cause))
     }
@@ -410,6 +425,8 @@ impl Manager {
         };
         Ok(Manager {
             core: Mutex::new(tenure::SessionManager::new(store, clock, OsEntropy, policy)),
+            max_depth: limits.max_depth,
+            listening: AtomicBool::new(false),
         })
     }
 
@@ -420,13 +437,12 @@ impl Manager {
         principal: Option<String>,
         data: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Session> {
-        let max_depth = with_lock(py, &self.core, |m| m.policy().limits().max_depth);
         let data = match data {
             Some(d) => {
                 let mut map = std::collections::BTreeMap::new();
                 for (k, v) in d.iter() {
                     let key = str_key(&k)?;
-                    let v = values::to_value(&v, &format!("data[{key:?}]"), max_depth)?;
+                    let v = values::to_value(&v, "data", &key, self.max_depth)?;
                     map.insert(key, v);
                 }
                 Some(map)
@@ -448,12 +464,7 @@ impl Manager {
     fn commit(&self, py: Python<'_>, session: &Session) -> PyResult<()> {
         let (r, cause) = with_locks(py, &session.inner, &self.core, |s, m| {
             let r = m.commit(s);
-            let cause = if r.is_err() {
-                host::take_error(m.store_mut())
-            } else {
-                None
-            };
-            (r, cause)
+            self.settle(m, r)
         });
         r.map_err(|e| to_py_err(py, &e, cause))
     }
@@ -462,12 +473,7 @@ impl Manager {
     fn regenerate(&self, py: Python<'_>, session: &Session, clear: bool) -> PyResult<()> {
         let (r, cause) = with_locks(py, &session.inner, &self.core, |s, m| {
             let r = m.regenerate(s, clear);
-            let cause = if r.is_err() {
-                host::take_error(m.store_mut())
-            } else {
-                None
-            };
-            (r, cause)
+            self.settle(m, r)
         });
         r.map_err(|e| to_py_err(py, &e, cause))
     }
@@ -560,6 +566,12 @@ impl Manager {
 
     fn import_(&self, py: Python<'_>, data: &[u8]) -> PyResult<usize> {
         self.run_long(py, |m| m.import(data))
+    }
+
+    /// Keep events for `drain_events` (`True`) or drop them as they happen (`False`, the
+    /// default, for a manager nobody listens to).
+    fn set_listening(&self, on: bool) {
+        self.listening.store(on, Ordering::Relaxed);
     }
 
     /// Events since the last call: `(name, id, new_id, cleared)` tuples.

@@ -114,11 +114,18 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
-/// Converts `obj`, found at `root` (e.g. `session["cart"]`, for error messages), refusing
-/// what tenure can't hold with an exception naming the path and the Python type.
-pub fn to_value(obj: &Bound<'_, PyAny>, root: &str, max_depth: usize) -> PyResult<Value> {
+/// Converts `obj`, the value for `key` of `container` (`session`, `data`: they name it in
+/// error messages as `session["cart"]`), refusing what tenure can't hold with an exception
+/// naming the path and the Python type.
+pub fn to_value(
+    obj: &Bound<'_, PyAny>,
+    container: &str,
+    key: &str,
+    max_depth: usize,
+) -> PyResult<Value> {
     let mut ancestors = Vec::new();
-    convert(obj, max_depth, &mut ancestors).map_err(|r| r.into_py_err(obj.py(), root))
+    convert(obj, max_depth, &mut ancestors)
+        .map_err(|r| r.into_py_err(obj.py(), &format!("{container}[{key:?}]")))
 }
 
 /// `ancestors` holds the addresses (Python's `id()`) of the containers being converted

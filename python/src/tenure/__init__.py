@@ -281,6 +281,8 @@ class SessionManager:
         self.store = store
         self._listeners: dict[str, list[Callable[..., Any]]] = {e: [] for e in _EVENTS}
         self._regen_hooks: list[Callable[[Any, Any, bool], Any]] = []
+        # Until something listens, the core drops events itself and calls skip dispatching.
+        self._listening = False
 
     # -- events ---------------------------------------------------------------------
     def on(self, event: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -294,7 +296,13 @@ class SessionManager:
         if event not in self._listeners:
             raise InvalidValue(f"unknown event {event!r}; events are {', '.join(_EVENTS)}")
         self._listeners[event].append(fn)
+        self._listen()
         return fn
+
+    def _listen(self) -> None:
+        if not self._listening:
+            self._listening = True
+            self._native.set_listening(True)
 
     def _dispatch(self) -> None:
         for name, sid, new, cleared in self._native.drain_events():
@@ -311,6 +319,8 @@ class SessionManager:
                     _log.exception("tenure: the %s listener %r raised", name, fn)
 
     def _call(self, f: Callable[..., T], *args: Any) -> T:
+        if not self._listening:
+            return f(*args)
         try:
             return f(*args)
         finally:
@@ -319,6 +329,8 @@ class SessionManager:
     # -- sessions -------------------------------------------------------------------
     def create(self, principal: Optional[str] = None, data: Optional[dict[str, Any]] = None) -> Session:
         """A new session (ids are only ever minted here)."""
+        if not self._listening:
+            return Session(self._native.create(principal, data))
         return Session(self._call(self._native.create, principal, data))
 
     def open(self, id: str) -> Optional[Session]:
@@ -411,6 +423,7 @@ class PerSession(Generic[T]):
         for event in ("expired", "destroyed", "evicted"):
             manager.on(event, self._drop)
         manager._regen_hooks.append(self._move)
+        manager._listen()
 
     def _drop(self, sid: Optional[str]) -> None:
         with self._lock:
