@@ -203,3 +203,28 @@ def test_policy_and_store_through_the_middleware(tmp_path, clock):
     assert len(list(tmp_path.glob("*.json"))) == 1
     clock.advance(61)
     assert c.get("/views").json()["views"] == 1, "idle timeout from the middleware's policy"
+
+
+def test_per_session_objects_in_requests(manager):
+    carts = manager.per_session(list)
+
+    async def add(request: Request) -> JSONResponse:
+        cart = carts(request.session)
+        cart.append(request.query_params["item"])
+        return JSONResponse({"cart": cart})
+
+    async def logout(request: Request) -> JSONResponse:
+        tenure.asgi.destroy(request)
+        return JSONResponse({})
+
+    app = Starlette(routes=[Route("/add", add), Route("/logout", logout)])
+    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, manager=manager)
+    a, b = TestClient(app), TestClient(app)
+    assert a.get("/add?item=a1").json() == {"cart": ["a1"]}
+    assert b.get("/add?item=b1").json() == {"cart": ["b1"]}, "anonymous visitors don't share"
+    assert a.get("/add?item=a2").json() == {"cart": ["a1", "a2"]}
+    assert len(carts) == 2 and manager.count() == 2
+    a.get("/logout")
+    assert len(carts) == 1, "dropped with the session"
+    with pytest.raises(tenure.InvalidValue):
+        carts(object())

@@ -436,13 +436,21 @@ class PerSession(Generic[T]):
             if obj is not None and not cleared and new is not None:
                 self._objects[new] = obj
 
-    def get(self, session: Session) -> T:
-        """The object of ``session``, created on first use."""
+    def get(self, session: Any) -> T:
+        """The object of ``session``, created on first use. ``session`` is a ``Session``
+        or a web request's session (``request.session``, Flask's ``session``): a request
+        without a session yet gets one, so two anonymous visitors never share an object."""
+        sid = getattr(session, "id", None)
+        if sid is None:
+            ensure = getattr(session, "ensure", None)
+            if ensure is None:
+                raise InvalidValue(f"per_session needs a session, not {type(session).__name__}")
+            sid = ensure().id
         with self._lock:
-            obj = self._objects.get(session.id)
+            obj = self._objects.get(sid)
             if obj is None:
                 obj = self._factory()
-                self._objects[session.id] = obj
+                self._objects[sid] = obj
             return obj
 
     __call__ = get

@@ -124,6 +124,10 @@ class RequestSession(MutableMapping[str, Any]):
             self.destroyed = False
         return self._s
 
+    def ensure(self) -> Session:
+        """The underlying tenure session, created now if the request has none."""
+        return self._write()
+
     def _hand(self, s: Session, key: str, value: Any) -> Any:
         if isinstance(value, (list, dict)):
             self._handed[key] = (value, s[key])
