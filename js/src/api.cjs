@@ -54,12 +54,19 @@ function createApi(wasm) {
       return this;
     }
 
+    // Events describe what already happened: a listener that throws must not turn a
+    // successful operation into an exception, nor keep the other listeners or the later
+    // events from running. Its error is reported on stderr (as Python logs it).
     _dispatch() {
       for (const [name, id, newId, cleared] of this._native.drainEvents()) {
         for (const fn of this._listeners[name]) {
-          if (name === 'regenerated') fn(id, newId);
-          else if (name === 'rejected') fn();
-          else fn(id);
+          try {
+            if (name === 'regenerated') fn(id, newId);
+            else if (name === 'rejected') fn();
+            else fn(id);
+          } catch (err) {
+            console.error(`tenure: a '${name}' listener threw:`, err);
+          }
         }
         if (name === 'regenerated') for (const hook of this._regenHooks) hook(id, newId, cleared);
       }

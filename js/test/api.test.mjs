@@ -204,3 +204,23 @@ test('no Rust panic reaches JS: hostile input everywhere ends as values or Error
   m.commit(s);
   assert.equal(m.open(s.id).get('ok'), 1);
 });
+
+test('a throwing listener neither fails the operation nor silences other listeners or events', (t) => {
+  const logged = [];
+  t.mock.method(console, 'error', (...args) => logged.push(args.join(' ')));
+  const clock = new ManualClock(0);
+  const m = new SessionManager({ clock, idleTimeout: 1_000, absoluteTimeout: null });
+  const seen = [];
+  m.on('created', () => { throw new Error('listener bug'); });
+  m.on('created', (id) => seen.push(['created', id]));
+  m.on('expired', (id) => seen.push(['expired', id]));
+  const a = m.create();
+  const b = m.create();
+  assert.ok(m.peek(a.id) && m.peek(b.id), 'both sessions were stored');
+  clock.advance(1_000);
+  assert.equal(m.sweep(), 2, 'the sweep reports its count despite the listener');
+  assert.deepEqual(seen.slice(0, 2), [['created', a.id], ['created', b.id]]);
+  assert.deepEqual(seen.slice(2).map(([e, id]) => `${e} ${id}`).sort(), [`expired ${a.id}`, `expired ${b.id}`].sort());
+  assert.equal(logged.length, 2);
+  assert.match(logged[0], /'created' listener threw.*listener bug/);
+});

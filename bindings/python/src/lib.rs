@@ -17,7 +17,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tenure::cookie::{self, CookieOptions, Priority, SameSite};
-use tenure::{EncodedStore, Event, Limits, MemoryStore, OnFull, OsEntropy, Policy, Record, Value};
+use tenure::{EncodedStore, Event, Limits, MemoryStore, OnFull, OsEntropy, Policy, Record};
 
 type Core = tenure::SessionManager<AnyStore, AnyClock, OsEntropy>;
 
@@ -230,14 +230,11 @@ impl Session {
     }
     /// Every item as a fresh dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let data: Vec<(String, Value)> = with_lock(py, &self.inner, |s| {
-            s.data()
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        });
+        // A cheap copy of the data (inline keys and strings), so Python objects are built
+        // without holding the session's lock.
+        let data: tenure::DataMap = with_lock(py, &self.inner, |s| s.data().clone());
         let d = PyDict::new(py);
-        for (k, v) in &data {
+        for (k, v) in data.iter() {
             d.set_item(k, values::to_py(py, v)?)?;
         }
         Ok(d)
@@ -297,9 +294,9 @@ fn str_key(key: &Bound<'_, PyAny>) -> PyResult<String> {
 
 fn info<'py>(py: Python<'py>, r: &Record) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("id", &r.id)?;
+    d.set_item("id", r.id.as_str())?;
     d.set_item("public_id", r.public_id())?;
-    d.set_item("principal", r.principal.as_deref())?;
+    d.set_item("principal", r.principal())?;
     d.set_item("created", r.created)?;
     d.set_item("accessed", r.accessed)?;
     d.set_item("expires_at", r.deadline())?;
@@ -439,13 +436,13 @@ impl Manager {
     ) -> PyResult<Session> {
         let data = match data {
             Some(d) => {
-                let mut map = std::collections::BTreeMap::new();
+                let mut entries = Vec::with_capacity(d.len());
                 for (k, v) in d.iter() {
                     let key = str_key(&k)?;
                     let v = values::to_value(&v, "data", &key, self.max_depth)?;
-                    map.insert(key, v);
+                    entries.push((key, v));
                 }
-                Some(map)
+                Some(entries.into_iter().collect::<tenure::DataMap>())
             }
             None => None,
         };
@@ -772,8 +769,8 @@ fn decode_record<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyDic
         data.set_item(k, values::to_py(py, v)?)?;
     }
     d.set_item("data", data)?;
-    d.set_item("idle", r.idle)?;
-    d.set_item("absolute", r.absolute)?;
+    d.set_item("idle", r.idle())?;
+    d.set_item("absolute", r.absolute())?;
     Ok(d)
 }
 

@@ -156,13 +156,13 @@ fn convert(
         return Ok(Value::Float(v));
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::Str(s.to_cow()?.into_owned()));
+        return Ok(Value::Str(s.to_cow()?.as_ref().into()));
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
-        return Ok(Value::Bytes(b.as_bytes().to_vec()));
+        return Ok(Value::Bytes(b.as_bytes().into()));
     }
     if let Ok(b) = obj.cast::<PyByteArray>() {
-        return Ok(Value::Bytes(b.to_vec()));
+        return Ok(Value::Bytes(b.to_vec().into_boxed_slice()));
     }
     let kind = if obj.is_instance_of::<PyList>() {
         "list"
@@ -208,7 +208,7 @@ fn convert_container(
                 Err(r) => return Err(r.at(format!("[{key:?}]"))),
             }
         }
-        return Ok(Value::Map(out));
+        return Ok(Value::Map(out.into()));
     }
     let items: Vec<Bound<'_, PyAny>> = match obj.cast::<PyList>() {
         Ok(l) => l.iter().collect(),
@@ -221,7 +221,7 @@ fn convert_container(
             Err(r) => return Err(r.at(format!("[{i}]"))),
         }
     }
-    Ok(Value::List(out))
+    Ok(Value::List(out.into_boxed_slice()))
 }
 
 /// Converts a tenure value to a fresh Python object.
@@ -242,7 +242,7 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
         }
         Value::Map(m) => {
             let d = PyDict::new(py);
-            for (k, item) in m {
+            for (k, item) in m.iter() {
                 d.set_item(k, to_py(py, item)?)?;
             }
             d.into_any()

@@ -263,9 +263,7 @@ fn info(r: &Record) -> JsValue {
     set("publicId", JsValue::from_str(&r.public_id()));
     set(
         "principal",
-        r.principal
-            .as_deref()
-            .map_or(JsValue::NULL, JsValue::from_str),
+        r.principal().map_or(JsValue::NULL, JsValue::from_str),
     );
     set("created", JsValue::from_f64(r.created as f64));
     set("accessed", JsValue::from_f64(r.accessed as f64));

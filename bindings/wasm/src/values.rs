@@ -65,10 +65,10 @@ fn convert(v: &JsValue, path: &str, max_depth: usize, depth: usize) -> Result<Va
         });
     }
     if let Some(s) = v.as_string() {
-        return Ok(Value::Str(s));
+        return Ok(Value::Str(s.into()));
     }
     if let Some(bytes) = v.dyn_ref::<Uint8Array>() {
-        return Ok(Value::Bytes(bytes.to_vec()));
+        return Ok(Value::Bytes(bytes.to_vec().into_boxed_slice()));
     }
     let is_array = Array::is_array(v);
     let is_map = v.is_instance_of::<js_sys::Map>();
@@ -94,7 +94,7 @@ fn convert(v: &JsValue, path: &str, max_depth: usize, depth: usize) -> Result<Va
                 depth + 1,
             )?);
         }
-        return Ok(Value::List(out));
+        return Ok(Value::List(out.into_boxed_slice()));
     }
     if is_map {
         let map: &js_sys::Map = v.unchecked_ref();
@@ -121,7 +121,7 @@ fn convert(v: &JsValue, path: &str, max_depth: usize, depth: usize) -> Result<Va
         });
         return match err {
             Some(e) => Err(e),
-            None => Ok(Value::Map(out)),
+            None => Ok(Value::Map(out.into())),
         };
     }
     if plain {
@@ -138,7 +138,7 @@ fn convert(v: &JsValue, path: &str, max_depth: usize, depth: usize) -> Result<Va
                 convert(&item, &format!("{path}[{k:?}]"), max_depth, depth + 1)?,
             );
         }
-        return Ok(Value::Map(out));
+        return Ok(Value::Map(out.into()));
     }
     Err(js_error(
         "INVALID_VALUE",
@@ -158,11 +158,11 @@ pub fn to_js(v: &Value) -> JsValue {
         Value::Int(i) => BigInt::from(*i).into(),
         Value::Float(f) => JsValue::from_f64(*f),
         Value::Str(s) => JsValue::from_str(s),
-        Value::Bytes(b) => Uint8Array::from(b.as_slice()).into(),
+        Value::Bytes(b) => Uint8Array::from(&b[..]).into(),
         Value::List(items) => items.iter().map(to_js).collect::<Array>().into(),
         Value::Map(m) => {
             let o = Object::new();
-            for (k, item) in m {
+            for (k, item) in m.iter() {
                 let _ = Reflect::set(&o, &JsValue::from_str(k), &to_js(item));
             }
             o.into()

@@ -1,35 +1,41 @@
 //! `DataMap`: a session's top-level data, a map kept as one sorted vector.
 //!
 //! Sessions hold a handful of keys. A `BTreeMap` allocates a 632-byte node for even one
-//! entry; a sorted vector holds three small entries in under 200 bytes, clones with one
-//! allocation and iterates in key order, which the deterministic encoding needs anyway.
+//! entry; an exactly-sized sorted slice with inline short keys holds three small entries in
+//! 144 bytes, clones with one allocation and iterates in key order, which the deterministic
+//! encoding needs anyway. Nested maps ([`Value::Map`]) use the same type.
 
 use crate::value::Value;
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
+use compact_str::CompactString;
 use core::ops::Index;
 
 /// String keys to [`Value`]s, kept in byte order of the keys.
 ///
+/// The entries are one exactly-sized allocation and keys of up to 24 bytes are held inline,
+/// so a session with a few small keys costs a few dozen bytes and clones with one allocation.
+///
 /// ```
 /// use tenure::{DataMap, Value};
 /// let mut d = DataMap::new();
-/// d.insert("b".into(), Value::Int(2));
-/// d.insert("a".into(), Value::Int(1));
+/// d.insert("b", Value::Int(2));
+/// d.insert("a", Value::Int(1));
 /// assert_eq!(d.keys().collect::<Vec<_>>(), ["a", "b"]);
 /// assert_eq!(d["b"], Value::Int(2));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataMap {
-    entries: Vec<(String, Value)>,
+    entries: Box<[(CompactString, Value)]>,
 }
 
 impl DataMap {
     /// An empty map (no allocation).
-    pub const fn new() -> Self {
+    pub fn new() -> Self {
         DataMap {
-            entries: Vec::new(),
+            entries: Box::default(),
         }
     }
 
@@ -65,12 +71,19 @@ impl DataMap {
         self.find(key).is_ok()
     }
 
-    /// Sets `key`, returning the previous value.
-    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
-        match self.find(&key) {
+    /// Sets `key`, returning the previous value. Replacing a value allocates nothing.
+    pub fn insert(
+        &mut self,
+        key: impl AsRef<str> + Into<CompactString>,
+        value: Value,
+    ) -> Option<Value> {
+        match self.find(key.as_ref()) {
             Ok(i) => Some(core::mem::replace(&mut self.entries[i].1, value)),
             Err(i) => {
-                self.entries.insert(i, (key, value));
+                let mut v = core::mem::take(&mut self.entries).into_vec();
+                v.reserve_exact(1);
+                v.insert(i, (key.into(), value));
+                self.entries = v.into_boxed_slice();
                 None
             }
         }
@@ -78,20 +91,21 @@ impl DataMap {
 
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        match self.find(key) {
-            Ok(i) => Some(self.entries.remove(i).1),
-            Err(_) => None,
-        }
+        let i = self.find(key).ok()?;
+        let mut v = core::mem::take(&mut self.entries).into_vec();
+        let (_, value) = v.remove(i);
+        self.entries = v.into_boxed_slice();
+        Some(value)
     }
 
     /// Removes every key.
     pub fn clear(&mut self) {
-        self.entries.clear();
+        self.entries = Box::default();
     }
 
     /// Entries in key order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&String, &Value)> + ExactSizeIterator {
-        self.entries.iter().map(|(k, v)| (k, v))
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &Value)> + ExactSizeIterator {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// Keys in order.
@@ -102,11 +116,6 @@ impl DataMap {
     /// Values in key order.
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator {
         self.entries.iter().map(|(_, v)| v)
-    }
-
-    /// Releases spare capacity (stores call this on records they keep).
-    pub fn shrink_to_fit(&mut self) {
-        self.entries.shrink_to_fit();
     }
 }
 
@@ -120,21 +129,31 @@ impl Index<&str> for DataMap {
     }
 }
 
-impl FromIterator<(String, Value)> for DataMap {
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
-        let mut m = DataMap::new();
-        for (k, v) in iter {
-            m.insert(k, v);
+impl<K: Into<CompactString>> FromIterator<(K, Value)> for DataMap {
+    /// Later entries win over earlier ones with the same key.
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Self {
+        let mut v: Vec<(CompactString, Value)> =
+            iter.into_iter().map(|(k, v)| (k.into(), v)).collect();
+        // Stable sort, then keep the last of each run of equal keys.
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(CompactString, Value)> = Vec::with_capacity(v.len());
+        for e in v {
+            match out.last_mut() {
+                Some(last) if last.0 == e.0 => *last = e,
+                _ => out.push(e),
+            }
         }
-        m
+        DataMap {
+            entries: out.into_boxed_slice(),
+        }
     }
 }
 
 impl IntoIterator for DataMap {
-    type Item = (String, Value);
-    type IntoIter = alloc::vec::IntoIter<(String, Value)>;
+    type Item = (CompactString, Value);
+    type IntoIter = alloc::vec::IntoIter<(CompactString, Value)>;
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
+        self.entries.into_vec().into_iter()
     }
 }
 
@@ -142,14 +161,14 @@ impl From<BTreeMap<String, Value>> for DataMap {
     fn from(m: BTreeMap<String, Value>) -> Self {
         // Already sorted and unique: no searching needed.
         DataMap {
-            entries: m.into_iter().collect(),
+            entries: m.into_iter().map(|(k, v)| (k.into(), v)).collect(),
         }
     }
 }
 
 impl From<DataMap> for BTreeMap<String, Value> {
     fn from(m: DataMap) -> Self {
-        m.entries.into_iter().collect()
+        m.into_iter().map(|(k, v)| (k.into(), v)).collect()
     }
 }
 
@@ -161,10 +180,10 @@ mod tests {
     #[test]
     fn behaves_like_a_sorted_map() {
         let mut d = DataMap::new();
-        assert_eq!(d.insert("é".into(), Value::Int(1)), None);
-        assert_eq!(d.insert("Z".into(), Value::Int(2)), None);
-        assert_eq!(d.insert("a".into(), Value::Int(3)), None);
-        assert_eq!(d.insert("a".into(), Value::Int(4)), Some(Value::Int(3)));
+        assert_eq!(d.insert("é", Value::Int(1)), None);
+        assert_eq!(d.insert("Z", Value::Int(2)), None);
+        assert_eq!(d.insert("a", Value::Int(3)), None);
+        assert_eq!(d.insert("a", Value::Int(4)), Some(Value::Int(3)));
         assert_eq!(d.keys().collect::<Vec<_>>(), ["Z", "a", "é"]);
         assert_eq!(d.remove("Z"), Some(Value::Int(2)));
         assert_eq!(d.remove("Z"), None);
@@ -174,9 +193,11 @@ mod tests {
         let collected: DataMap = [
             ("y".to_string(), Value::Null),
             ("x".to_string(), Value::Null),
+            ("y".to_string(), Value::Int(1)),
         ]
         .into_iter()
         .collect();
         assert_eq!(collected.keys().collect::<Vec<_>>(), ["x", "y"]);
+        assert_eq!(collected["y"], Value::Int(1));
     }
 }

@@ -13,6 +13,7 @@ use crate::Millis;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 /// The longest flash category or message, in bytes.
@@ -25,21 +26,21 @@ pub enum Op {
     /// `data[key] = value`.
     Set {
         /// The key.
-        key: String,
+        key: CompactString,
         /// The value.
         value: Value,
     },
     /// Removes `key` (whether or not this copy saw it).
     Delete {
         /// The key.
-        key: String,
+        key: CompactString,
     },
     /// Removes every data key (flash messages stay).
     Clear,
     /// Adds `by` to the integer at `key` (a missing key counts as 0).
     Increment {
         /// The key.
-        key: String,
+        key: CompactString,
         /// The amount, possibly negative.
         by: i64,
     },
@@ -164,19 +165,19 @@ impl Op {
                 record.data.insert(key.clone(), Value::Int(n));
             }
             Op::Flash { category, message } => {
-                record
-                    .flash
-                    .push(Flash::new(category.clone(), message.clone()));
+                record.push_flash(Flash::new(category.clone(), message.clone()));
             }
             Op::TakeFlashes { taken } => {
+                let mut flash = record.replace_flash(Vec::new());
                 for t in taken {
-                    if let Some(i) = record.flash.iter().position(|f| f == t) {
-                        record.flash.remove(i);
+                    if let Some(i) = flash.iter().position(|f| f == t) {
+                        flash.remove(i);
                     }
                 }
+                record.replace_flash(flash);
             }
-            Op::SetPrincipal { principal } => record.principal = principal.clone(),
-            Op::SetIdle { idle } => record.idle = *idle,
+            Op::SetPrincipal { principal } => record.set_principal(principal.clone()),
+            Op::SetIdle { idle } => record.set_idle(*idle),
         }
         Ok(())
     }
@@ -186,8 +187,8 @@ impl Op {
 ///
 /// ```
 /// use tenure::{Delta, Op, Record, Limits, Value};
-/// let mut stored = Record::new("AAAAAAAAAAAAAAAAAAAAAA".into(), 0, None, None);
-/// stored.data.insert("n".into(), Value::Int(5));
+/// let mut stored = Record::new("AAAAAAAAAAAAAAAAAAAAAA", 0, None, None);
+/// stored.data.insert("n", Value::Int(5));
 /// let delta = Delta::from_ops(vec![Op::Increment { key: "n".into(), by: 2 }]);
 /// let merged = delta.apply(&stored, &Limits::default()).unwrap();
 /// assert_eq!(merged.data["n"], Value::Int(7));
@@ -302,7 +303,7 @@ mod tests {
     use alloc::vec;
 
     fn rec() -> Record {
-        Record::new("AAAAAAAAAAAAAAAAAAAAAA".into(), 0, None, None)
+        Record::new("AAAAAAAAAAAAAAAAAAAAAA", 0, None, None)
     }
 
     #[test]
@@ -317,7 +318,7 @@ mod tests {
     #[test]
     fn failed_apply_leaves_the_record_alone() {
         let mut r = rec();
-        r.data.insert("s".into(), Value::from("text"));
+        r.data.insert("s", Value::from("text"));
         let d = Delta::from_ops(vec![
             Op::Set {
                 key: "a".into(),
@@ -335,13 +336,13 @@ mod tests {
     #[test]
     fn take_flashes_removes_only_what_was_taken() {
         let mut r = rec();
-        r.flash.push(Flash::new("info", "a"));
-        r.flash.push(Flash::new("info", "b"));
+        r.push_flash(Flash::new("info", "a"));
+        r.push_flash(Flash::new("info", "b"));
         let d = Delta::from_ops(vec![Op::TakeFlashes {
             taken: vec![Flash::new("info", "a")],
         }]);
         let next = d.apply(&r, &Limits::default()).unwrap();
-        assert_eq!(next.flash, vec![Flash::new("info", "b")]);
+        assert_eq!(next.flash(), [Flash::new("info", "b")]);
     }
 
     #[test]

@@ -106,7 +106,7 @@ impl<B: ByteStore> Store for EncodedStore<B> {
         self.inner.delete(id)?;
         // A corrupt record is still removed; it reports as an unknown (epoch) record.
         Ok(Some(Arc::new(
-            old.unwrap_or_else(|| Record::new(id.into(), 0, None, None)),
+            old.unwrap_or_else(|| Record::new(id, 0, None, None)),
         )))
     }
 
@@ -143,8 +143,8 @@ impl<B: ByteStore> Store for EncodedStore<B> {
         let mut ids: Vec<String> = self
             .scan()?
             .into_iter()
-            .filter(|r| r.principal.as_deref() == Some(principal))
-            .map(|r| r.id)
+            .filter(|r| r.principal() == Some(principal))
+            .map(|r| r.id.into())
             .collect();
         ids.sort_unstable();
         Ok(ids)
@@ -177,7 +177,7 @@ impl<B: ByteStore> Store for EncodedStore<B> {
             .scan()?
             .into_iter()
             .min_by(|a, b| a.accessed.cmp(&b.accessed).then_with(|| a.id.cmp(&b.id)))
-            .map(|r| r.id))
+            .map(|r| r.id.into()))
     }
 }
 

@@ -2,10 +2,9 @@
 
 use crate::entropy::Entropy;
 use crate::error::Error;
-use alloc::string::String;
-use alloc::vec;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use compact_str::CompactString;
 
 /// The fewest random bytes an id may have (128 bits).
 pub const MIN_ID_BYTES: usize = 16;
@@ -18,13 +17,20 @@ pub const fn encoded_len(bytes: usize) -> usize {
 }
 
 /// A fresh id of `bytes` random bytes (clamped to 16..=64).
-pub fn generate(entropy: &mut dyn Entropy, bytes: usize) -> Result<String, Error> {
+pub fn generate(entropy: &mut dyn Entropy, bytes: usize) -> Result<CompactString, Error> {
     let n = bytes.clamp(MIN_ID_BYTES, MAX_ID_BYTES);
-    let mut buf = vec![0u8; n];
+    // On the stack: a default id (22 characters) is then built without any allocation.
+    let mut raw = [0u8; MAX_ID_BYTES];
     entropy
-        .fill(&mut buf)
+        .fill(&mut raw[..n])
         .map_err(|e| Error::Entropy(e.into()))?;
-    Ok(URL_SAFE_NO_PAD.encode(&buf))
+    let mut text = [0u8; encoded_len(MAX_ID_BYTES)];
+    let len = URL_SAFE_NO_PAD
+        .encode_slice(&raw[..n], &mut text)
+        .map_err(|_| Error::Entropy("id buffer too small".into()))?;
+    let id =
+        core::str::from_utf8(&text[..len]).map_err(|_| Error::Entropy("id is not ASCII".into()))?;
+    Ok(CompactString::from(id))
 }
 
 /// A cheap check that rejects ids tenure could never have minted (length, alphabet),
@@ -36,13 +42,26 @@ pub fn generate(entropy: &mut dyn Entropy, bytes: usize) -> Result<String, Error
 /// ```
 pub fn is_plausible(id: &str) -> bool {
     let len = id.len();
+    // Branch-free over the characters: random ids make a per-character branch mispredict.
     len >= encoded_len(MIN_ID_BYTES)
         && len <= encoded_len(MAX_ID_BYTES)
         && len % 4 != 1
         && id
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            .fold(true, |ok, b| ok & BASE64URL[usize::from(b)])
 }
+
+/// Which bytes are base64url characters.
+const BASE64URL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+        b += 1;
+    }
+    t
+};
 
 #[cfg(test)]
 mod tests {

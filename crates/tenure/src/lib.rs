@@ -65,6 +65,8 @@ pub mod value;
 #[cfg(feature = "std")]
 pub use clock::SystemClock;
 pub use clock::{Clock, ManualClock};
+/// The string type of ids, keys and string values: up to 24 bytes inline, no allocation.
+pub use compact_str::CompactString;
 pub use data::DataMap;
 pub use delta::{Delta, Op};
 pub use encoded::{ByteStore, EncodedStore, MapByteStore};
@@ -80,7 +82,7 @@ pub use metrics::Metrics;
 pub use policy::{OnFull, Policy, PolicyBuilder};
 pub use record::{Flash, Record};
 pub use session::Session;
-pub use store::Store;
+pub use store::{EitherStore, Page, Store};
 pub use value::Value;
 
 /// Milliseconds since the Unix epoch, the one unit of time in tenure.

@@ -2,6 +2,8 @@
 //! [`Entropy`] source, enforcing a [`Policy`].
 
 use crate::clock::Clock;
+use crate::data::DataMap;
+use crate::delta::{self, Op};
 use crate::entropy::Entropy;
 use crate::error::{Error, StoreError};
 use crate::event::Event;
@@ -10,11 +12,11 @@ use crate::policy::{OnFull, Policy};
 use crate::record::Record;
 use crate::session::Session;
 use crate::store::Store;
-use crate::value::Value;
 use crate::{id, Millis};
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use compact_str::CompactString;
 
 /// How many fresh ids `create` and `regenerate` try before giving up. With 128-bit ids a
 /// second try is already astronomically unlikely; more than a few means a broken RNG.
@@ -58,7 +60,10 @@ impl SessionManager<crate::MemoryStore, crate::SystemClock, crate::OsEntropy> {
 
 impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
     /// A manager over the given parts.
-    pub fn new(store: S, clock: C, entropy: E, policy: Policy) -> Self {
+    pub fn new(mut store: S, clock: C, entropy: E, policy: Policy) -> Self {
+        if policy.max_sessions().is_some() && policy.on_full() == OnFull::EvictLru {
+            store.track_recency();
+        }
         SessionManager {
             store,
             clock,
@@ -98,7 +103,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         Error::SessionGone { id: id.to_string() }
     }
 
-    fn fresh_id(&mut self) -> Result<String, Error> {
+    fn fresh_id(&mut self) -> Result<CompactString, Error> {
         id::generate(&mut self.entropy, self.policy.id_bytes())
     }
 
@@ -120,6 +125,11 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         if !id::is_plausible(id) {
             return Ok(None);
         }
+        self.load_minted(id, now)
+    }
+
+    /// [`load_live`](Self::load_live) for an id this manager minted (a session's own).
+    fn load_minted(&mut self, id: &str, now: Millis) -> Result<Option<Arc<Record>>, Error> {
         match self.store.get(id)? {
             Some(r) if r.is_expired(now) => {
                 self.expire(id, now)?;
@@ -167,44 +177,68 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
     }
 
     /// Creates a session, optionally for `principal` and with initial `data`. Values are
-    /// validated before anything is stored. Fails with `TOO_MANY_SESSIONS` when full and
-    /// the policy rejects.
+    /// validated (by the rules of [`Session::set`]) before anything is stored. Fails with
+    /// `TOO_MANY_SESSIONS` when full and the policy rejects.
+    ///
+    /// ```
+    /// use tenure::{DataMap, Policy, SessionManager, Value};
+    /// let mut m = SessionManager::in_memory(Policy::default());
+    /// let data: DataMap = [("theme", Value::from("dark"))].into_iter().collect();
+    /// let s = m.create(Some("alice"), Some(data)).unwrap();
+    /// assert_eq!(s.get("theme"), Some(&Value::from("dark")));
+    /// ```
     pub fn create(
         &mut self,
         principal: Option<&str>,
-        data: Option<alloc::collections::BTreeMap<String, Value>>,
+        data: Option<DataMap>,
     ) -> Result<Session, Error> {
         let now = self.clock.now();
         let limits = *self.policy.limits();
-        // Validate through a scratch session so the rules are exactly those of `set`.
-        let mut scratch = Session::from_record(
-            Record::new(
-                String::new(),
-                now,
-                self.policy.idle_timeout(),
-                self.policy.absolute_timeout(),
-            ),
-            limits,
+        // The record is built and checked once, in place: no scratch copies.
+        let mut record = Record::new(
+            CompactString::default(),
+            now,
+            self.policy.idle_timeout(),
+            self.policy.absolute_timeout(),
         );
-        scratch.set_principal(principal)?;
-        if let Some(d) = data {
-            scratch.update(d)?;
+        if let Some(p) = principal {
+            let op = Op::SetPrincipal {
+                principal: Some(p.into()),
+            };
+            op.validate(&limits)?;
+            record.set_principal(Some(p.into()));
         }
-        self.make_room(now)?;
-        let mut record = scratch.record().clone();
+        if let Some(data) = data {
+            for (k, v) in data.iter() {
+                delta::check_key(k, &limits)?;
+                v.validate(k, &limits)?;
+            }
+            record.data = data;
+            let len = record.payload_len();
+            if len > limits.max_data_bytes {
+                return Err(Error::LimitExceeded {
+                    key: None,
+                    limit: "max_data_bytes",
+                    max: limits.max_data_bytes,
+                    actual: len,
+                });
+            }
+        }
         record.version = 1;
-        record.data.shrink_to_fit();
+        self.make_room(now)?;
         for _ in 0..ID_ATTEMPTS {
             record.id = self.fresh_id()?;
-            let shared = Arc::new(record.clone());
+            let shared = Arc::new(record);
             if self.store.insert(shared.clone())? {
                 self.counters.created_total += 1;
                 self.note_active()?;
                 self.events.push(Event::Created {
-                    id: record.id.clone(),
+                    id: shared.id.to_string(),
                 });
                 return Ok(Session::from_shared(shared, limits));
             }
+            // The store kept no reference on a collision: take the record back.
+            record = Arc::try_unwrap(shared).unwrap_or_else(|r| (*r).clone());
         }
         Err(
             StoreError::new("could not mint an unused session id (is the entropy source broken?)")
@@ -250,7 +284,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
     pub fn commit(&mut self, session: &mut Session) -> Result<(), Error> {
         let now = self.clock.now();
         let current = self
-            .load_live(session.id(), now)?
+            .load_minted(session.id(), now)?
             .ok_or_else(|| Self::gone(session.id()))?;
         let due = self.touch_due(current.accessed, now);
         if !session.is_modified() {
@@ -314,7 +348,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         let mut next = session.changes().apply(&current, self.policy.limits())?;
         if clear {
             next.data.clear();
-            next.flash.clear();
+            next.replace_flash(Vec::new());
         }
         next.version = current.version.saturating_add(1);
         next.accessed = current.accessed.max(now);
@@ -338,7 +372,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         }
         self.events.push(Event::Regenerated {
             old,
-            new: next.id.clone(),
+            new: next.id.to_string(),
             cleared: clear,
         });
         session.replace_record(next);
@@ -458,7 +492,9 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
             for r in batch {
                 self.counters.expired_total += 1;
                 self.note_ended(&r, now);
-                self.events.push(Event::Expired { id: r.id.clone() });
+                self.events.push(Event::Expired {
+                    id: r.id.to_string(),
+                });
                 n += 1;
             }
             if !full {

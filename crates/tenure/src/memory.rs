@@ -12,9 +12,28 @@ use alloc::vec::Vec;
 use core::hash::BuildHasher;
 use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 
+/// An index key: a time and a slot, packed into 12 bytes (a `(u64, u32)` tuple takes 16),
+/// ordered by time, then slot. Index entries are a sizeable part of what an idle session
+/// costs, so they are kept small.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct At([u32; 3]);
+
+impl At {
+    fn new(ms: Millis, slot: u32) -> Self {
+        At([(ms >> 32) as u32, ms as u32, slot])
+    }
+    fn ms(self) -> Millis {
+        (u64::from(self.0[0]) << 32) | u64::from(self.0[1])
+    }
+    fn slot(self) -> u32 {
+        self.0[2]
+    }
+}
+
 /// An in-memory [`Store`]. Sweep costs O(expired · log n): deadlines sit in an ordered
 /// index of `(deadline, slot)` pairs, never found by scanning every session. Each session
-/// is one shared record plus a few words of index.
+/// is one shared record plus a few words of index; the recency index that LRU eviction
+/// needs is kept only once the manager asks for it ([`Store::track_recency`]).
 #[derive(Debug, Default, Clone)]
 pub struct MemoryStore {
     /// Records by slot; `None` slots are free and listed in `free`.
@@ -24,11 +43,13 @@ pub struct MemoryStore {
     table: HashTable<u32>,
     hasher: DefaultHashBuilder,
     /// (deadline, slot) for sessions that can expire.
-    deadlines: BTreeSet<(Millis, u32)>,
-    /// (accessed, slot): least recently used first.
-    recency: BTreeSet<(Millis, u32)>,
+    deadlines: BTreeSet<At>,
+    /// (accessed, slot), least recently used first; only when eviction needs it.
+    recency: Option<BTreeSet<At>>,
     principals: HashMap<String, Vec<u32>>,
     len: usize,
+    /// The slot the last lookup found (a hint, always checked against the id).
+    last: u32,
 }
 
 impl MemoryStore {
@@ -41,35 +62,55 @@ impl MemoryStore {
         self.hasher.hash_one(id)
     }
 
-    fn slot_of(&self, id: &str) -> Option<u32> {
+    fn slot_of(&mut self, id: &str) -> Option<u32> {
+        // A request opens and then commits one session: the second lookup of the same id
+        // is answered by the slot found last, confirmed by comparing the (inline) id.
+        let last = self.last as usize;
+        if self
+            .slots
+            .get(last)
+            .and_then(Option::as_ref)
+            .is_some_and(|r| r.id == id)
+        {
+            return Some(self.last);
+        }
         let slots = &self.slots;
-        self.table
+        let found = self
+            .table
             .find(self.hash(id), |&s| {
                 slots[s as usize].as_ref().is_some_and(|r| r.id == id)
             })
-            .copied()
+            .copied();
+        if let Some(s) = found {
+            self.last = s;
+        }
+        found
     }
 
     fn index(&mut self, slot: u32, r: &Record) {
         if let Some(d) = r.deadline() {
-            self.deadlines.insert((d, slot));
+            self.deadlines.insert(At::new(d, slot));
         }
-        self.recency.insert((r.accessed, slot));
-        if let Some(p) = &r.principal {
-            self.principals.entry(p.clone()).or_default().push(slot);
+        if let Some(recency) = &mut self.recency {
+            recency.insert(At::new(r.accessed, slot));
+        }
+        if let Some(p) = r.principal() {
+            self.principals.entry(p.into()).or_default().push(slot);
         }
     }
 
     fn unindex(&mut self, slot: u32, r: &Record) {
         if let Some(d) = r.deadline() {
-            self.deadlines.remove(&(d, slot));
+            self.deadlines.remove(&At::new(d, slot));
         }
-        self.recency.remove(&(r.accessed, slot));
-        if let Some(p) = &r.principal {
-            if let Some(list) = self.principals.get_mut(p.as_str()) {
+        if let Some(recency) = &mut self.recency {
+            recency.remove(&At::new(r.accessed, slot));
+        }
+        if let Some(p) = r.principal() {
+            if let Some(list) = self.principals.get_mut(p) {
                 list.retain(|&s| s != slot);
                 if list.is_empty() {
-                    self.principals.remove(p.as_str());
+                    self.principals.remove(p);
                 }
             }
         }
@@ -77,29 +118,49 @@ impl MemoryStore {
 
     /// Re-indexes only what changed between two versions of a record in one slot.
     fn reindex(&mut self, slot: u32, old: &Record, new: &Record) {
-        if old.deadline() != new.deadline() {
-            if let Some(d) = old.deadline() {
-                self.deadlines.remove(&(d, slot));
-            }
-            if let Some(d) = new.deadline() {
-                self.deadlines.insert((d, slot));
-            }
-        }
-        if old.accessed != new.accessed {
-            self.recency.remove(&(old.accessed, slot));
-            self.recency.insert((new.accessed, slot));
-        }
-        if old.principal != new.principal {
-            if let Some(p) = &old.principal {
-                if let Some(list) = self.principals.get_mut(p.as_str()) {
+        self.redate(
+            slot,
+            old.deadline(),
+            new.deadline(),
+            old.accessed,
+            new.accessed,
+        );
+        if old.principal() != new.principal() {
+            if let Some(p) = old.principal() {
+                if let Some(list) = self.principals.get_mut(p) {
                     list.retain(|&s| s != slot);
                     if list.is_empty() {
-                        self.principals.remove(p.as_str());
+                        self.principals.remove(p);
                     }
                 }
             }
-            if let Some(p) = &new.principal {
-                self.principals.entry(p.clone()).or_default().push(slot);
+            if let Some(p) = new.principal() {
+                self.principals.entry(p.into()).or_default().push(slot);
+            }
+        }
+    }
+
+    /// Moves a slot's index entries from its old deadline and access time to the new ones.
+    fn redate(
+        &mut self,
+        slot: u32,
+        old_deadline: Option<Millis>,
+        new_deadline: Option<Millis>,
+        old_accessed: Millis,
+        new_accessed: Millis,
+    ) {
+        if old_deadline != new_deadline {
+            if let Some(d) = old_deadline {
+                self.deadlines.remove(&At::new(d, slot));
+            }
+            if let Some(d) = new_deadline {
+                self.deadlines.insert(At::new(d, slot));
+            }
+        }
+        if let Some(recency) = &mut self.recency {
+            if old_accessed != new_accessed {
+                recency.remove(&At::new(old_accessed, slot));
+                recency.insert(At::new(new_accessed, slot));
             }
         }
     }
@@ -172,16 +233,7 @@ impl Store for MemoryStore {
         };
         let old = (r.deadline(), r.accessed);
         Arc::make_mut(&mut r).accessed = accessed;
-        if old.0 != r.deadline() {
-            if let Some(d) = old.0 {
-                self.deadlines.remove(&(d, slot));
-            }
-            if let Some(d) = r.deadline() {
-                self.deadlines.insert((d, slot));
-            }
-        }
-        self.recency.remove(&(old.1, slot));
-        self.recency.insert((accessed, slot));
+        self.redate(slot, old.0, r.deadline(), old.1, accessed);
         self.slots[slot as usize] = Some(r.clone());
         Ok(Some(r))
     }
@@ -222,7 +274,7 @@ impl Store for MemoryStore {
             .map(|slots| {
                 slots
                     .iter()
-                    .filter_map(|&s| self.slots[s as usize].as_ref().map(|r| r.id.clone()))
+                    .filter_map(|&s| self.slots[s as usize].as_ref().map(|r| r.id.to_string()))
                     .collect()
             })
             .unwrap_or_default())
@@ -235,12 +287,12 @@ impl Store for MemoryStore {
     ) -> Result<Vec<Arc<Record>>, StoreError> {
         let mut out = Vec::new();
         while out.len() < limit {
-            match self.deadlines.first() {
-                Some(&(d, slot)) if d <= now => {
+            match self.deadlines.first().copied() {
+                Some(at) if at.ms() <= now => {
                     // Removing the entry itself as well guarantees progress even if the
                     // index and the record ever disagreed.
-                    self.deadlines.remove(&(d, slot));
-                    if let Some(r) = self.take_slot(slot) {
+                    self.deadlines.remove(&at);
+                    if let Some(r) = self.take_slot(at.slot()) {
                         out.push(r);
                     }
                 }
@@ -251,14 +303,29 @@ impl Store for MemoryStore {
     }
 
     fn next_deadline(&mut self) -> Result<Option<Millis>, StoreError> {
-        Ok(self.deadlines.first().map(|(d, _)| *d))
+        Ok(self.deadlines.first().map(|at| at.ms()))
     }
 
     fn least_recent(&mut self) -> Result<Option<String>, StoreError> {
+        self.track_recency();
         Ok(self
             .recency
-            .first()
-            .and_then(|&(_, s)| self.slots[s as usize].as_ref().map(|r| r.id.clone())))
+            .as_ref()
+            .and_then(BTreeSet::first)
+            .and_then(|at| self.slots[at.slot() as usize].as_ref())
+            .map(|r| r.id.to_string()))
+    }
+
+    fn track_recency(&mut self) {
+        if self.recency.is_none() {
+            let index = self
+                .slots
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| s.as_ref().map(|r| At::new(r.accessed, i as u32)))
+                .collect();
+            self.recency = Some(index);
+        }
     }
 }
 
@@ -267,9 +334,9 @@ mod tests {
     use super::*;
 
     fn rec(id: &str, accessed: Millis, principal: Option<&str>) -> Arc<Record> {
-        let mut r = Record::new(id.into(), 0, Some(100), None);
+        let mut r = Record::new(id, 0, Some(100), None);
         r.accessed = accessed;
-        r.principal = principal.map(Into::into);
+        r.set_principal(principal.map(Into::into));
         Arc::new(r)
     }
 

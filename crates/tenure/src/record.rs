@@ -12,11 +12,14 @@ use crate::error::DecodeError;
 use crate::limits::Limits;
 use crate::value::{self, DataSeed};
 use crate::Millis;
+use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use compact_str::CompactString;
 use core::fmt;
+use core::num::NonZeroU64;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeStruct, SerializeTuple};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -65,47 +68,119 @@ impl<'de> Deserialize<'de> for Flash {
 }
 
 /// A session as stored: metadata plus data, without the pending change log.
+///
+/// Laid out to be small, because a store holds one per session: the id is held inline, the
+/// timeouts are non-zero integers, and the principal and flash messages, which most
+/// sessions lack, live behind one optional box.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
     /// The session id (base64url).
-    pub id: String,
+    pub id: CompactString,
     /// Creation time (ms).
     pub created: Millis,
     /// Last persisted activity (ms).
     pub accessed: Millis,
-    /// Idle timeout in ms for this session; `None` = never idles out.
-    pub idle: Option<Millis>,
-    /// Absolute lifetime in ms from `created`; `None` = no absolute bound.
-    pub absolute: Option<Millis>,
-    /// The user this session belongs to, if any (indexed by stores).
-    pub principal: Option<String>,
     /// Bumped on every commit.
     pub version: u64,
+    idle: Option<NonZeroU64>,
+    absolute: Option<NonZeroU64>,
     /// The session data.
     pub data: DataMap,
-    /// Pending flash messages, oldest first.
-    pub flash: Vec<Flash>,
+    /// Principal and flash messages; `None` when there are neither (kept normalized, so
+    /// equal records compare equal).
+    extra: Option<Box<Extra>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+struct Extra {
+    principal: Option<String>,
+    flash: Vec<Flash>,
+}
+
+/// A timeout as stored: zero is not a timeout, and is kept as the shortest one (1 ms), so
+/// it can never be mistaken for "never".
+fn timeout(ms: Option<Millis>) -> Option<NonZeroU64> {
+    ms.map(|t| NonZeroU64::new(t).unwrap_or(NonZeroU64::MIN))
 }
 
 impl Record {
-    /// An empty record.
-    pub fn new(id: String, now: Millis, idle: Option<Millis>, absolute: Option<Millis>) -> Self {
+    /// An empty record. A timeout of `Some(0)` is stored as 1 ms (policies refuse zero).
+    pub fn new(
+        id: impl Into<CompactString>,
+        now: Millis,
+        idle: Option<Millis>,
+        absolute: Option<Millis>,
+    ) -> Self {
         Record {
-            id,
+            id: id.into(),
             created: now,
             accessed: now,
-            idle,
-            absolute,
-            principal: None,
             version: 0,
+            idle: timeout(idle),
+            absolute: timeout(absolute),
             data: DataMap::new(),
-            flash: Vec::new(),
+            extra: None,
+        }
+    }
+
+    /// Idle timeout in ms for this session; `None` = never idles out.
+    pub fn idle(&self) -> Option<Millis> {
+        self.idle.map(NonZeroU64::get)
+    }
+
+    /// Sets the idle timeout (`Some(0)` is stored as 1 ms).
+    pub fn set_idle(&mut self, ms: Option<Millis>) {
+        self.idle = timeout(ms);
+    }
+
+    /// Absolute lifetime in ms from `created`; `None` = no absolute bound.
+    pub fn absolute(&self) -> Option<Millis> {
+        self.absolute.map(NonZeroU64::get)
+    }
+
+    /// Sets the absolute lifetime (`Some(0)` is stored as 1 ms).
+    pub fn set_absolute(&mut self, ms: Option<Millis>) {
+        self.absolute = timeout(ms);
+    }
+
+    /// The user this session belongs to, if any (indexed by stores).
+    pub fn principal(&self) -> Option<&str> {
+        self.extra.as_ref()?.principal.as_deref()
+    }
+
+    /// Sets or clears the principal.
+    pub fn set_principal(&mut self, principal: Option<String>) {
+        self.extra_mut(|e| e.principal = principal);
+    }
+
+    /// Pending flash messages, oldest first.
+    pub fn flash(&self) -> &[Flash] {
+        self.extra.as_ref().map_or(&[], |e| &e.flash)
+    }
+
+    /// Appends a flash message.
+    pub fn push_flash(&mut self, flash: Flash) {
+        self.extra_mut(|e| e.flash.push(flash));
+    }
+
+    /// Replaces the flash messages, returning the previous ones.
+    pub fn replace_flash(&mut self, flash: Vec<Flash>) -> Vec<Flash> {
+        let mut old = Vec::new();
+        self.extra_mut(|e| old = core::mem::replace(&mut e.flash, flash));
+        old
+    }
+
+    fn extra_mut(&mut self, f: impl FnOnce(&mut Extra)) {
+        let mut e = self.extra.take().unwrap_or_default();
+        f(&mut e);
+        if e.principal.is_some() || !e.flash.is_empty() {
+            self.extra = Some(e);
         }
     }
 
     /// When this session dies: `min(accessed + idle, created + absolute)`; `None` = never.
     pub fn deadline(&self) -> Option<Millis> {
-        crate::expiry::deadline(self.created, self.accessed, self.idle, self.absolute)
+        crate::expiry::deadline(self.created, self.accessed, self.idle(), self.absolute())
     }
 
     /// Whether the session is dead at `now` (a session is dead *at* its deadline).
@@ -121,7 +196,7 @@ impl Record {
 
     /// Bytes the data and flash messages take when encoded (what `max_data_bytes` bounds).
     pub fn payload_len(&self) -> usize {
-        data_json_len(&self.data) + flash_json_len(&self.flash)
+        data_json_len(&self.data) + flash_json_len(self.flash())
     }
 
     /// The v1 JSON encoding. Deterministic: the same record gives the same bytes.
@@ -162,8 +237,7 @@ impl Record {
             ));
         }
         if self
-            .principal
-            .as_ref()
+            .principal()
             .is_some_and(|p| p.len() > limits.max_key_bytes)
         {
             return Err(DecodeError::Malformed(
@@ -242,10 +316,10 @@ impl Serialize for Record {
         st.serialize_field("accessed", &self.accessed)?;
         st.serialize_field("idle", &self.idle)?;
         st.serialize_field("absolute", &self.absolute)?;
-        st.serialize_field("principal", &self.principal)?;
+        st.serialize_field("principal", &self.principal())?;
         st.serialize_field("version", &self.version)?;
         st.serialize_field("data", &DataRef(&self.data))?;
-        st.serialize_field("flash", &self.flash)?;
+        st.serialize_field("flash", self.flash())?;
         st.end()
     }
 }
@@ -285,11 +359,11 @@ impl<'de> Visitor<'de> for RecordSeed {
 
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Record, A::Error> {
         let mut v: Option<u64> = None;
-        let mut id: Option<String> = None;
+        let mut id: Option<CompactString> = None;
         let mut created: Option<Millis> = None;
         let mut accessed: Option<Millis> = None;
-        let mut idle: Option<Option<Millis>> = None;
-        let mut absolute: Option<Option<Millis>> = None;
+        let mut idle: Option<Option<NonZeroU64>> = None;
+        let mut absolute: Option<Option<NonZeroU64>> = None;
         let mut principal: Option<Option<String>> = None;
         let mut version: Option<u64> = None;
         let mut data: Option<DataMap> = None;
@@ -327,17 +401,19 @@ impl<'de> Visitor<'de> for RecordSeed {
         if v != Some(FORMAT_VERSION) {
             return Err(de::Error::custom("unsupported record version"));
         }
-        Ok(Record {
+        let mut r = Record {
             id: id.ok_or_else(|| de::Error::missing_field("id"))?,
             created: created.ok_or_else(|| de::Error::missing_field("created"))?,
             accessed: accessed.ok_or_else(|| de::Error::missing_field("accessed"))?,
             idle: idle.ok_or_else(|| de::Error::missing_field("idle"))?,
             absolute: absolute.ok_or_else(|| de::Error::missing_field("absolute"))?,
-            principal: principal.ok_or_else(|| de::Error::missing_field("principal"))?,
             version: version.ok_or_else(|| de::Error::missing_field("version"))?,
             data: data.ok_or_else(|| de::Error::missing_field("data"))?,
-            flash: flash.unwrap_or_default(),
-        })
+            extra: None,
+        };
+        r.set_principal(principal.ok_or_else(|| de::Error::missing_field("principal"))?);
+        r.replace_flash(flash.unwrap_or_default());
+        Ok(r)
     }
 }
 
@@ -375,12 +451,12 @@ mod tests {
     const ID: &str = "AAAAAAAAAAAAAAAAAAAAAA";
 
     fn sample() -> Record {
-        let mut r = Record::new(ID.into(), 1_000, Some(1_800_000), Some(86_400_000));
-        r.principal = Some("alice".into());
+        let mut r = Record::new(ID, 1_000, Some(1_800_000), Some(86_400_000));
+        r.set_principal(Some("alice".into()));
         r.version = 3;
-        r.data.insert("views".into(), Value::Int(2));
-        r.data.insert("blob".into(), Value::Bytes(vec![1, 2, 3]));
-        r.flash.push(Flash::new("info", "hi"));
+        r.data.insert("views", Value::Int(2));
+        r.data.insert("blob", Value::from(vec![1u8, 2, 3]));
+        r.push_flash(Flash::new("info", "hi"));
         r
     }
 
@@ -401,7 +477,7 @@ mod tests {
     fn payload_len_matches_encoding() {
         let r = sample();
         let data = serde_json::to_vec(&DataRef(&r.data)).unwrap().len();
-        let flash = serde_json::to_vec(&r.flash).unwrap().len();
+        let flash = serde_json::to_vec(r.flash()).unwrap().len();
         assert_eq!(r.payload_len(), data + flash);
     }
 
@@ -424,6 +500,8 @@ mod tests {
             &good.replace(ID, "../../etc/passwd"),
             &good.replace("\"created\":1000", "\"created\":-1"),
             &good.replace("\"version\":3", "\"version\":3,\"version\":4"),
+            &good.replace("\"idle\":1800000", "\"idle\":0"),
+            &good.replace("\"absolute\":86400000", "\"absolute\":0"),
         ] {
             assert!(
                 matches!(
@@ -446,6 +524,20 @@ mod tests {
             Record::decode(deep.as_bytes(), &l),
             Err(DecodeError::TooDeep { .. })
         ));
+    }
+
+    #[test]
+    fn stays_small_and_normalized() {
+        // What a store pays per session before data: keep it from growing unnoticed.
+        assert_eq!(core::mem::size_of::<Record>(), 88);
+        let mut r = sample();
+        r.set_principal(None);
+        r.replace_flash(Vec::new());
+        assert!(r.extra.is_none());
+        let mut zero = Record::new(ID, 0, Some(0), None);
+        assert_eq!(zero.idle(), Some(1));
+        zero.set_idle(None);
+        assert_eq!(zero.idle(), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use compact_str::CompactString;
 
 /// One session, opened or created by a [`SessionManager`](crate::SessionManager).
 ///
@@ -61,7 +62,7 @@ impl Session {
     fn recount(&mut self) {
         if !self.counted {
             self.entries_len = self.record.data.iter().map(|(k, v)| entry_len(k, v)).sum();
-            self.flash_len = crate::record::flash_json_len(&self.record.flash);
+            self.flash_len = crate::record::flash_json_len(self.record.flash());
             self.counted = true;
         }
     }
@@ -113,12 +114,12 @@ impl Session {
 
     /// This session's idle timeout in ms (`None`: never idles out).
     pub fn idle_timeout(&self) -> Option<Millis> {
-        self.record.idle
+        self.record.idle()
     }
 
     /// This session's absolute lifetime in ms (`None`: unbounded).
     pub fn absolute_timeout(&self) -> Option<Millis> {
-        self.record.absolute
+        self.record.absolute()
     }
 
     /// When the session dies if nothing else happens (ms), from this copy's point of view.
@@ -126,14 +127,14 @@ impl Session {
         crate::expiry::deadline(
             self.record.created,
             self.last_access,
-            self.record.idle,
-            self.record.absolute,
+            self.record.idle(),
+            self.record.absolute(),
         )
     }
 
     /// The user this session belongs to, if any.
     pub fn principal(&self) -> Option<&str> {
-        self.record.principal.as_deref()
+        self.record.principal()
     }
 
     /// The stored version this copy is based on (bumped by every commit).
@@ -234,9 +235,9 @@ impl Session {
         let entries = self.entries_len - old + entry_len(key, &value);
         self.check_size(entries, self.flash_len, Some(key))?;
         self.entries_len = entries;
-        self.rec().data.insert(key.to_string(), value.clone());
+        self.rec().data.insert(key, value.clone());
         self.changes.push(Op::Set {
-            key: key.to_string(),
+            key: key.into(),
             value,
         });
         Ok(())
@@ -251,9 +252,7 @@ impl Session {
         if let Some(v) = &old {
             self.entries_len -= entry_len(key, v);
         }
-        self.changes.push(Op::Delete {
-            key: key.to_string(),
-        });
+        self.changes.push(Op::Delete { key: key.into() });
         Ok(old)
     }
 
@@ -271,9 +270,9 @@ impl Session {
         entries: impl IntoIterator<Item = (K, V)>,
     ) -> Result<(), Error> {
         self.recount();
-        let entries: Vec<(String, Value)> = entries
+        let entries: Vec<(CompactString, Value)> = entries
             .into_iter()
-            .map(|(k, v)| (k.as_ref().to_string(), v.into()))
+            .map(|(k, v)| (k.as_ref().into(), v.into()))
             .collect();
         let mut len = self.entries_len;
         let mut seen: BTreeMap<&str, &Value> = BTreeMap::new();
@@ -289,7 +288,7 @@ impl Session {
         }
         self.check_size(len, self.flash_len, None)?;
         for (k, v) in entries {
-            self.rec().data.insert(k.clone(), v.clone());
+            self.rec().data.insert(k.as_str(), v.clone());
             self.changes.push(Op::Set { key: k, value: v });
         }
         self.entries_len = len;
@@ -308,9 +307,9 @@ impl Session {
         let entries = self.entries_len - old + entry_len(key, &value);
         self.check_size(entries, self.flash_len, Some(key))?;
         self.entries_len = entries;
-        self.rec().data.insert(key.to_string(), value);
+        self.rec().data.insert(key, value);
         self.changes.push(Op::Increment {
-            key: key.to_string(),
+            key: key.into(),
             by,
         });
         Ok(n)
@@ -321,10 +320,10 @@ impl Session {
         self.recount();
         delta::check_flash(category, message)?;
         let f = Flash::new(category, message);
-        let add = f.json_len() + usize::from(!self.record.flash.is_empty());
+        let add = f.json_len() + usize::from(!self.record.flash().is_empty());
         self.check_size(self.entries_len, self.flash_len + add, None)?;
         self.flash_len += add;
-        self.rec().flash.push(f);
+        self.rec().push_flash(f);
         self.changes.push(Op::Flash {
             category: category.to_string(),
             message: message.to_string(),
@@ -335,10 +334,10 @@ impl Session {
     /// The pending flash messages, oldest first; they are gone once committed.
     pub fn take_flashes(&mut self) -> Vec<Flash> {
         self.recount();
-        if self.record.flash.is_empty() {
+        if self.record.flash().is_empty() {
             return Vec::new();
         }
-        let taken = core::mem::take(&mut self.rec().flash);
+        let taken = self.rec().replace_flash(Vec::new());
         self.flash_len = 2;
         if !taken.is_empty() {
             self.changes.push(Op::TakeFlashes {
@@ -355,13 +354,13 @@ impl Session {
             principal: principal.map(ToString::to_string),
         };
         op.validate(&self.limits)?;
-        self.rec().principal = principal.map(ToString::to_string);
+        self.rec().set_principal(principal.map(ToString::to_string));
         self.changes.push(op);
         Ok(())
     }
 
     pub(crate) fn set_idle(&mut self, idle: Option<Millis>) {
-        self.rec().idle = idle;
+        self.rec().set_idle(idle);
         self.changes.push(Op::SetIdle { idle });
     }
 }
@@ -372,17 +371,14 @@ mod tests {
     use alloc::vec;
 
     fn session(limits: Limits) -> Session {
-        Session::from_record(
-            Record::new("AAAAAAAAAAAAAAAAAAAAAA".into(), 0, None, None),
-            limits,
-        )
+        Session::from_record(Record::new("AAAAAAAAAAAAAAAAAAAAAA", 0, None, None), limits)
     }
 
     #[test]
     fn payload_tracking_matches_the_encoding() {
         let mut s = session(Limits::default());
         s.set("a", 1).unwrap();
-        s.set("$b", vec![Value::from("x"), Value::Bytes(vec![1, 2])])
+        s.set("$b", vec![Value::from("x"), Value::from(vec![1u8, 2])])
             .unwrap();
         s.set("a", "longer").unwrap();
         s.increment("n", 41).unwrap();

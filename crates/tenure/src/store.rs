@@ -70,6 +70,10 @@ pub trait Store {
 
     /// The id of the least recently accessed session (for eviction).
     fn least_recent(&mut self) -> Result<Option<String>, StoreError>;
+
+    /// Called once by a manager whose policy evicts the least recently used session, so a
+    /// store can keep a recency index only when it is needed. The default does nothing.
+    fn track_recency(&mut self) {}
 }
 
 /// One of two stores, chosen at run time (a binding's "memory unless the host gave a store").
@@ -127,5 +131,8 @@ impl<A: Store, B: Store> Store for EitherStore<A, B> {
     }
     fn least_recent(&mut self) -> Result<Option<String>, StoreError> {
         either!(self, s => s.least_recent())
+    }
+    fn track_recency(&mut self) {
+        either!(self, s => s.track_recency())
     }
 }

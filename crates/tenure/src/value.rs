@@ -3,14 +3,17 @@
 //! Bytes travel as a tagged map `{"$b":"<base64>"}`; a user's own map key that starts with
 //! `$` is escaped by doubling the `$`, so a map that merely looks like a tag round-trips too.
 
+use crate::data::DataMap;
 use crate::error::{DecodeError, Error};
 use crate::limits::Limits;
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use alloc::{format, vec};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use compact_str::CompactString;
 use core::fmt;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
@@ -37,14 +40,14 @@ pub enum Value {
     Int(i64),
     /// A finite 64-bit float (NaN and infinities are refused).
     Float(f64),
-    /// A UTF-8 string.
-    Str(String),
+    /// A UTF-8 string (up to 24 bytes held inline, without an allocation).
+    Str(CompactString),
     /// Raw bytes.
-    Bytes(Vec<u8>),
+    Bytes(Box<[u8]>),
     /// An ordered list.
-    List(Vec<Value>),
+    List(Box<[Value]>),
     /// A map with string keys, kept in byte order of the keys so encodings are deterministic.
-    Map(BTreeMap<String, Value>),
+    Map(DataMap),
 }
 
 impl Value {
@@ -228,7 +231,7 @@ impl Serialize for EscapedKey<'_> {
 
 /// Serializes a string-keyed map of values with escaped keys (used for `data` too).
 pub(crate) fn serialize_map<'a, S: Serializer>(
-    m: impl ExactSizeIterator<Item = (&'a String, &'a Value)>,
+    m: impl ExactSizeIterator<Item = (&'a str, &'a Value)>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
     let mut map = s.serialize_map(Some(m.len()))?;
@@ -326,7 +329,7 @@ impl<'de> Visitor<'de> for ValueSeed {
         Ok(Value::Str(v.into()))
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        Ok(Value::Str(v))
+        Ok(Value::Str(v.into()))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let child = self.child()?;
@@ -334,7 +337,7 @@ impl<'de> Visitor<'de> for ValueSeed {
         while let Some(item) = seq.next_element_seed(child)? {
             items.push(item);
         }
-        Ok(Value::List(items))
+        Ok(Value::List(items.into_boxed_slice()))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
         let child = self.child()?;
@@ -352,8 +355,8 @@ fn untag_map(raw: Vec<(String, Value)>) -> Result<Value, String> {
     if raw.len() == 1 && raw[0].0 == BYTES_TAG {
         return match &raw[0].1 {
             Value::Str(b64) => STANDARD
-                .decode(b64)
-                .map(Value::Bytes)
+                .decode(b64.as_bytes())
+                .map(|b| Value::Bytes(b.into_boxed_slice()))
                 .map_err(|e| format!("bad base64 in bytes tag: {e}")),
             other => Err(format!(
                 "bytes tag holds a {}, not a string",
@@ -365,7 +368,7 @@ fn untag_map(raw: Vec<(String, Value)>) -> Result<Value, String> {
 }
 
 /// Unescapes `$$…` keys and refuses unknown `$` tags and duplicate keys.
-pub(crate) fn unescape_keys(raw: Vec<(String, Value)>) -> Result<BTreeMap<String, Value>, String> {
+pub(crate) fn unescape_keys(raw: Vec<(String, Value)>) -> Result<DataMap, String> {
     let mut map = BTreeMap::new();
     for (k, v) in raw {
         let key = if let Some(rest) = k.strip_prefix('$') {
@@ -384,7 +387,7 @@ pub(crate) fn unescape_keys(raw: Vec<(String, Value)>) -> Result<BTreeMap<String
         }
         map.insert(key, v);
     }
-    Ok(map)
+    Ok(DataMap::from(map))
 }
 
 /// Reads a data map (values depth-limited, keys unescaped).
@@ -411,9 +414,7 @@ impl<'de> Visitor<'de> for DataSeed {
         while let Some(k) = access.next_key::<String>()? {
             raw.push((k, access.next_value_seed(seed)?));
         }
-        unescape_keys(raw)
-            .map(crate::data::DataMap::from)
-            .map_err(de::Error::custom)
+        unescape_keys(raw).map_err(de::Error::custom)
     }
 }
 
@@ -455,26 +456,36 @@ impl From<&str> for Value {
 }
 impl From<String> for Value {
     fn from(v: String) -> Value {
+        Value::Str(v.into())
+    }
+}
+impl From<CompactString> for Value {
+    fn from(v: CompactString) -> Value {
         Value::Str(v)
     }
 }
 impl From<Vec<u8>> for Value {
     fn from(v: Vec<u8>) -> Value {
-        Value::Bytes(v)
+        Value::Bytes(v.into_boxed_slice())
     }
 }
 impl From<&[u8]> for Value {
     fn from(v: &[u8]) -> Value {
-        Value::Bytes(v.to_vec())
+        Value::Bytes(v.into())
     }
 }
 impl From<Vec<Value>> for Value {
     fn from(v: Vec<Value>) -> Value {
-        Value::List(v)
+        Value::List(v.into_boxed_slice())
     }
 }
 impl From<BTreeMap<String, Value>> for Value {
     fn from(v: BTreeMap<String, Value>) -> Value {
+        Value::Map(v.into())
+    }
+}
+impl From<DataMap> for Value {
+    fn from(v: DataMap) -> Value {
         Value::Map(v)
     }
 }
@@ -497,15 +508,21 @@ mod tests {
     fn bytes_and_dollar_keys_round_trip() {
         let mut m = BTreeMap::new();
         m.insert("$b".to_string(), Value::from("not bytes"));
-        m.insert("$$x".to_string(), Value::Bytes(vec![0, 255, 7]));
+        m.insert("$$x".to_string(), Value::from(vec![0u8, 255, 7]));
         m.insert("plain".to_string(), Value::Null);
-        let v = Value::Map(m);
+        let v = Value::from(m);
         let json = v.to_json();
         assert_eq!(
             core::str::from_utf8(&json).unwrap(),
             r#"{"$$$x":{"$b":"AP8H"},"$$b":"not bytes","plain":null}"#
         );
         assert_eq!(Value::from_json(&json, &limits()).unwrap(), v);
+    }
+
+    #[test]
+    fn a_value_is_three_words() {
+        // Short strings inline, containers boxed: 24 bytes, so small sessions stay small.
+        assert_eq!(core::mem::size_of::<Value>(), 24);
     }
 
     #[test]
@@ -531,14 +548,14 @@ mod tests {
     #[test]
     fn validate_names_key_and_reason() {
         let l = limits();
-        let e = Value::List(vec![Value::Float(f64::NAN)])
+        let e = Value::from(vec![Value::Float(f64::NAN)])
             .validate("score", &l)
             .unwrap_err();
         assert_eq!(e.code(), crate::ErrorCode::InvalidValue);
         assert!(alloc::format!("{e}").contains("score") && alloc::format!("{e}").contains("NaN"));
         let mut v = Value::Null;
         for _ in 0..=l.max_depth {
-            v = Value::List(vec![v]);
+            v = Value::from(vec![v]);
         }
         assert!(matches!(
             v.validate("deep", &l),
@@ -557,14 +574,14 @@ mod tests {
             any::<f64>()
                 .prop_filter("finite", |f| f.is_finite())
                 .prop_map(Value::Float),
-            ".{0,12}".prop_map(Value::Str),
-            proptest::collection::vec(any::<u8>(), 0..12).prop_map(Value::Bytes),
+            ".{0,30}".prop_map(Value::from),
+            proptest::collection::vec(any::<u8>(), 0..12).prop_map(Value::from),
         ];
         leaf.prop_recursive(4, 32, 6, |inner| {
             prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::List),
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
                 proptest::collection::btree_map("[$a-z\u{e9}\u{1F600}\"\\\\]{0,6}", inner, 0..6)
-                    .prop_map(Value::Map),
+                    .prop_map(Value::from),
             ]
         })
     }

@@ -53,7 +53,7 @@ fn to_value(j: &J) -> Value {
             Some(i) => Value::Int(i),
             None => Value::Float(n.as_f64().unwrap()),
         },
-        J::String(s) => Value::Str(s.clone()),
+        J::String(s) => Value::from(s.as_str()),
         J::Array(a) => Value::List(a.iter().map(to_value).collect()),
         J::Object(o) => {
             if let (1, Some(v)) = (o.len(), o.get("$f")) {
@@ -68,7 +68,7 @@ fn to_value(j: &J) -> Value {
                 return Value::Int(s.parse().unwrap());
             }
             if let (1, Some(J::String(s))) = (o.len(), o.get("$b")) {
-                return Value::Bytes(STANDARD.decode(s).unwrap());
+                return Value::from(STANDARD.decode(s).unwrap());
             }
             let inner = match (o.len(), o.get("$k")) {
                 (1, Some(J::Object(k))) => k,
@@ -350,7 +350,7 @@ fn to_json(v: &Value) -> J {
         Value::List(items) => J::Array(items.iter().map(to_json).collect()),
         Value::Map(m) => {
             let o: serde_json::Map<String, J> =
-                m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect();
+                m.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect();
             if m.keys().any(|k| k.starts_with('$')) {
                 json!({ "$k": o })
             } else {

@@ -28,7 +28,7 @@ fn create_open_commit_round_trip() {
     let (mut m, _) = manager();
     let mut data = BTreeMap::new();
     data.insert("theme".to_string(), Value::from("dark"));
-    let s = m.create(Some("alice"), Some(data)).unwrap();
+    let s = m.create(Some("alice"), Some(data.into())).unwrap();
     assert_eq!(s.id().len(), 22);
     assert_eq!(s.principal(), Some("alice"));
     assert_eq!(s.version(), 1);
@@ -40,7 +40,7 @@ fn create_open_commit_round_trip() {
     assert_eq!(o.version(), 2);
     assert!(!o.is_modified());
     let p = m.peek(s.id()).unwrap().unwrap();
-    assert_eq!(p.get("bytes"), Some(&Value::Bytes(vec![0, 1, 2])));
+    assert_eq!(p.get("bytes"), Some(&Value::from(vec![0u8, 1, 2])));
     assert_eq!(p.keys().collect::<Vec<_>>(), ["bytes", "n", "theme"]);
 }
 
@@ -49,7 +49,7 @@ fn invalid_create_stores_nothing() {
     let (mut m, _) = manager();
     let mut data = BTreeMap::new();
     data.insert("x".to_string(), Value::Float(f64::NAN));
-    let e = m.create(None, Some(data)).unwrap_err();
+    let e = m.create(None, Some(data.into())).unwrap_err();
     assert_eq!(e.code(), ErrorCode::InvalidValue);
     assert!(e.to_string().contains("\"x\""));
     assert_eq!(m.count().unwrap(), 0);
@@ -334,7 +334,7 @@ fn list_pages_with_a_cursor() {
         .iter()
         .chain(&p2)
         .chain(&p3)
-        .map(|r| r.id.clone())
+        .map(|r| r.id.to_string())
         .collect();
     assert_eq!((p1.len(), p2.len(), p3.len()), (3, 3, 1));
     got.sort();
@@ -435,7 +435,7 @@ fn export_import_survives_a_restart() {
         "the expired session is dropped"
     );
     let r = fresh.open(s.id()).unwrap().unwrap();
-    assert_eq!(r.get("blob"), Some(&Value::Bytes(vec![9; 5])));
+    assert_eq!(r.get("blob"), Some(&Value::from(vec![9u8; 5])));
     assert_eq!(r.principal(), Some("alice"));
     assert!(fresh.open(&short).unwrap().is_none());
     assert_eq!(
@@ -456,7 +456,7 @@ fn export_import_survives_a_restart() {
     assert_eq!(fresh.import(&blob).unwrap(), 1);
     fresh.commit(&mut stale).unwrap();
     let merged = fresh.peek(s.id()).unwrap().unwrap();
-    assert_eq!(merged.get("blob"), Some(&Value::Bytes(vec![9; 5])));
+    assert_eq!(merged.get("blob"), Some(&Value::from(vec![9u8; 5])));
     assert_eq!(merged.get("late"), Some(&Value::Int(1)));
     // A blob whose record is larger than this manager's limits is refused whole.
     let small = Policy::builder()

@@ -170,7 +170,7 @@ proptest! {
             for (id, ms) in &model {
                 if !ms.alive(now) { continue; }
                 let s = m.peek(id).unwrap().unwrap();
-                let data: BTreeMap<String, i64> = s.data().iter().map(|(k, v)| (k.clone(), v.as_i64().unwrap())).collect();
+                let data: BTreeMap<String, i64> = s.data().iter().map(|(k, v)| (k.to_string(), v.as_i64().unwrap())).collect();
                 prop_assert_eq!(&data, &ms.data);
                 prop_assert_eq!(s.record().accessed, ms.accessed);
             }
