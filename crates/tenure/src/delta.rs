@@ -255,15 +255,7 @@ impl Delta {
         for op in &self.ops {
             op.apply_to(&mut next)?;
         }
-        let len = next.payload_len();
-        if len > limits.max_data_bytes {
-            return Err(Error::LimitExceeded {
-                key: None,
-                limit: "max_data_bytes",
-                max: limits.max_data_bytes,
-                actual: len,
-            });
-        }
+        next.check_payload(limits)?;
         Ok(next)
     }
 

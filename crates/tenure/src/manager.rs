@@ -214,15 +214,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
                 v.validate(k, &limits)?;
             }
             record.data = data;
-            let len = record.payload_len();
-            if len > limits.max_data_bytes {
-                return Err(Error::LimitExceeded {
-                    key: None,
-                    limit: "max_data_bytes",
-                    max: limits.max_data_bytes,
-                    actual: len,
-                });
-            }
+            record.check_payload(&limits)?;
         }
         record.version = 1;
         self.make_room(now)?;
@@ -366,7 +358,9 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
             return Err(StoreError::new("could not mint an unused session id").into());
         };
         if let Err(e) = self.store.remove(&old) {
-            // Roll back so exactly one copy exists and the session is as it was.
+            // Roll back so exactly one copy exists and the session is as it was. If the
+            // store fails this removal too, the new copy stays behind under an id nobody
+            // was given: unreachable, and removed by the sweep at its deadline.
             let _ = self.store.remove(&next.id);
             return Err(e.into());
         }

@@ -199,6 +199,20 @@ impl Record {
         data_json_len(&self.data) + flash_json_len(self.flash())
     }
 
+    /// Refuses a record whose data and flash messages pass `max_data_bytes`.
+    pub(crate) fn check_payload(&self, limits: &Limits) -> Result<(), crate::Error> {
+        let len = self.payload_len();
+        if len > limits.max_data_bytes {
+            return Err(crate::Error::LimitExceeded {
+                key: None,
+                limit: "max_data_bytes",
+                max: limits.max_data_bytes,
+                actual: len,
+            });
+        }
+        Ok(())
+    }
+
     /// The v1 JSON encoding. Deterministic: the same record gives the same bytes.
     pub fn encode(&self) -> Vec<u8> {
         serde_json::to_vec(self).unwrap_or_default()
