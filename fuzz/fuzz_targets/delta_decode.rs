@@ -4,7 +4,7 @@ use tenure::{Delta, Limits, Record};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(d) = Delta::decode(data, &Limits::default()) {
-        let base = Record::new("AAAAAAAAAAAAAAAAAAAAAA".into(), 0, None, None);
+        let base = Record::new("AAAAAAAAAAAAAAAAAAAAAA", 0, None, None);
         let _ = d.apply(&base, &Limits::default());
     }
 });
