@@ -99,6 +99,13 @@ pub(crate) fn check_key(key: &str, limits: &Limits) -> Result<(), Error> {
     Ok(())
 }
 
+/// Checks one data entry: the key's length, then the value (finite floats, depth). The one
+/// rule for `set`, `update`, `create` and deltas from outside.
+pub(crate) fn check_entry(key: &str, value: &Value, limits: &Limits) -> Result<(), Error> {
+    check_key(key, limits)?;
+    value.validate(key, limits)
+}
+
 /// A key short enough to quote in an error message.
 fn truncated(key: &str) -> String {
     let mut end = key.len().min(40);
@@ -130,10 +137,7 @@ impl Op {
     /// Checks the operation's keys and values against `limits` (for deltas from outside).
     pub fn validate(&self, limits: &Limits) -> Result<(), Error> {
         match self {
-            Op::Set { key, value } => {
-                check_key(key, limits)?;
-                value.validate(key, limits)
-            }
+            Op::Set { key, value } => check_entry(key, value, limits),
             Op::Delete { key } | Op::Increment { key, .. } => check_key(key, limits),
             Op::Flash { category, message } => check_flash(category, message),
             Op::SetPrincipal { principal: Some(p) } => {

@@ -210,8 +210,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         }
         if let Some(data) = data {
             for (k, v) in data.iter() {
-                delta::check_key(k, &limits)?;
-                v.validate(k, &limits)?;
+                delta::check_entry(k, v, &limits)?;
             }
             record.data = data;
             record.check_payload(&limits)?;

@@ -95,7 +95,7 @@ impl MemoryStore {
             recency.insert(At::new(r.accessed, slot));
         }
         if let Some(p) = r.principal() {
-            self.principals.entry(p.into()).or_default().push(slot);
+            self.list_principal(p, slot);
         }
     }
 
@@ -107,12 +107,7 @@ impl MemoryStore {
             recency.remove(&At::new(r.accessed, slot));
         }
         if let Some(p) = r.principal() {
-            if let Some(list) = self.principals.get_mut(p) {
-                list.retain(|&s| s != slot);
-                if list.is_empty() {
-                    self.principals.remove(p);
-                }
-            }
+            self.unlist_principal(p, slot);
         }
     }
 
@@ -127,15 +122,26 @@ impl MemoryStore {
         );
         if old.principal() != new.principal() {
             if let Some(p) = old.principal() {
-                if let Some(list) = self.principals.get_mut(p) {
-                    list.retain(|&s| s != slot);
-                    if list.is_empty() {
-                        self.principals.remove(p);
-                    }
-                }
+                self.unlist_principal(p, slot);
             }
             if let Some(p) = new.principal() {
-                self.principals.entry(p.into()).or_default().push(slot);
+                self.list_principal(p, slot);
+            }
+        }
+    }
+
+    fn list_principal(&mut self, principal: &str, slot: u32) {
+        self.principals
+            .entry(principal.into())
+            .or_default()
+            .push(slot);
+    }
+
+    fn unlist_principal(&mut self, principal: &str, slot: u32) {
+        if let Some(list) = self.principals.get_mut(principal) {
+            list.retain(|&s| s != slot);
+            if list.is_empty() {
+                self.principals.remove(principal);
             }
         }
     }

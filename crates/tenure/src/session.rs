@@ -229,8 +229,7 @@ impl Session {
     pub fn set(&mut self, key: &str, value: impl Into<Value>) -> Result<(), Error> {
         self.recount();
         let value = value.into();
-        delta::check_key(key, &self.limits)?;
-        value.validate(key, &self.limits)?;
+        delta::check_entry(key, &value, &self.limits)?;
         let old = self.record.data.get(key).map_or(0, |v| entry_len(key, v));
         let entries = self.entries_len - old + entry_len(key, &value);
         self.check_size(entries, self.flash_len, Some(key))?;
@@ -277,8 +276,7 @@ impl Session {
         let mut len = self.entries_len;
         let mut seen: BTreeMap<&str, &Value> = BTreeMap::new();
         for (k, v) in &entries {
-            delta::check_key(k, &self.limits)?;
-            v.validate(k, &self.limits)?;
+            delta::check_entry(k, v, &self.limits)?;
             let prev = seen
                 .get(k.as_str())
                 .copied()
