@@ -299,6 +299,27 @@ pub(crate) fn decode_error(e: serde_json::Error) -> DecodeError {
     }
 }
 
+/// The `version` of an encoded record, read without decoding the rest: what a byte store
+/// compares for [`ByteStore::replace`](crate::ByteStore::replace). `None` for bytes that are
+/// not a v1 record with a version.
+///
+/// ```
+/// let r = tenure::Record::new("AAAAAAAAAAAAAAAAAAAAAA", 0, None, None);
+/// assert_eq!(tenure::record::stored_version(&r.encode()), Some(0));
+/// assert_eq!(tenure::record::stored_version(b"{broken"), None);
+/// ```
+pub fn stored_version(bytes: &[u8]) -> Option<u64> {
+    #[derive(Deserialize)]
+    struct Head {
+        v: u64,
+        version: u64,
+    }
+    match serde_json::from_slice::<Head>(bytes) {
+        Ok(h) if h.v == FORMAT_VERSION => Some(h.version),
+        _ => None,
+    }
+}
+
 /// Reads only `v` first, so an unknown version is reported as such, not as a shape error.
 fn check_version(bytes: &[u8]) -> Result<(), DecodeError> {
     #[derive(Deserialize)]
