@@ -1,4 +1,4 @@
-//! What Python plugs in: a store object with `get/set/delete/ids`, and a clock.
+//! What Python plugs in: a store object with `get/insert/replace/delete/ids`, and a clock.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
@@ -57,16 +57,26 @@ impl ByteStore for PyStore {
         got.map_err(StoreError::new)
     }
 
-    fn set(&mut self, id: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        self.call("set", |o| {
+    fn insert(&mut self, id: &str, bytes: &[u8]) -> Result<bool, StoreError> {
+        self.call("insert", |o| {
             let py = o.py();
-            o.call_method1("set", (id, PyBytes::new(py, bytes)))?;
-            Ok(())
+            o.call_method1("insert", (id, PyBytes::new(py, bytes)))?
+                .is_truthy()
         })
     }
 
-    fn delete(&mut self, id: &str) -> Result<bool, StoreError> {
-        self.call("delete", |o| o.call_method1("delete", (id,))?.is_truthy())
+    fn replace(&mut self, id: &str, bytes: &[u8], expected: u64) -> Result<bool, StoreError> {
+        self.call("replace", |o| {
+            let py = o.py();
+            o.call_method1("replace", (id, PyBytes::new(py, bytes), expected))?
+                .is_truthy()
+        })
+    }
+
+    fn delete(&mut self, id: &str, expected: Option<u64>) -> Result<bool, StoreError> {
+        self.call("delete", |o| {
+            o.call_method1("delete", (id, expected))?.is_truthy()
+        })
     }
 
     fn ids(&mut self) -> Result<Vec<String>, StoreError> {

@@ -56,6 +56,26 @@ impl FileStore {
     }
 }
 
+impl FileStore {
+    fn write(&mut self, id: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        let path = self.path(id)?;
+        let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = self
+            .dir
+            .join(format!(".{id}.{}-{n}.tmp", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_data()?;
+            fs::rename(&tmp, &path)
+        };
+        write().map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            io_err("cannot write", &path, e)
+        })
+    }
+}
+
 fn io_err(what: &str, path: &Path, e: std::io::Error) -> StoreError {
     StoreError::new(format!("{what} {}: {e}", path.display()))
 }
@@ -73,27 +93,34 @@ impl ByteStore for FileStore {
         }
     }
 
-    fn set(&mut self, id: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        let path = self.path(id)?;
-        let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = self
-            .dir
-            .join(format!(".{id}.{}-{n}.tmp", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_data()?;
-            fs::rename(&tmp, &path)
-        };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            io_err("cannot write", &path, e)
-        })
+    fn insert(&mut self, id: &str, bytes: &[u8]) -> Result<bool, StoreError> {
+        if self.get(id)?.is_some() {
+            return Ok(false);
+        }
+        self.write(id, bytes)?;
+        Ok(true)
     }
 
-    fn delete(&mut self, id: &str) -> Result<bool, StoreError> {
+    // Transitional: not yet atomic across processes (the lock protocol lands next).
+    fn replace(&mut self, id: &str, bytes: &[u8], expected: u64) -> Result<bool, StoreError> {
+        match self.get(id)? {
+            Some(old) if crate::record::stored_version(&old) == Some(expected) => {
+                self.write(id, bytes)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn delete(&mut self, id: &str, expected: Option<u64>) -> Result<bool, StoreError> {
         if !id::is_plausible(id) {
             return Ok(false);
+        }
+        if let Some(want) = expected {
+            match self.get(id)? {
+                Some(old) if crate::record::stored_version(&old) == Some(want) => {}
+                _ => return Ok(false),
+            }
         }
         let path = self.path(id)?;
         match fs::remove_file(&path) {
