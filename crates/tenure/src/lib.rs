@@ -38,6 +38,8 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+#[cfg(feature = "std")]
+pub mod async_manager;
 pub mod bearer;
 pub mod clock;
 pub mod cookie;
