@@ -43,10 +43,10 @@ class Flaky(DictStore):
         super().__init__()
         self.fail = False
 
-    def set(self, id: str, data: bytes) -> None:
+    def replace(self, id: str, data: bytes, expected: int) -> bool:
         if self.fail:
             raise OSError("disk on fire")
-        super().set(id, data)
+        return super().replace(id, data, expected)
 
 
 def test_a_failing_store_loses_nothing():
@@ -91,13 +91,17 @@ class Breakable(DictStore):
         self._check("get")
         return super().get(id)
 
-    def set(self, id, data):  # type: ignore[no-untyped-def]
-        self._check("set")
-        super().set(id, data)
+    def insert(self, id, data):  # type: ignore[no-untyped-def]
+        self._check("insert")
+        return super().insert(id, data)
 
-    def delete(self, id):  # type: ignore[no-untyped-def]
+    def replace(self, id, data, expected):  # type: ignore[no-untyped-def]
+        self._check("replace")
+        return super().replace(id, data, expected)
+
+    def delete(self, id, expected=None):  # type: ignore[no-untyped-def]
         self._check("delete")
-        return super().delete(id)
+        return super().delete(id, expected)
 
     def ids(self):  # type: ignore[no-untyped-def]
         self._check("ids")
@@ -116,7 +120,7 @@ OPERATIONS = {
 }
 
 
-@pytest.mark.parametrize("method", ["get", "set", "delete", "ids"])
+@pytest.mark.parametrize("method", ["get", "insert", "replace", "delete", "ids"])
 def test_every_operation_reports_a_failing_store_and_changes_nothing(method):
     failed = []
     for name, operation in OPERATIONS.items():
@@ -144,15 +148,19 @@ def test_every_operation_reports_a_failing_store_and_changes_nothing(method):
             m.commit(s)  # the session's own pending changes are still there, and land now
             assert m.open(old_id)["k"] == s["k"]
     assert failed, f"nothing uses {method}?"
-    if method in ("get", "set"):
-        assert {"create", "commit", "regenerate"} <= set(failed)
+    if method == "get":
+        assert {"open", "commit", "regenerate"} <= set(failed)
+    if method == "insert":
+        assert {"create", "regenerate"} <= set(failed)
+    if method == "replace":
+        assert "commit" in failed
 
 
 def test_an_interrupt_in_a_store_stays_an_interrupt():
     store = Breakable()
     m = SessionManager(store=store)
     s = m.create()
-    store.broken, store.error = {"set"}, KeyboardInterrupt()
+    store.broken, store.error = {"replace"}, KeyboardInterrupt()
     s["k"] = 1
     with pytest.raises(KeyboardInterrupt):
         m.commit(s)
@@ -173,7 +181,7 @@ def test_a_store_listing_non_str_ids_is_reported():
 
 
 def test_corrupt_files_are_skipped_by_listings_and_sweeps(tmp_path, clock):
-    m = SessionManager(store=FileStore(tmp_path, fsync=False), clock=clock)
+    m = SessionManager(store=FileStore(tmp_path), clock=clock)
     good = m.create(data={"ok": True})
     (tmp_path / f"{'C' * 22}.json").write_bytes(b'{"v":99}')
     (tmp_path / f"{'D' * 22}.json").write_bytes(b"\x00\xff" * 10)
@@ -190,7 +198,7 @@ def test_corrupt_files_are_skipped_by_listings_and_sweeps(tmp_path, clock):
 def test_file_store_writes_are_atomic_under_threads(tmp_path):
     import threading
 
-    m = SessionManager(store=FileStore(tmp_path, fsync=False))
+    m = SessionManager(store=FileStore(tmp_path))
     sid = m.create().id
 
     def work() -> None:
