@@ -214,3 +214,65 @@ def test_file_store_writes_are_atomic_under_threads(tmp_path):
         t.join()
     assert m.open(sid)["n"] == 400
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{sid}.json"], "no temporary files left"
+
+
+def _record(clock: tenure.ManualClock, **data: object) -> tuple[str, bytes]:
+    """A real encoded record (made by a manager over a DictStore)."""
+    store = DictStore()
+    s = SessionManager(store=store, clock=clock).create(data=dict(data))
+    return s.id, store.data[s.id]
+
+
+def test_native_file_store_speaks_the_conditional_protocol(tmp_path, clock):
+    assert FileStore is tenure._native.FileStore and tenure.stores.FileStore is FileStore
+    store = FileStore(str(tmp_path))
+    assert store.path == tmp_path and repr(store).startswith("tenure.FileStore(")
+    sid, v1 = _record(clock, n=1)
+    assert tenure.record_version(v1) == 1 and tenure.record_version(b"{broken") is None
+    assert store.get(sid) is None and store.ids() == []
+    assert store.insert(sid, v1) is True
+    assert store.insert(sid, b"other") is False, "insert never overwrites"
+    assert store.get(sid) == v1
+    v2 = v1.replace(b'"version":1', b'"version":2')
+    assert store.replace(sid, v2, 7) is False and store.get(sid) == v1, "wrong version: nothing changes"
+    assert store.replace(sid, v2, 1) is True and store.get(sid) == v2
+    other = "Q" * 22
+    assert store.replace(other, v1, 1) is False and store.get(other) is None, "replace never creates"
+    assert store.delete(sid, 1) is False and store.get(sid) == v2, "delete of another version: kept"
+    assert store.ids() == [sid]
+    assert store.delete(sid, 2) is True and store.get(sid) is None
+    assert store.insert(sid, v1) and store.delete(sid) is True and store.delete(sid) is False
+    assert store.get("../../etc/passwd") is None and store.delete("../x") is False
+    with pytest.raises(tenure.StoreError, match="not a session id"):
+        store.insert("../x", v1)
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_dict_store_speaks_the_conditional_protocol(clock):
+    store = DictStore()
+    sid, v1 = _record(clock)
+    v2 = v1.replace(b'"version":1', b'"version":2')
+    assert store.insert(sid, v1) and not store.insert(sid, v2)
+    assert not store.replace(sid, v2, 2) and store.get(sid) == v1
+    assert store.replace(sid, v2, 1) and not store.replace("Q" * 22, v2, 1)
+    assert not store.delete(sid, 1) and store.delete(sid, 2) and store.ids() == []
+
+
+def test_native_file_store_releases_the_gil(tmp_path, clock):
+    """Threads using one FileStore (as AsyncFileStore's worker threads do) all progress."""
+    import threading
+
+    store = FileStore(tmp_path)
+    records = [_record(clock, i=i) for i in range(40)]
+
+    def work(part: list[tuple[str, bytes]]) -> None:
+        for sid, data in part:
+            assert store.insert(sid, data)
+            assert store.get(sid) == data
+
+    threads = [threading.Thread(target=work, args=(records[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(store.ids()) == sorted(sid for sid, _ in records)

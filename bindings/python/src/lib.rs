@@ -241,6 +241,10 @@ impl Session {
         }
         Ok(d)
     }
+    /// Becomes `onto` with every change of this session pending (see `pending::rebase`).
+    fn rebase(&self, py: Python<'_>, onto: &Session) -> PyResult<()> {
+        pending::rebase(py, self, onto)
+    }
     #[getter]
     fn id(&self, py: Python<'_>) -> String {
         with_lock(py, &self.inner, |s| s.id().to_owned())
@@ -571,6 +575,10 @@ impl Manager {
     ) -> PyResult<pending::PendingOp> {
         let data = slf.get().data_map(data)?;
         Ok(pending::create(slf, principal, data))
+    }
+    /// A session not stored yet (see `pending::draft`).
+    fn draft(slf: &Bound<'_, Self>) -> PyResult<Session> {
+        pending::draft(slf)
     }
     fn begin_open(slf: &Bound<'_, Self>, id: String) -> pending::PendingOp {
         pending::open(slf, id)

@@ -421,3 +421,25 @@ impl PendingOp {
 pub fn record_version(data: &[u8]) -> Option<u64> {
     tenure::record::stored_version(data)
 }
+
+/// A session that is not stored (yet): an id minted like any other, the policy's timeouts,
+/// no data. A web request that first writes to its session gets one, synchronously; the
+/// async middleware stores it with `create` + [`rebase`] when the response starts.
+pub fn draft(m: &Bound<'_, Manager>) -> PyResult<Session> {
+    let py = m.py();
+    let (policy, now) = with_lock(py, &m.get().core, |c| (*c.policy(), c.now()));
+    let id =
+        tenure::id::generate(&mut OsEntropy, policy.id_bytes()).map_err(|e| core_err(py, e))?;
+    let record = Record::new(id, now, policy.idle_timeout(), policy.absolute_timeout());
+    Ok(Session::wrap(tenure::Session::from_record(
+        record,
+        *policy.limits(),
+    )))
+}
+
+/// Replays every change of `session` onto `onto` (a stored session) and makes `session`
+/// that session, with those changes pending: how a draft becomes a stored session.
+pub fn rebase(py: Python<'_>, session: &Session, onto: &Session) -> PyResult<()> {
+    let stored = with_lock(py, &onto.inner, |s| s.clone());
+    with_lock(py, &session.inner, |s| s.adopt(stored, 0)).map_err(|e| core_err(py, e))
+}
