@@ -111,6 +111,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
     }
 
     /// Runs one operation to completion against the store, with this manager's context.
+    #[inline(always)]
     fn drive<R>(
         &mut self,
         op: impl AsyncFnOnce(&mut Cx<&mut E>, &mut SyncPort<'_, S>) -> Result<R, Error>,
