@@ -109,10 +109,10 @@ def test_store_failure_is_an_error_not_a_lost_write():
     class Failing(tenure.stores.DictStore):
         fail = False
 
-        def set(self, id: str, data: bytes) -> None:
+        def replace(self, id: str, data: bytes, expected: int) -> bool:
             if self.fail:
                 raise OSError("disk on fire")
-            super().set(id, data)
+            return super().replace(id, data, expected)
 
     store = Failing()
     m = SessionManager(store=store)

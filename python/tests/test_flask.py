@@ -2,6 +2,7 @@ from flask import Flask, jsonify, session
 
 import tenure
 import tenure.flask
+import tenure.stores
 from tenure import SessionManager
 
 from conftest import SECRET
@@ -108,3 +109,24 @@ def test_flask_logout_revokes_on_the_server(manager):
     replay = app.test_client()
     replay.set_cookie("session", cookie)
     assert replay.get("/views").json == {"views": 1, "user": None}
+
+
+def test_flask_on_the_conditional_store_protocol(tmp_path, clock):
+    """Flask stays synchronous; the stores speak get/insert/replace/delete/ids."""
+    for store in (tenure.stores.DictStore(), tenure.FileStore(tmp_path)):
+        manager = SessionManager(store=store, clock=clock)
+        c = make_app(manager).test_client()
+        assert [c.get("/views").json["views"] for _ in range(2)] == [1, 2]
+        c.get("/login/ann")
+        assert c.get("/views").json == {"views": 3, "user": "ann"}
+        assert manager.count() == 1
+        c.get("/logout")
+        assert manager.count() == 0
+
+
+def test_flask_refuses_an_async_manager():
+    import pytest
+    import tenure.aio
+
+    with pytest.raises(TypeError, match="synchronous"):
+        make_app(tenure.aio.SessionManager())  # type: ignore[arg-type]

@@ -43,10 +43,10 @@ class Flaky(DictStore):
         super().__init__()
         self.fail = False
 
-    def set(self, id: str, data: bytes) -> None:
+    def replace(self, id: str, data: bytes, expected: int) -> bool:
         if self.fail:
             raise OSError("disk on fire")
-        super().set(id, data)
+        return super().replace(id, data, expected)
 
 
 def test_a_failing_store_loses_nothing():
@@ -91,13 +91,17 @@ class Breakable(DictStore):
         self._check("get")
         return super().get(id)
 
-    def set(self, id, data):  # type: ignore[no-untyped-def]
-        self._check("set")
-        super().set(id, data)
+    def insert(self, id, data):  # type: ignore[no-untyped-def]
+        self._check("insert")
+        return super().insert(id, data)
 
-    def delete(self, id):  # type: ignore[no-untyped-def]
+    def replace(self, id, data, expected):  # type: ignore[no-untyped-def]
+        self._check("replace")
+        return super().replace(id, data, expected)
+
+    def delete(self, id, expected=None):  # type: ignore[no-untyped-def]
         self._check("delete")
-        return super().delete(id)
+        return super().delete(id, expected)
 
     def ids(self):  # type: ignore[no-untyped-def]
         self._check("ids")
@@ -116,7 +120,7 @@ OPERATIONS = {
 }
 
 
-@pytest.mark.parametrize("method", ["get", "set", "delete", "ids"])
+@pytest.mark.parametrize("method", ["get", "insert", "replace", "delete", "ids"])
 def test_every_operation_reports_a_failing_store_and_changes_nothing(method):
     failed = []
     for name, operation in OPERATIONS.items():
@@ -144,15 +148,19 @@ def test_every_operation_reports_a_failing_store_and_changes_nothing(method):
             m.commit(s)  # the session's own pending changes are still there, and land now
             assert m.open(old_id)["k"] == s["k"]
     assert failed, f"nothing uses {method}?"
-    if method in ("get", "set"):
-        assert {"create", "commit", "regenerate"} <= set(failed)
+    if method == "get":
+        assert {"open", "commit", "regenerate"} <= set(failed)
+    if method == "insert":
+        assert {"create", "regenerate"} <= set(failed)
+    if method == "replace":
+        assert "commit" in failed
 
 
 def test_an_interrupt_in_a_store_stays_an_interrupt():
     store = Breakable()
     m = SessionManager(store=store)
     s = m.create()
-    store.broken, store.error = {"set"}, KeyboardInterrupt()
+    store.broken, store.error = {"replace"}, KeyboardInterrupt()
     s["k"] = 1
     with pytest.raises(KeyboardInterrupt):
         m.commit(s)
@@ -173,7 +181,7 @@ def test_a_store_listing_non_str_ids_is_reported():
 
 
 def test_corrupt_files_are_skipped_by_listings_and_sweeps(tmp_path, clock):
-    m = SessionManager(store=FileStore(tmp_path, fsync=False), clock=clock)
+    m = SessionManager(store=FileStore(tmp_path), clock=clock)
     good = m.create(data={"ok": True})
     (tmp_path / f"{'C' * 22}.json").write_bytes(b'{"v":99}')
     (tmp_path / f"{'D' * 22}.json").write_bytes(b"\x00\xff" * 10)
@@ -190,7 +198,7 @@ def test_corrupt_files_are_skipped_by_listings_and_sweeps(tmp_path, clock):
 def test_file_store_writes_are_atomic_under_threads(tmp_path):
     import threading
 
-    m = SessionManager(store=FileStore(tmp_path, fsync=False))
+    m = SessionManager(store=FileStore(tmp_path))
     sid = m.create().id
 
     def work() -> None:
@@ -206,3 +214,65 @@ def test_file_store_writes_are_atomic_under_threads(tmp_path):
         t.join()
     assert m.open(sid)["n"] == 400
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{sid}.json"], "no temporary files left"
+
+
+def _record(clock: tenure.ManualClock, **data: object) -> tuple[str, bytes]:
+    """A real encoded record (made by a manager over a DictStore)."""
+    store = DictStore()
+    s = SessionManager(store=store, clock=clock).create(data=dict(data))
+    return s.id, store.data[s.id]
+
+
+def test_native_file_store_speaks_the_conditional_protocol(tmp_path, clock):
+    assert FileStore is tenure._native.FileStore and tenure.stores.FileStore is FileStore
+    store = FileStore(str(tmp_path))
+    assert store.path == tmp_path and repr(store).startswith("tenure.FileStore(")
+    sid, v1 = _record(clock, n=1)
+    assert tenure.record_version(v1) == 1 and tenure.record_version(b"{broken") is None
+    assert store.get(sid) is None and store.ids() == []
+    assert store.insert(sid, v1) is True
+    assert store.insert(sid, b"other") is False, "insert never overwrites"
+    assert store.get(sid) == v1
+    v2 = v1.replace(b'"version":1', b'"version":2')
+    assert store.replace(sid, v2, 7) is False and store.get(sid) == v1, "wrong version: nothing changes"
+    assert store.replace(sid, v2, 1) is True and store.get(sid) == v2
+    other = "Q" * 22
+    assert store.replace(other, v1, 1) is False and store.get(other) is None, "replace never creates"
+    assert store.delete(sid, 1) is False and store.get(sid) == v2, "delete of another version: kept"
+    assert store.ids() == [sid]
+    assert store.delete(sid, 2) is True and store.get(sid) is None
+    assert store.insert(sid, v1) and store.delete(sid) is True and store.delete(sid) is False
+    assert store.get("../../etc/passwd") is None and store.delete("../x") is False
+    with pytest.raises(tenure.StoreError, match="not a session id"):
+        store.insert("../x", v1)
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_dict_store_speaks_the_conditional_protocol(clock):
+    store = DictStore()
+    sid, v1 = _record(clock)
+    v2 = v1.replace(b'"version":1', b'"version":2')
+    assert store.insert(sid, v1) and not store.insert(sid, v2)
+    assert not store.replace(sid, v2, 2) and store.get(sid) == v1
+    assert store.replace(sid, v2, 1) and not store.replace("Q" * 22, v2, 1)
+    assert not store.delete(sid, 1) and store.delete(sid, 2) and store.ids() == []
+
+
+def test_native_file_store_releases_the_gil(tmp_path, clock):
+    """Threads using one FileStore (as AsyncFileStore's worker threads do) all progress."""
+    import threading
+
+    store = FileStore(tmp_path)
+    records = [_record(clock, i=i) for i in range(40)]
+
+    def work(part: list[tuple[str, bytes]]) -> None:
+        for sid, data in part:
+            assert store.insert(sid, data)
+            assert store.get(sid) == data
+
+    threads = [threading.Thread(target=work, args=(records[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(store.ids()) == sorted(sid for sid, _ in records)

@@ -1,7 +1,7 @@
-//! What Python plugs in: a store object with `get/set/delete/ids`, and a clock.
+//! What Python plugs in: a store object with `get/insert/replace/delete/ids`, and a clock.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyString};
 use tenure::store::EitherStore;
 use tenure::{ByteStore, Clock, EncodedStore, MemoryStore, Millis, StoreError};
 
@@ -38,46 +38,94 @@ impl PyStore {
 
 impl ByteStore for PyStore {
     fn get(&mut self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let got = self.call("get", |o| {
-            let v = o.call_method1("get", (id,))?;
-            if v.is_none() {
-                return Ok(Ok(None));
-            }
-            if let Ok(b) = v.cast::<PyBytes>() {
-                return Ok(Ok(Some(b.as_bytes().to_vec())));
-            }
-            if let Ok(s) = v.cast::<PyString>() {
-                return Ok(Ok(Some(s.to_cow()?.as_bytes().to_vec())));
-            }
-            Ok(Err(format!(
-                "store.get returned a {}, not bytes",
-                v.get_type().name()?
-            )))
-        })?;
-        got.map_err(StoreError::new)
+        self.call("get", |o| {
+            bytes_reply("get", &o.call_method1("get", (id,))?)
+        })?
+        .map_err(StoreError::new)
     }
 
-    fn set(&mut self, id: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        self.call("set", |o| {
+    fn insert(&mut self, id: &str, bytes: &[u8]) -> Result<bool, StoreError> {
+        self.call("insert", |o| {
             let py = o.py();
-            o.call_method1("set", (id, PyBytes::new(py, bytes)))?;
-            Ok(())
-        })
+            bool_reply(
+                "insert",
+                &o.call_method1("insert", (id, PyBytes::new(py, bytes)))?,
+            )
+        })?
+        .map_err(StoreError::new)
     }
 
-    fn delete(&mut self, id: &str) -> Result<bool, StoreError> {
-        self.call("delete", |o| o.call_method1("delete", (id,))?.is_truthy())
+    fn replace(&mut self, id: &str, bytes: &[u8], expected: u64) -> Result<bool, StoreError> {
+        self.call("replace", |o| {
+            let py = o.py();
+            let args = (id, PyBytes::new(py, bytes), expected);
+            bool_reply("replace", &o.call_method1("replace", args)?)
+        })?
+        .map_err(StoreError::new)
+    }
+
+    fn delete(&mut self, id: &str, expected: Option<u64>) -> Result<bool, StoreError> {
+        self.call("delete", |o| {
+            bool_reply("delete", &o.call_method1("delete", (id, expected))?)
+        })?
+        .map_err(StoreError::new)
     }
 
     fn ids(&mut self) -> Result<Vec<String>, StoreError> {
-        self.call("ids", |o| {
-            let mut out = Vec::new();
-            for item in o.call_method0("ids")?.try_iter()? {
-                out.push(item?.extract::<String>()?);
-            }
-            Ok(out)
-        })
+        self.call("ids", |o| ids_reply(&o.call_method0("ids")?))
     }
+}
+
+/// A hint for a store that handed back an awaitable to a synchronous caller.
+fn awaitable_hint(v: &Bound<'_, PyAny>) -> &'static str {
+    if v.hasattr("__await__").unwrap_or(false) {
+        " (an async store needs tenure.aio.SessionManager)"
+    } else {
+        ""
+    }
+}
+
+/// A store's answer to `get`: bytes (or str, as UTF-8) or None. `Err(PyErr)` is an
+/// exception the store's object raised; `Ok(Err(msg))` an answer of the wrong type.
+pub fn bytes_reply(what: &str, v: &Bound<'_, PyAny>) -> PyResult<Result<Option<Vec<u8>>, String>> {
+    if v.is_none() {
+        return Ok(Ok(None));
+    }
+    if let Ok(b) = v.cast::<PyBytes>() {
+        return Ok(Ok(Some(b.as_bytes().to_vec())));
+    }
+    if let Ok(b) = v.cast::<PyByteArray>() {
+        return Ok(Ok(Some(b.to_vec())));
+    }
+    if let Ok(s) = v.cast::<PyString>() {
+        return Ok(Ok(Some(s.to_cow()?.as_bytes().to_vec())));
+    }
+    Ok(Err(format!(
+        "store.{what} returned a {}, not bytes or None{}",
+        v.get_type().name()?,
+        awaitable_hint(v)
+    )))
+}
+
+/// A store's answer to `insert`, `replace` or `delete`: exactly True or False.
+pub fn bool_reply(what: &str, v: &Bound<'_, PyAny>) -> PyResult<Result<bool, String>> {
+    match v.cast::<PyBool>() {
+        Ok(b) => Ok(Ok(b.is_true())),
+        Err(_) => Ok(Err(format!(
+            "store.{what} returned {}, not True or False{}",
+            v.repr()?,
+            awaitable_hint(v)
+        ))),
+    }
+}
+
+/// A store's answer to `ids`: an iterable of str.
+pub fn ids_reply(v: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    let mut out = Vec::new();
+    for item in v.try_iter()? {
+        out.push(item?.extract::<String>()?);
+    }
+    Ok(out)
 }
 
 /// The store a manager runs on: the core's memory store, or the host's.

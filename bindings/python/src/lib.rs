@@ -7,7 +7,9 @@
 //! need for a Python store.
 
 mod errors;
+mod file_store;
 mod host;
+mod pending;
 mod values;
 
 use errors::{raise, to_py_err};
@@ -19,16 +21,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tenure::cookie::{self, CookieOptions, Priority, SameSite};
 use tenure::{EncodedStore, Event, Limits, MemoryStore, OnFull, OsEntropy, Policy, Record};
 
-type Core = tenure::SessionManager<AnyStore, AnyClock, OsEntropy>;
+pub(crate) type Core = tenure::SessionManager<AnyStore, AnyClock, OsEntropy>;
 
-fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic can't happen while a lock is held (no panicking code runs under it), but a
     // poisoned lock must not take the process down either.
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Runs `f` on the locked value, releasing the GIL first if the lock is contended.
-fn with_lock<T: Send, R: Send>(
+pub(crate) fn with_lock<T: Send, R: Send>(
     py: Python<'_>,
     m: &Mutex<T>,
     f: impl FnOnce(&mut T) -> R + Send,
@@ -89,14 +91,14 @@ impl ManualClock {
 
 /// A session as a request sees it.
 #[pyclass(frozen, module = "tenure._native")]
-struct Session {
-    inner: Mutex<tenure::Session>,
+pub(crate) struct Session {
+    pub(crate) inner: Mutex<tenure::Session>,
     /// The policy's `max_depth` (fixed for the session's life), read without the lock.
     max_depth: usize,
 }
 
 impl Session {
-    fn wrap(s: tenure::Session) -> Self {
+    pub(crate) fn wrap(s: tenure::Session) -> Self {
         Session {
             max_depth: s.limits().max_depth,
             inner: Mutex::new(s),
@@ -104,7 +106,7 @@ impl Session {
     }
 }
 
-fn core_err(py: Python<'_>, e: tenure::Error) -> PyErr {
+pub(crate) fn core_err(py: Python<'_>, e: tenure::Error) -> PyErr {
     to_py_err(py, &e, None)
 }
 
@@ -239,6 +241,10 @@ impl Session {
         }
         Ok(d)
     }
+    /// Becomes `onto` with every change of this session pending (see `pending::rebase`).
+    fn rebase(&self, py: Python<'_>, onto: &Session) -> PyResult<()> {
+        pending::rebase(py, self, onto)
+    }
     #[getter]
     fn id(&self, py: Python<'_>) -> String {
         with_lock(py, &self.inner, |s| s.id().to_owned())
@@ -292,7 +298,7 @@ fn str_key(key: &Bound<'_, PyAny>) -> PyResult<String> {
     }
 }
 
-fn info<'py>(py: Python<'py>, r: &Record) -> PyResult<Bound<'py, PyDict>> {
+pub(crate) fn info<'py>(py: Python<'py>, r: &Record) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("id", r.id.as_str())?;
     d.set_item("public_id", r.public_id())?;
@@ -306,13 +312,13 @@ fn info<'py>(py: Python<'py>, r: &Record) -> PyResult<Bound<'py, PyDict>> {
 
 /// The session manager (one per process, shared by every thread).
 #[pyclass(frozen, module = "tenure._native")]
-struct Manager {
-    core: Mutex<Core>,
+pub(crate) struct Manager {
+    pub(crate) core: Mutex<Core>,
     /// The policy's `max_depth`, read without the lock.
     max_depth: usize,
     /// Whether the Python layer collects events; when not, they are dropped under the lock
     /// instead of piling up in the core.
-    listening: AtomicBool,
+    pub(crate) listening: AtomicBool,
 }
 
 impl Manager {
@@ -345,6 +351,21 @@ impl Manager {
             None
         };
         (r, cause)
+    }
+
+    /// Initial session data from a dict, validated.
+    pub(crate) fn data_map(
+        &self,
+        data: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Option<tenure::DataMap>> {
+        let Some(d) = data else { return Ok(None) };
+        let mut entries = Vec::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            let key = str_key(&k)?;
+            let v = values::to_value(&v, "data", &key, self.max_depth)?;
+            entries.push((key, v));
+        }
+        Ok(Some(entries.into_iter().collect()))
     }
 
     /// Like `run`, but always without the GIL: for work that grows with the store (sweep,
@@ -434,18 +455,7 @@ impl Manager {
         principal: Option<String>,
         data: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Session> {
-        let data = match data {
-            Some(d) => {
-                let mut entries = Vec::with_capacity(d.len());
-                for (k, v) in d.iter() {
-                    let key = str_key(&k)?;
-                    let v = values::to_value(&v, "data", &key, self.max_depth)?;
-                    entries.push((key, v));
-                }
-                Some(entries.into_iter().collect::<tenure::DataMap>())
-            }
-            None => None,
-        };
+        let data = self.data_map(data)?;
         self.run(py, |m| m.create(principal.as_deref(), data))
             .map(Session::wrap)
     }
@@ -543,17 +553,7 @@ impl Manager {
 
     fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let x = self.run(py, |m| m.metrics())?;
-        let d = PyDict::new(py);
-        d.set_item("active", x.active)?;
-        d.set_item("peak_active", x.peak_active)?;
-        d.set_item("created_total", x.created_total)?;
-        d.set_item("expired_total", x.expired_total)?;
-        d.set_item("destroyed_total", x.destroyed_total)?;
-        d.set_item("rejected_total", x.rejected_total)?;
-        d.set_item("evicted_total", x.evicted_total)?;
-        d.set_item("max_alive_ms", x.max_alive_ms)?;
-        d.set_item("avg_alive_ms", x.avg_alive_ms)?;
-        Ok(d)
+        metrics_dict(py, &x)
     }
 
     fn export<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
@@ -563,6 +563,82 @@ impl Manager {
 
     fn import_(&self, py: Python<'_>, data: &[u8]) -> PyResult<usize> {
         self.run_long(py, |m| m.import(data))
+    }
+
+    // -- operations for an event loop (see pending.rs): each returns a PendingOp -------
+
+    #[pyo3(signature = (principal=None, data=None))]
+    fn begin_create(
+        slf: &Bound<'_, Self>,
+        principal: Option<String>,
+        data: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<pending::PendingOp> {
+        let data = slf.get().data_map(data)?;
+        Ok(pending::create(slf, principal, data))
+    }
+    /// A session not stored yet (see `pending::draft`).
+    fn draft(slf: &Bound<'_, Self>) -> PyResult<Session> {
+        pending::draft(slf)
+    }
+    fn begin_open(slf: &Bound<'_, Self>, id: String) -> pending::PendingOp {
+        pending::open(slf, id)
+    }
+    fn begin_peek(slf: &Bound<'_, Self>, id: String) -> pending::PendingOp {
+        pending::peek(slf, id)
+    }
+    fn begin_commit(slf: &Bound<'_, Self>, session: &Bound<'_, Session>) -> pending::PendingOp {
+        pending::commit(slf, session, None)
+    }
+    #[pyo3(signature = (session, clear=false))]
+    fn begin_regenerate(
+        slf: &Bound<'_, Self>,
+        session: &Bound<'_, Session>,
+        clear: bool,
+    ) -> pending::PendingOp {
+        pending::commit(slf, session, Some(clear))
+    }
+    fn begin_destroy(slf: &Bound<'_, Self>, id: String) -> pending::PendingOp {
+        pending::destroy(slf, id)
+    }
+    #[pyo3(signature = (principal, except_id=None))]
+    fn begin_destroy_all_of(
+        slf: &Bound<'_, Self>,
+        principal: String,
+        except_id: Option<String>,
+    ) -> pending::PendingOp {
+        pending::destroy_all_of(slf, principal, except_id)
+    }
+    fn begin_destroy_all(slf: &Bound<'_, Self>) -> pending::PendingOp {
+        pending::destroy_all(slf)
+    }
+    fn begin_sessions_of(slf: &Bound<'_, Self>, principal: String) -> pending::PendingOp {
+        pending::sessions_of(slf, principal)
+    }
+    fn begin_count(slf: &Bound<'_, Self>) -> pending::PendingOp {
+        pending::count(slf)
+    }
+    #[pyo3(signature = (cursor=None, limit=100))]
+    fn begin_list(
+        slf: &Bound<'_, Self>,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> pending::PendingOp {
+        pending::list(slf, cursor, limit)
+    }
+    fn begin_sweep(slf: &Bound<'_, Self>) -> pending::PendingOp {
+        pending::sweep(slf)
+    }
+    fn begin_next_deadline_ms(slf: &Bound<'_, Self>) -> pending::PendingOp {
+        pending::next_deadline(slf)
+    }
+    fn begin_metrics(slf: &Bound<'_, Self>) -> pending::PendingOp {
+        pending::metrics(slf)
+    }
+    fn begin_export(slf: &Bound<'_, Self>) -> pending::PendingOp {
+        pending::export(slf)
+    }
+    fn begin_import(slf: &Bound<'_, Self>, data: Vec<u8>) -> pending::PendingOp {
+        pending::import(slf, data)
     }
 
     /// Keep events for `drain_events` (`True`) or drop them as they happen (`False`, the
@@ -590,6 +666,24 @@ impl Manager {
                 .collect()
         })
     }
+}
+
+/// The counters as the dict `metrics()` returns.
+pub(crate) fn metrics_dict<'py>(
+    py: Python<'py>,
+    x: &tenure::Metrics,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("active", x.active)?;
+    d.set_item("peak_active", x.peak_active)?;
+    d.set_item("created_total", x.created_total)?;
+    d.set_item("expired_total", x.expired_total)?;
+    d.set_item("destroyed_total", x.destroyed_total)?;
+    d.set_item("rejected_total", x.rejected_total)?;
+    d.set_item("evicted_total", x.evicted_total)?;
+    d.set_item("max_alive_ms", x.max_alive_ms)?;
+    d.set_item("avg_alive_ms", x.avg_alive_ms)?;
+    Ok(d)
 }
 
 fn secret_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
@@ -780,6 +874,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Manager>()?;
     m.add_class::<Session>()?;
     m.add_class::<ManualClock>()?;
+    m.add_class::<pending::PendingOp>()?;
+    m.add_class::<file_store::FileStore>()?;
+    m.add_function(wrap_pyfunction!(pending::record_version, m)?)?;
     m.add_function(wrap_pyfunction!(sign_cookie, m)?)?;
     m.add_function(wrap_pyfunction!(unsign_cookie, m)?)?;
     m.add_function(wrap_pyfunction!(unsign_cookie_index, m)?)?;

@@ -1,4 +1,5 @@
-//! What JavaScript plugs in: a store object (`get/set/delete/ids`, synchronous), the clock
+//! What JavaScript plugs in: a store object (`get/insert/replace/delete/ids`, synchronous),
+//! the clock
 //! and the platform's randomness.
 
 use js_sys::{Array, Function, Reflect, Uint8Array};
@@ -55,16 +56,31 @@ impl ByteStore for JsStore {
         ))
     }
 
-    fn set(&mut self, id: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        self.call(
-            "set",
+    fn insert(&mut self, id: &str, bytes: &[u8]) -> Result<bool, StoreError> {
+        let v = self.call(
+            "insert",
             &[JsValue::from_str(id), Uint8Array::from(bytes).into()],
         )?;
-        Ok(())
+        Ok(v.is_truthy())
     }
 
-    fn delete(&mut self, id: &str) -> Result<bool, StoreError> {
-        Ok(self.call("delete", &[JsValue::from_str(id)])?.is_truthy())
+    fn replace(&mut self, id: &str, bytes: &[u8], expected: u64) -> Result<bool, StoreError> {
+        let v = self.call(
+            "replace",
+            &[
+                JsValue::from_str(id),
+                Uint8Array::from(bytes).into(),
+                JsValue::from_f64(expected as f64),
+            ],
+        )?;
+        Ok(v.is_truthy())
+    }
+
+    fn delete(&mut self, id: &str, expected: Option<u64>) -> Result<bool, StoreError> {
+        let expected = expected.map_or(JsValue::UNDEFINED, |v| JsValue::from_f64(v as f64));
+        Ok(self
+            .call("delete", &[JsValue::from_str(id), expected])?
+            .is_truthy())
     }
 
     fn ids(&mut self) -> Result<Vec<String>, StoreError> {

@@ -223,7 +223,12 @@ impl<P: BytePort> Encoded<P> {
         }
     }
 
-    async fn touch(&mut self, id: &str, accessed: Millis, expected: u64) -> Result<Cas, StoreError> {
+    async fn touch(
+        &mut self,
+        id: &str,
+        accessed: Millis,
+        expected: u64,
+    ) -> Result<Cas, StoreError> {
         match self.get(id).await? {
             Some(mut r) if r.version == expected => {
                 if r.accessed >= accessed {
@@ -356,13 +361,9 @@ impl<P: BytePort> Port for Encoded<P> {
             Request::RemoveExpired { now, limit } => {
                 Reply::Records(self.remove_expired(now, limit).await?)
             }
-            Request::NextDeadline => Reply::Deadline(
-                self.scan()
-                    .await?
-                    .iter()
-                    .filter_map(Record::deadline)
-                    .min(),
-            ),
+            Request::NextDeadline => {
+                Reply::Deadline(self.scan().await?.iter().filter_map(Record::deadline).min())
+            }
             Request::LeastRecent => Reply::Id(
                 self.scan()
                     .await?

@@ -38,6 +38,8 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+#[cfg(feature = "std")]
+pub mod async_manager;
 pub mod bearer;
 pub mod clock;
 pub mod cookie;
@@ -56,9 +58,12 @@ pub mod limits;
 pub mod manager;
 pub mod memory;
 pub mod metrics;
+pub mod ops;
 pub mod policy;
+pub mod port;
 pub mod record;
 pub mod session;
+pub mod stepper;
 pub mod store;
 pub mod value;
 
@@ -69,7 +74,9 @@ pub use clock::{Clock, ManualClock};
 pub use compact_str::CompactString;
 pub use data::DataMap;
 pub use delta::{Delta, Op};
-pub use encoded::{ByteStore, EncodedStore, MapByteStore};
+pub use encoded::{
+    BytePort, ByteReply, ByteRequest, ByteStore, Encoded, EncodedStore, MapByteStore,
+};
 #[cfg(feature = "std")]
 pub use entropy::OsEntropy;
 pub use entropy::{Entropy, SeededEntropy};
@@ -80,9 +87,10 @@ pub use manager::SessionManager;
 pub use memory::MemoryStore;
 pub use metrics::Metrics;
 pub use policy::{OnFull, Policy, PolicyBuilder};
+pub use port::Port;
 pub use record::{Flash, Record};
 pub use session::Session;
-pub use store::{EitherStore, Page, Store};
+pub use store::{Cas, EitherStore, Page, Reply, Request, Store};
 pub use value::Value;
 
 /// Milliseconds since the Unix epoch, the one unit of time in tenure.

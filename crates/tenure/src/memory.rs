@@ -3,7 +3,7 @@
 
 use crate::error::StoreError;
 use crate::record::Record;
-use crate::store::{Page, Store};
+use crate::store::{Cas, Page, Store};
 use crate::Millis;
 use alloc::collections::BTreeSet;
 use alloc::string::{String, ToString};
@@ -217,35 +217,61 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    fn put(&mut self, record: Arc<Record>) -> Result<(), StoreError> {
-        match self.slot_of(&record.id) {
-            Some(slot) => {
-                let old = self.slots[slot as usize].replace(record.clone());
-                if let Some(old) = old {
-                    self.reindex(slot, &old, &record);
-                }
+    fn replace(&mut self, record: Arc<Record>, expected: u64) -> Result<Cas, StoreError> {
+        let Some(slot) = self.slot_of(&record.id) else {
+            return Ok(Cas::Conflict(None));
+        };
+        let held = &mut self.slots[slot as usize];
+        match held {
+            Some(old) if old.version == expected => {
+                let old = core::mem::replace(old, record.clone());
+                self.reindex(slot, &old, &record);
+                Ok(Cas::Stored(record))
             }
-            None => self.add(record),
+            other => Ok(Cas::Conflict(other.clone())),
         }
-        Ok(())
     }
 
-    fn touch(&mut self, id: &str, accessed: Millis) -> Result<Option<Arc<Record>>, StoreError> {
+    fn touch(&mut self, id: &str, accessed: Millis, expected: u64) -> Result<Cas, StoreError> {
         let Some(slot) = self.slot_of(id) else {
-            return Ok(None);
+            return Ok(Cas::Conflict(None));
         };
         let Some(mut r) = self.slots[slot as usize].take() else {
-            return Ok(None);
+            return Ok(Cas::Conflict(None));
         };
+        if r.version != expected || r.accessed >= accessed {
+            self.slots[slot as usize] = Some(r.clone());
+            return Ok(if r.version == expected {
+                Cas::Stored(r)
+            } else {
+                Cas::Conflict(Some(r))
+            });
+        }
+        // In place: the caller dropped its snapshot, so this is usually not a copy.
         let old = (r.deadline(), r.accessed);
         Arc::make_mut(&mut r).accessed = accessed;
         self.redate(slot, old.0, r.deadline(), old.1, accessed);
         self.slots[slot as usize] = Some(r.clone());
-        Ok(Some(r))
+        Ok(Cas::Stored(r))
     }
 
-    fn remove(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError> {
-        Ok(self.slot_of(id).and_then(|s| self.take_slot(s)))
+    fn remove(
+        &mut self,
+        id: &str,
+        expected: Option<u64>,
+    ) -> Result<Option<Arc<Record>>, StoreError> {
+        let Some(slot) = self.slot_of(id) else {
+            return Ok(None);
+        };
+        if let Some(want) = expected {
+            if self.slots[slot as usize]
+                .as_ref()
+                .is_none_or(|r| r.version != want)
+            {
+                return Ok(None);
+            }
+        }
+        Ok(self.take_slot(slot))
     }
 
     fn len(&mut self) -> Result<usize, StoreError> {
@@ -356,10 +382,33 @@ mod tests {
         assert!(!m.insert(rec(&ids[0], 0, None)).unwrap());
         assert_eq!(m.len().unwrap(), 50);
         assert_eq!(m.least_recent().unwrap().as_deref(), Some(ids[0].as_str()));
-        m.touch(&ids[0], 1_000).unwrap();
+        let v = m.get(&ids[0]).unwrap().unwrap().version;
+        assert!(matches!(
+            m.touch(&ids[0], 1_000, v).unwrap(),
+            Cas::Stored(_)
+        ));
         assert_eq!(m.least_recent().unwrap().as_deref(), Some(ids[1].as_str()));
         assert_eq!(m.next_deadline().unwrap(), Some(101));
-        m.put(rec(&ids[1], 500, Some("q"))).unwrap();
+        let v = m.get(&ids[1]).unwrap().unwrap().version;
+        // A compare-and-set against another version changes nothing and hands back the
+        // stored record; a missing record is never created.
+        let held = m.replace(rec(&ids[1], 500, Some("q")), v + 1).unwrap();
+        assert_eq!(held, Cas::Conflict(m.get(&ids[1]).unwrap()));
+        assert!(matches!(
+            m.touch(&ids[1], 9_000, v + 1).unwrap(),
+            Cas::Conflict(Some(_))
+        ));
+        assert_eq!(m.ids_of("q").unwrap().len(), 0);
+        let ghost = "G".repeat(22);
+        assert_eq!(
+            m.replace(rec(&ghost, 1, None), 0).unwrap(),
+            Cas::Conflict(None)
+        );
+        assert!(m.get(&ghost).unwrap().is_none());
+        assert!(matches!(
+            m.replace(rec(&ids[1], 500, Some("q")), v).unwrap(),
+            Cas::Stored(_)
+        ));
         assert_eq!(m.ids_of("q").unwrap(), [ids[1].clone()]);
         assert_eq!(m.ids_of("p").unwrap().len(), 49);
         let expired = m.remove_expired(110, 5).unwrap();
@@ -383,7 +432,9 @@ mod tests {
             }
         }
         assert_eq!(seen, 46);
-        assert!(m.remove(&fresh).unwrap().is_some());
-        assert!(m.remove(&fresh).unwrap().is_none());
+        let v = m.get(&fresh).unwrap().unwrap().version;
+        assert!(m.remove(&fresh, Some(v + 1)).unwrap().is_none());
+        assert!(m.remove(&fresh, Some(v)).unwrap().is_some());
+        assert!(m.remove(&fresh, None).unwrap().is_none());
     }
 }

@@ -25,27 +25,42 @@ pub struct Metrics {
     pub avg_alive_ms: Millis,
 }
 
-/// Running totals behind [`Metrics`].
+/// Running totals behind [`Metrics`] (opaque: drivers carry them between managers and
+/// operations).
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Counters {
-    pub peak_active: usize,
-    pub created_total: u64,
-    pub expired_total: u64,
-    pub destroyed_total: u64,
-    pub rejected_total: u64,
-    pub evicted_total: u64,
-    pub ended: u64,
-    pub alive_sum: u128,
-    pub max_alive_ms: Millis,
+pub struct Counters {
+    pub(crate) peak_active: usize,
+    pub(crate) created_total: u64,
+    pub(crate) expired_total: u64,
+    pub(crate) destroyed_total: u64,
+    pub(crate) rejected_total: u64,
+    pub(crate) evicted_total: u64,
+    pub(crate) ended: u64,
+    pub(crate) alive_sum: u128,
+    pub(crate) max_alive_ms: Millis,
 }
 
 impl Counters {
-    pub fn ended(&mut self, alive: Millis) {
+    /// Adds the counts of an operation run elsewhere (its `peak_active` is a high-water mark).
+    pub fn absorb(&mut self, other: &Counters) {
+        self.peak_active = self.peak_active.max(other.peak_active);
+        self.created_total += other.created_total;
+        self.expired_total += other.expired_total;
+        self.destroyed_total += other.destroyed_total;
+        self.rejected_total += other.rejected_total;
+        self.evicted_total += other.evicted_total;
+        self.ended += other.ended;
+        self.alive_sum += other.alive_sum;
+        self.max_alive_ms = self.max_alive_ms.max(other.max_alive_ms);
+    }
+
+    pub(crate) fn ended(&mut self, alive: Millis) {
         self.ended += 1;
         self.alive_sum += u128::from(alive);
         self.max_alive_ms = self.max_alive_ms.max(alive);
     }
 
+    /// The metrics, with `active` sessions in the store now.
     pub fn snapshot(&self, active: usize) -> Metrics {
         Metrics {
             active,

@@ -75,17 +75,58 @@ impl Session {
         self.base_version
     }
 
-    /// Swaps the record out (for a commit that reuses this copy as the new stored record).
-    pub(crate) fn swap_record(&mut self, other: Arc<Record>) -> Arc<Record> {
-        core::mem::replace(&mut self.record, other)
-    }
-
     pub(crate) fn replace_record(&mut self, record: Arc<Record>) {
         self.last_access = self.last_access.max(record.accessed);
         self.base_version = record.version;
         self.record = record;
         self.changes.clear();
         self.counted = false;
+    }
+
+    /// Sets the version and access time of this copy's own record (for a commit that sends
+    /// the copy itself); returns the previous pair so a refused write can restore it.
+    pub(crate) fn stamp(&mut self, version: u64, accessed: Millis) -> (u64, Millis) {
+        let r = self.rec();
+        let old = (r.version, r.accessed);
+        r.version = version;
+        r.accessed = accessed;
+        old
+    }
+
+    /// Another handle on this copy's record.
+    pub(crate) fn shared(&self) -> Arc<Record> {
+        self.record.clone()
+    }
+
+    /// Takes the outcome of a commit that was started from `snapshot` (a clone of this
+    /// session made when the commit began): changes made here since then are kept, on top of
+    /// the committed record. This is how an asynchronous driver hands back a commit while the
+    /// application may have gone on changing the session.
+    pub fn adopt(&mut self, committed: Session, committed_ops: usize) -> Result<(), Error> {
+        let later: Vec<Op> = self
+            .changes
+            .ops()
+            .iter()
+            .skip(committed_ops)
+            .cloned()
+            .collect();
+        if later.is_empty() {
+            *self = Session {
+                last_access: self.last_access.max(committed.last_access),
+                ..committed
+            };
+            return Ok(());
+        }
+        let mut record = (*committed.record).clone();
+        for op in &later {
+            op.apply_to(&mut record)?;
+        }
+        let mut next = Session::from_record(record, self.limits);
+        next.base_version = committed.base_version;
+        next.last_access = self.last_access.max(committed.last_access);
+        next.changes = Delta::from_ops(later);
+        *self = next;
+        Ok(())
     }
 
     pub(crate) fn set_last_access(&mut self, now: Millis) {

@@ -1,5 +1,6 @@
 //! Runs every scenario of tests/conformance/scenarios against the core: the same files the
 //! Node and Python runners execute (format: tests/conformance/README.md).
+#![cfg(feature = "std")]
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -11,7 +12,177 @@ use tenure::{
     SessionManager, Value,
 };
 
-type Mgr = SessionManager<MemoryStore, ManualClock, SeededEntropy>;
+use tenure::async_manager::{AsyncByteStore, AsyncEncoded, AsyncSessionManager, SharedStore};
+use tenure::file::FileStore;
+use tenure::store::EitherStore;
+use tenure::{
+    ByteReply, ByteRequest, ByteStore, DataMap, EncodedStore, Error, Metrics, StoreError,
+};
+
+/// Where a scenario runs: the sync or the async driver, on the memory or the file store.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    SyncMemory,
+    SyncFile,
+    AsyncMemory,
+    AsyncFile,
+}
+
+/// A file store whose every call makes its caller wait once (returns `Pending` first), so
+/// the async driver really suspends between requests.
+struct Yielding(std::sync::Mutex<FileStore>);
+
+impl AsyncByteStore for Yielding {
+    fn call(
+        &self,
+        request: ByteRequest,
+    ) -> impl std::future::Future<Output = Result<ByteReply, StoreError>> + Send {
+        let mut waited = false;
+        let mut request = Some(request);
+        std::future::poll_fn(move |cx| {
+            if !waited {
+                waited = true;
+                cx.waker().wake_by_ref();
+                return std::task::Poll::Pending;
+            }
+            let r = request.take().expect("polled after completion");
+            std::task::Poll::Ready(self.0.lock().unwrap().execute(r))
+        })
+    }
+}
+
+type SyncStore = EitherStore<MemoryStore, EncodedStore<FileStore>>;
+type AsyncStore = EitherAsync;
+
+/// The async stores a scenario may run on.
+enum EitherAsync {
+    Memory(SharedStore<MemoryStore>),
+    File(AsyncEncoded<Yielding>),
+}
+
+impl tenure::async_manager::AsyncStore for EitherAsync {
+    async fn call(&self, request: tenure::Request) -> Result<tenure::Reply, StoreError> {
+        match self {
+            EitherAsync::Memory(s) => s.call(request).await,
+            EitherAsync::File(s) => s.call(request).await,
+        }
+    }
+}
+
+/// Polls a future to completion on this thread (the yielding store wakes itself).
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+enum Mgr {
+    Sync(SessionManager<SyncStore, ManualClock, SeededEntropy>),
+    Async(AsyncSessionManager<AsyncStore, ManualClock, SeededEntropy>),
+}
+
+macro_rules! both {
+    ($self:ident, $m:ident => $e:expr) => {
+        match $self {
+            Mgr::Sync($m) => $e,
+            Mgr::Async($m) => block_on(async { $e.await }),
+        }
+    };
+}
+
+impl Mgr {
+    fn new(kind: Kind, clock: ManualClock, seed: u64, policy: Policy) -> Mgr {
+        let dir = || {
+            static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let d = std::env::temp_dir().join(format!("tenure-conf-{}-{n}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&d);
+            FileStore::new(&d).unwrap()
+        };
+        let limits = *policy.limits();
+        match kind {
+            Kind::SyncMemory => Mgr::Sync(SessionManager::new(
+                EitherStore::Left(MemoryStore::new()),
+                clock,
+                SeededEntropy::new(seed),
+                policy,
+            )),
+            Kind::SyncFile => Mgr::Sync(SessionManager::new(
+                EitherStore::Right(EncodedStore::new(dir(), limits)),
+                clock,
+                SeededEntropy::new(seed),
+                policy,
+            )),
+            Kind::AsyncMemory => Mgr::Async(AsyncSessionManager::new(
+                EitherAsync::Memory(SharedStore::new(MemoryStore::new())),
+                clock,
+                SeededEntropy::new(seed),
+                policy,
+            )),
+            Kind::AsyncFile => Mgr::Async(AsyncSessionManager::new(
+                EitherAsync::File(AsyncEncoded::new(
+                    Yielding(std::sync::Mutex::new(dir())),
+                    limits,
+                )),
+                clock,
+                SeededEntropy::new(seed),
+                policy,
+            )),
+        }
+    }
+    fn create(&mut self, p: Option<&str>, d: Option<DataMap>) -> Result<Session, Error> {
+        both!(self, m => m.create(p, d))
+    }
+    fn open(&mut self, id: &str) -> Result<Option<Session>, Error> {
+        both!(self, m => m.open(id))
+    }
+    fn peek(&mut self, id: &str) -> Result<Option<Session>, Error> {
+        both!(self, m => m.peek(id))
+    }
+    fn set_idle_timeout(&mut self, s: &mut Session, ms: Option<u64>) -> Result<(), Error> {
+        match self {
+            Mgr::Sync(m) => m.set_idle_timeout(s, ms),
+            Mgr::Async(m) => m.set_idle_timeout(s, ms),
+        }
+    }
+    fn commit(&mut self, s: &mut Session) -> Result<(), Error> {
+        both!(self, m => m.commit(s))
+    }
+    fn regenerate(&mut self, s: &mut Session, clear: bool) -> Result<(), Error> {
+        both!(self, m => m.regenerate(s, clear))
+    }
+    fn destroy(&mut self, id: &str) -> Result<bool, Error> {
+        both!(self, m => m.destroy(id))
+    }
+    fn destroy_all_of(&mut self, p: &str, except: Option<&str>) -> Result<usize, Error> {
+        both!(self, m => m.destroy_all_of(p, except))
+    }
+    fn sessions_of(&mut self, p: &str) -> Result<Vec<std::sync::Arc<tenure::Record>>, Error> {
+        both!(self, m => m.sessions_of(p))
+    }
+    fn count(&mut self) -> Result<usize, Error> {
+        both!(self, m => m.count())
+    }
+    fn sweep(&mut self) -> Result<usize, Error> {
+        both!(self, m => m.sweep())
+    }
+    fn next_deadline(&mut self) -> Result<Option<u64>, Error> {
+        both!(self, m => m.next_deadline())
+    }
+    fn metrics(&mut self) -> Result<Metrics, Error> {
+        both!(self, m => m.metrics())
+    }
+    fn export(&mut self) -> Result<Vec<u8>, Error> {
+        both!(self, m => m.export())
+    }
+    fn import(&mut self, blob: &[u8]) -> Result<usize, Error> {
+        both!(self, m => m.import(blob))
+    }
+}
 
 fn policy(p: &J) -> Result<Policy, tenure::Error> {
     let mut b = Policy::builder();
@@ -90,6 +261,7 @@ fn err_code(e: &tenure::Error) -> J {
 
 struct Run {
     m: Mgr,
+    kind: Kind,
     clock: ManualClock,
     start: u64,
     policy: Policy,
@@ -298,12 +470,7 @@ impl Run {
             }
             "restart" => {
                 let blob = self.m.export().unwrap();
-                self.m = SessionManager::new(
-                    MemoryStore::new(),
-                    self.clock.clone(),
-                    SeededEntropy::new(99),
-                    self.policy,
-                );
+                self.m = Mgr::new(self.kind, self.clock.clone(), 99, self.policy);
                 self.m
                     .import(&blob)
                     .map_or_else(|e| err_code(&e), |n| json!(n))
@@ -388,7 +555,7 @@ fn matches(op: &str, expected: &J, actual: &J) -> bool {
     }
 }
 
-fn run_file(name: &str, doc: &J) -> Result<(), String> {
+fn run_file(kind: Kind, name: &str, doc: &J) -> Result<(), String> {
     let p = doc.get("policy").cloned().unwrap_or(json!({}));
     let policy = policy(&p);
     if let Some(code) = doc.get("policy_error").and_then(J::as_str) {
@@ -400,14 +567,10 @@ fn run_file(name: &str, doc: &J) -> Result<(), String> {
     let policy = policy.map_err(|e| format!("policy refused: {e}"))?;
     let start = doc.get("start").and_then(J::as_u64).unwrap_or(1_000_000);
     let clock = ManualClock::new(start);
-    let m = SessionManager::new(
-        MemoryStore::new(),
-        clock.clone(),
-        SeededEntropy::new(7),
-        policy,
-    );
+    let m = Mgr::new(kind, clock.clone(), 7, policy);
     let mut run = Run {
         m,
+        kind,
         clock,
         start,
         policy,
@@ -430,8 +593,7 @@ fn run_file(name: &str, doc: &J) -> Result<(), String> {
     Ok(())
 }
 
-#[test]
-fn every_scenario_passes_in_rust() {
+fn every_scenario_passes(kind: Kind) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance/scenarios");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -447,14 +609,34 @@ fn every_scenario_passes_in_rust() {
     for f in &files {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
         let doc: J = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
-        if let Err(e) = run_file(&name, &doc) {
+        if let Err(e) = run_file(kind, &name, &doc) {
             failures.insert(name, e);
         }
     }
     assert!(
         failures.is_empty(),
-        "{} scenario(s) failed:\n{}",
+        "{} scenario(s) failed on {kind:?}:\n{}",
         failures.len(),
         failures.values().cloned().collect::<Vec<_>>().join("\n")
     );
+}
+
+#[test]
+fn every_scenario_passes_in_rust() {
+    every_scenario_passes(Kind::SyncMemory);
+}
+
+#[test]
+fn every_scenario_passes_on_the_file_store() {
+    every_scenario_passes(Kind::SyncFile);
+}
+
+#[test]
+fn every_scenario_passes_through_the_async_driver() {
+    every_scenario_passes(Kind::AsyncMemory);
+}
+
+#[test]
+fn every_scenario_passes_through_the_async_driver_on_the_file_store() {
+    every_scenario_passes(Kind::AsyncFile);
 }

@@ -532,13 +532,21 @@ impl Store for Flaky {
         self.check()?;
         self.inner.insert(r)
     }
-    fn put(&mut self, r: Arc<Record>) -> Result<(), StoreError> {
+    fn replace(&mut self, r: Arc<Record>, expected: u64) -> Result<Cas, StoreError> {
         self.check()?;
-        self.inner.put(r)
+        self.inner.replace(r, expected)
     }
-    fn remove(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError> {
+    fn touch(&mut self, id: &str, accessed: u64, expected: u64) -> Result<Cas, StoreError> {
         self.check()?;
-        self.inner.remove(id)
+        self.inner.touch(id, accessed, expected)
+    }
+    fn remove(
+        &mut self,
+        id: &str,
+        expected: Option<u64>,
+    ) -> Result<Option<Arc<Record>>, StoreError> {
+        self.check()?;
+        self.inner.remove(id, expected)
     }
     fn len(&mut self) -> Result<usize, StoreError> {
         self.inner.len()

@@ -7,6 +7,7 @@ there, byte for byte. See ``docs/python.md``.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 from collections.abc import Iterator, MutableMapping
@@ -28,6 +29,7 @@ from ._errors import (
 )
 from ._native import (
     build_set_cookie,
+    record_version,
     check_secrets,
     decode_record,
     encode_uri_component,
@@ -50,6 +52,7 @@ __all__ = [
     "sign_cookie", "unsign_cookie", "unsign_cookie_index", "check_secrets",
     "parse_cookie_header", "find_session_id", "encode_uri_component", "parse_bearer",
     "sign_token", "unsign_token", "build_set_cookie", "decode_record", "is_plausible_id",
+    "record_version",
 ]
 
 Duration = Union[timedelta, int, float]
@@ -233,58 +236,71 @@ class Session(MutableMapping[str, Any]):
 _EVENTS = ("created", "expired", "destroyed", "regenerated", "evicted", "rejected")
 
 
-class SessionManager:
-    """Creates, opens, commits, regenerates, expires and destroys sessions. One per
-    process, shared by every thread. Timeouts are ``timedelta``s or seconds; ``None``
-    means never."""
+#: The methods of the store protocol (see ``tenure.stores``).
+_STORE_METHODS = ("get", "insert", "replace", "delete", "ids")
 
-    def __init__(
-        self,
-        *,
-        idle_timeout: Optional[Duration] = timedelta(minutes=30),
-        absolute_timeout: Optional[Duration] = timedelta(hours=24),
-        touch_interval: Optional[Duration] = None,
-        max_sessions: Optional[int] = None,
-        on_full: str = "reject",
-        max_data_bytes: Optional[int] = None,
-        max_key_bytes: Optional[int] = None,
-        max_depth: Optional[int] = None,
-        id_bytes: int = 16,
-        store: Any = None,
-        clock: Optional[ManualClock] = None,
-    ) -> None:
-        idle, absolute = idle_timeout, absolute_timeout
-        if store is not None:
-            for method in ("get", "set", "delete", "ids"):
-                if not callable(getattr(store, method, None)):
-                    raise InvalidPolicy(f"store {store!r} lacks the method {method}() of the store protocol")
-        if clock is not None and not isinstance(clock, ManualClock):
-            raise InvalidPolicy("clock must be a tenure.ManualClock (or None for the system clock)")
-        for name, v in (("max_sessions", max_sessions), ("max_data_bytes", max_data_bytes),
-                        ("max_key_bytes", max_key_bytes), ("max_depth", max_depth), ("id_bytes", id_bytes)):
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
-                raise InvalidPolicy(f"{name} must be a non-negative int, not {v!r}")
-        self._native = _native.Manager(
-            idle_ms=_opt_ms(idle, "idle_timeout"),
-            absolute_ms=_opt_ms(absolute, "absolute_timeout"),
-            touch_ms=_opt_ms(touch_interval, "touch_interval"),
-            max_sessions=max_sessions,
-            on_full=on_full,
-            max_data_bytes=max_data_bytes,
-            max_key_bytes=max_key_bytes,
-            max_depth=max_depth,
-            id_bytes=id_bytes,
-            store=store,
-            clock=None if clock is None else clock._native,
-        )
-        self.clock = clock
-        self.store = store
+
+def _build_native(
+    *,
+    idle_timeout: Optional[Duration],
+    absolute_timeout: Optional[Duration],
+    touch_interval: Optional[Duration],
+    max_sessions: Optional[int],
+    on_full: str,
+    max_data_bytes: Optional[int],
+    max_key_bytes: Optional[int],
+    max_depth: Optional[int],
+    id_bytes: int,
+    store: Any,
+    clock: Optional[ManualClock],
+    native_store: bool,
+) -> _native.Manager:
+    """Checks a manager's arguments and builds its native half (over ``store`` if
+    ``native_store``, else over the core's memory store)."""
+    if store is not None:
+        for method in _STORE_METHODS:
+            if not callable(getattr(store, method, None)):
+                raise InvalidPolicy(
+                    f"store {store!r} lacks the method {method}() of the store protocol "
+                    "(get, insert, replace, delete, ids; see tenure.stores)"
+                )
+        if native_store and any(inspect.iscoroutinefunction(getattr(store, m)) for m in _STORE_METHODS):
+            raise InvalidPolicy(
+                f"store {store!r} is asynchronous: use it with tenure.aio.SessionManager"
+            )
+    if clock is not None and not isinstance(clock, ManualClock):
+        raise InvalidPolicy("clock must be a tenure.ManualClock (or None for the system clock)")
+    for name, v in (("max_sessions", max_sessions), ("max_data_bytes", max_data_bytes),
+                    ("max_key_bytes", max_key_bytes), ("max_depth", max_depth), ("id_bytes", id_bytes)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+            raise InvalidPolicy(f"{name} must be a non-negative int, not {v!r}")
+    return _native.Manager(
+        idle_ms=_opt_ms(idle_timeout, "idle_timeout"),
+        absolute_ms=_opt_ms(absolute_timeout, "absolute_timeout"),
+        touch_ms=_opt_ms(touch_interval, "touch_interval"),
+        max_sessions=max_sessions,
+        on_full=on_full,
+        max_data_bytes=max_data_bytes,
+        max_key_bytes=max_key_bytes,
+        max_depth=max_depth,
+        id_bytes=id_bytes,
+        store=store if native_store else None,
+        clock=None if clock is None else clock._native,
+    )
+
+
+class _Events:
+    """Events and ``per_session``, shared by ``SessionManager`` and
+    ``tenure.aio.SessionManager``."""
+
+    _native: _native.Manager
+
+    def _init_events(self) -> None:
         self._listeners: dict[str, list[Callable[..., Any]]] = {e: [] for e in _EVENTS}
         self._regen_hooks: list[Callable[[Any, Any, bool], Any]] = []
         # Until something listens, the core drops events itself and calls skip dispatching.
         self._listening = False
 
-    # -- events ---------------------------------------------------------------------
     def on(self, event: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         """Calls ``fn(id)`` on ``created``, ``expired``, ``destroyed``, ``evicted``;
         ``fn(old_id, new_id)`` on ``regenerated``; ``fn()`` on ``rejected``. Returns ``fn``.
@@ -325,6 +341,42 @@ class SessionManager:
             return f(*args)
         finally:
             self._dispatch()
+
+    def per_session(self, factory: Callable[[], T]) -> PerSession[T]:
+        """A live Python object per session (see ``PerSession``)."""
+        return PerSession(self, factory)
+
+
+class SessionManager(_Events):
+    """Creates, opens, commits, regenerates, expires and destroys sessions. One per
+    process, shared by every thread. Timeouts are ``timedelta``s or seconds; ``None``
+    means never. ``store`` speaks the synchronous store protocol (``tenure.stores``);
+    for an asynchronous store use ``tenure.aio.SessionManager``."""
+
+    def __init__(
+        self,
+        *,
+        idle_timeout: Optional[Duration] = timedelta(minutes=30),
+        absolute_timeout: Optional[Duration] = timedelta(hours=24),
+        touch_interval: Optional[Duration] = None,
+        max_sessions: Optional[int] = None,
+        on_full: str = "reject",
+        max_data_bytes: Optional[int] = None,
+        max_key_bytes: Optional[int] = None,
+        max_depth: Optional[int] = None,
+        id_bytes: int = 16,
+        store: Any = None,
+        clock: Optional[ManualClock] = None,
+    ) -> None:
+        self._native = _build_native(
+            idle_timeout=idle_timeout, absolute_timeout=absolute_timeout,
+            touch_interval=touch_interval, max_sessions=max_sessions, on_full=on_full,
+            max_data_bytes=max_data_bytes, max_key_bytes=max_key_bytes, max_depth=max_depth,
+            id_bytes=id_bytes, store=store, clock=clock, native_store=True,
+        )
+        self.clock = clock
+        self.store = store
+        self._init_events()
 
     # -- sessions -------------------------------------------------------------------
     def create(self, principal: Optional[str] = None, data: Optional[dict[str, Any]] = None) -> Session:
@@ -406,17 +458,13 @@ class SessionManager:
             raise InvalidType(f"import_ takes bytes, not {type(data).__name__}")
         return self._call(self._native.import_, bytes(data))
 
-    def per_session(self, factory: Callable[[], T]) -> PerSession[T]:
-        """A live Python object per session (see ``PerSession``)."""
-        return PerSession(self, factory)
-
 
 class PerSession(Generic[T]):
     """One live object per session (the shopping-cart pattern): created by ``factory`` on
     first use, dropped when the session expires, is destroyed or evicted, or is regenerated
     with ``clear=True``; kept across a plain regenerate. Objects live in this process."""
 
-    def __init__(self, manager: SessionManager, factory: Callable[[], T]) -> None:
+    def __init__(self, manager: _Events, factory: Callable[[], T]) -> None:
         self._factory = factory
         self._objects: dict[str, T] = {}
         self._lock = threading.Lock()

@@ -5,13 +5,17 @@ and cookie rules are the core's; this only wires them to requests."""
 from __future__ import annotations
 
 from collections.abc import Iterator, MutableMapping, Sequence
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from . import _native
 from ._errors import InvalidPolicy, SessionGone
 from . import Session, SessionManager
 
+if TYPE_CHECKING:
+    from . import aio
+
 Secret = Union[str, bytes]
+AnyManager = Union[SessionManager, "aio.SessionManager"]
 
 
 class WebConfig:
@@ -19,7 +23,7 @@ class WebConfig:
 
     def __init__(
         self,
-        manager: SessionManager,
+        manager: AnyManager,
         secrets: Union[Secret, Sequence[Secret]],
         *,
         cookie_name: str = "session",
@@ -37,6 +41,10 @@ class WebConfig:
         self.secrets: list[Secret] = [secrets] if isinstance(secrets, (str, bytes)) else list(secrets)
         _native.check_secrets(self.secrets)
         self.manager = manager
+        from . import aio
+
+        #: The async manager, when the integration runs on one (store I/O is awaited).
+        self.aio: Optional[aio.SessionManager] = manager if isinstance(manager, aio.SessionManager) else None
         self.cookie_name = cookie_name
         self.max_age = max_age
         self.path = path
@@ -48,6 +56,13 @@ class WebConfig:
         self.rolling = rolling
         # Fail at start-up, not on the first response, if the cookie settings are wrong.
         self.set_cookie("x", None)
+
+    @property
+    def sync(self) -> SessionManager:
+        """The synchronous manager (for calls that can't await)."""
+        if not isinstance(self.manager, SessionManager):
+            raise TypeError("this call needs a synchronous tenure.SessionManager")
+        return self.manager
 
     @property
     def cookies(self) -> bool:
@@ -108,6 +123,12 @@ class RequestSession(MutableMapping[str, Any]):
         self.destroyed = False
         self.regenerated = False
         self._force = False
+        # With an async manager, store I/O can't happen in these synchronous methods: a
+        # new session is a draft (stored when the response starts), and regenerate and
+        # destroy are carried out then too (or at once with tenure.asgi's async helpers).
+        self._draft = False
+        self._regen = False
+        self._destroy_id: Optional[str] = None
         # key -> (the list/dict handed to the application, a copy of what was stored)
         self._handed: dict[str, tuple[Any, Any]] = {}
 
@@ -119,7 +140,11 @@ class RequestSession(MutableMapping[str, Any]):
     def _write(self) -> Session:
         self.accessed = True
         if self._s is None:
-            self._s = self._cfg.manager.create()
+            if self._cfg.aio is not None:
+                self._s = Session(self._cfg.aio._native.draft())
+                self._draft = True
+            else:
+                self._s = self._cfg.sync.create()
             self.new = True
             self.destroyed = False
         return self._s
@@ -238,34 +263,90 @@ class RequestSession(MutableMapping[str, Any]):
         return [] if s is None else s.take_flashes()
 
     def token(self) -> str:
-        """A signed bearer token for this session (created if needed)."""
-        return self._cfg.token(self._write().id)
+        """A signed bearer token for this session (created if needed). With an async
+        manager, a new session must be stored first: ``await tenure.asgi.ensure(request)``."""
+        s = self._write()
+        if self._draft or self._regen:
+            raise RuntimeError(
+                "the session's id is not final yet: call `await tenure.asgi.ensure(request)` "
+                "(and `await tenure.asgi.aregenerate(request)` instead of regenerate) before token()"
+            )
+        return self._cfg.token(s.id)
 
     def regenerate(self, clear: bool = False) -> None:
-        """A new id for this session (login, privilege change): the fixation defence."""
+        """A new id for this session (login, privilege change): the fixation defence.
+        With an async manager the move happens when the response starts (or use
+        ``await tenure.asgi.aregenerate(request)``)."""
         s = self._write()
         if clear:
             self._handed.clear()
-        if not self.new:
-            self._cfg.manager.regenerate(s, clear)
-        elif clear:
-            s.clear()
+        if self.new:
+            if clear:
+                s.clear()
+        elif self._cfg.aio is not None:
+            if clear:
+                s.clear()
+                s.take_flashes()
+            self._regen = True
+        else:
+            self._cfg.sync.regenerate(s, clear)
         self.regenerated = True
 
     def destroy(self) -> None:
-        """Ends the session; the response clears the cookie."""
+        """Ends the session; the response clears the cookie. With an async manager the
+        stored session is destroyed when the response starts (or use
+        ``await tenure.asgi.adestroy(request)``)."""
         self.accessed = True
-        if self._s is not None:
-            self._cfg.manager.destroy(self._s.id)
+        if self._s is not None and not self._draft:
+            if self._cfg.aio is not None:
+                self._destroy_id = self._s.id
+            else:
+                self._cfg.sync.destroy(self._s.id)
         self._s = None
+        self._draft = self._regen = False
         self._handed.clear()
         self.new = False
         self.destroyed = True
 
+    # -- with an async manager -----------------------------------------------------------
+    async def astore(self) -> Session:
+        """Stores a draft session now (so its id is final), and carries out a pending
+        regenerate and destroy. Returns the session (created if the request had none)."""
+        aio = self._cfg.aio
+        s = self._write()
+        if aio is None:
+            return s
+        if self._destroy_id is not None:
+            gone, self._destroy_id = self._destroy_id, None
+            await aio.destroy(gone)
+        if self._draft:
+            stored = await aio.create()
+            old = s.id
+            s._native.rebase(stored._native)
+            self._draft = False
+            for hook in aio._regen_hooks:  # per_session objects follow the draft's id
+                hook(old, s.id, False)
+        if self._regen:
+            self._regen = False
+            await aio.regenerate(s)
+        return s
 
-def load(cfg: WebConfig, cookie_header: Optional[str], authorization: Optional[str]) -> RequestSession:
-    """The session a request names, if it is valid and alive; otherwise an empty one. A
-    tampered, unknown or expired id silently gets a fresh (lazy) session."""
+    async def aregenerate(self, clear: bool = False) -> None:
+        """``regenerate``, carried out now."""
+        self.regenerate(clear)
+        await self.astore()
+
+    async def adestroy(self) -> None:
+        """``destroy``, carried out now."""
+        self.destroy()
+        aio = self._cfg.aio
+        if aio is not None and self._destroy_id is not None:
+            gone, self._destroy_id = self._destroy_id, None
+            await aio.destroy(gone)
+
+
+def _find(cfg: WebConfig, cookie_header: Optional[str], authorization: Optional[str]) -> tuple[Optional[tuple[str, int]], bool]:
+    """The verified ``(id, secret_index)`` a request names, and whether it had our cookie."""
     found: Optional[tuple[str, int]] = None
     had_cookie = False
     if cfg.header and authorization:
@@ -275,14 +356,29 @@ def load(cfg: WebConfig, cookie_header: Optional[str], authorization: Optional[s
     if found is None and cfg.cookies and cookie_header:
         had_cookie = any(n == cfg.cookie_name for n, _ in _native.parse_cookie_header(cookie_header))
         found = _native.find_session_id(cookie_header, cfg.cookie_name, cfg.secrets)
-    session = cfg.manager.open(found[0]) if found else None
+    return found, had_cookie
+
+
+def load(cfg: WebConfig, cookie_header: Optional[str], authorization: Optional[str]) -> RequestSession:
+    """The session a request names, if it is valid and alive; otherwise an empty one. A
+    tampered, unknown or expired id silently gets a fresh (lazy) session."""
+    found, had_cookie = _find(cfg, cookie_header, authorization)
+    session = cfg.sync.open(found[0]) if found else None
     resign = session is not None and found is not None and found[1] > 0
     return RequestSession(cfg, session, had_cookie, resign)
 
 
-def finish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float]) -> list[tuple[str, str]]:
-    """Commits the request's changes and returns the headers to add, before the response
-    starts. A store failure raises here, so the framework answers 500 instead of a lie."""
+async def aload(cfg: WebConfig, cookie_header: Optional[str], authorization: Optional[str]) -> RequestSession:
+    """``load`` with an async manager: the store is awaited."""
+    assert cfg.aio is not None
+    found, had_cookie = _find(cfg, cookie_header, authorization)
+    session = await cfg.aio.open(found[0]) if found else None
+    resign = session is not None and found is not None and found[1] > 0
+    return RequestSession(cfg, session, had_cookie, resign)
+
+
+def _begin(cfg: WebConfig, rs: RequestSession) -> tuple[list[tuple[str, str]], Optional[Session]]:
+    """The headers every response gets, and the session to commit (None: nothing to do)."""
     headers: list[tuple[str, str]] = []
     if rs.accessed:
         headers.append(("Vary", "Cookie"))
@@ -290,12 +386,14 @@ def finish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float]) -> list
     if rs.destroyed or s is None:
         if rs.destroyed and cfg.cookies and (rs.had_cookie or rs.new):
             headers.append(("Set-Cookie", cfg.set_cookie(None, None)))
-        return headers
+        return headers, None
     rs._flush()
-    try:
-        if s.modified:
-            cfg.manager.commit(s)
-    except SessionGone:
+    return headers, s
+
+
+def _end(cfg: WebConfig, rs: RequestSession, s: Session, max_age: Optional[float],
+         headers: list[tuple[str, str]], gone: bool) -> list[tuple[str, str]]:
+    if gone:
         # Destroyed or expired meanwhile (e.g. "log out everywhere"): never resurrected.
         if cfg.cookies:
             headers.append(("Set-Cookie", cfg.set_cookie(None, None)))
@@ -303,3 +401,37 @@ def finish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float]) -> list
     if cfg.cookies and (rs.new or rs.regenerated or rs.resign or cfg.rolling or rs._force):
         headers.append(("Set-Cookie", cfg.set_cookie(s.id, max_age)))
     return headers
+
+
+def finish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float]) -> list[tuple[str, str]]:
+    """Commits the request's changes and returns the headers to add, before the response
+    starts. A store failure raises here, so the framework answers 500 instead of a lie."""
+    headers, s = _begin(cfg, rs)
+    if s is None:
+        return headers
+    try:
+        if s.modified:
+            cfg.sync.commit(s)
+    except SessionGone:
+        return _end(cfg, rs, s, max_age, headers, True)
+    return _end(cfg, rs, s, max_age, headers, False)
+
+
+async def afinish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float]) -> list[tuple[str, str]]:
+    """``finish`` with an async manager: stores a new session, carries out a pending
+    regenerate or destroy, and commits, awaiting the store."""
+    aio = cfg.aio
+    assert aio is not None
+    if rs._destroy_id is not None:
+        gone_id, rs._destroy_id = rs._destroy_id, None
+        await aio.destroy(gone_id)
+    headers, s = _begin(cfg, rs)
+    if s is None:
+        return headers
+    try:
+        await rs.astore()
+        if s.modified:
+            await aio.commit(s)
+    except SessionGone:
+        return _end(cfg, rs, s, max_age, headers, True)
+    return _end(cfg, rs, s, max_age, headers, False)

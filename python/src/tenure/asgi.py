@@ -10,15 +10,25 @@ Differences from Starlette's: data lives on the server (the cookie holds only a 
 id), so it can be revoked, expires on the server (idle and absolute timeouts), and
 concurrent requests merge instead of overwriting each other. ``secret_key`` may be a list
 (the first signs, all verify) and must be at least 32 bytes.
+
+With an asynchronous store, give the middleware a ``tenure.aio.SessionManager`` (or the
+store itself: ``store=tenure.stores.AsyncFileStore(path)`` picks the async manager), and
+store I/O never blocks the event loop: the session is loaded before the app runs and
+committed before the response starts. A store failure then is an exception before the
+response starts, which Starlette answers with a 500. The synchronous helpers work there
+too (a new session is stored, and ``regenerate``/``destroy`` carried out, when the response
+starts); ``await ensure(request)``, ``await aregenerate(request)`` and
+``await adestroy(request)`` do it at once (``ensure`` before handing out a bearer token).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, MutableMapping, Sequence
 from typing import Any, Callable, Optional, Union
 
-from . import SessionManager
-from ._web import RequestSession, Secret, WebConfig, finish, load
+from . import Session, SessionManager, aio
+from ._web import AnyManager, RequestSession, Secret, WebConfig, afinish, aload, finish, load
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -26,7 +36,11 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-__all__ = ["SessionMiddleware", "regenerate", "destroy", "session_of"]
+__all__ = ["SessionMiddleware", "regenerate", "destroy", "session_of", "ensure", "aregenerate", "adestroy"]
+
+
+def _is_async_store(store: Any) -> bool:
+    return any(inspect.iscoroutinefunction(getattr(store, m, None)) for m in ("get", "insert", "replace", "delete", "ids"))
 
 
 class SessionMiddleware:
@@ -41,13 +55,18 @@ class SessionMiddleware:
         https_only: bool = False,
         domain: Optional[str] = None,
         *,
-        manager: Optional[SessionManager] = None,
+        manager: Optional[AnyManager] = None,
         transport: str = "cookie",
         rolling: bool = False,
         **policy: Any,
     ) -> None:
         self.app = app
-        self.manager = manager if manager is not None else SessionManager(**policy)
+        if manager is None:
+            if _is_async_store(policy.get("store")):
+                manager = aio.SessionManager(**policy)
+            else:
+                manager = SessionManager(**policy)
+        self.manager: AnyManager = manager
         self.max_age = max_age
         self.config = WebConfig(
             self.manager, secret_key, cookie_name=session_cookie, max_age=max_age, path=path,
@@ -66,12 +85,19 @@ class SessionMiddleware:
                 cookie.append(value.decode("latin-1"))
             elif name == b"authorization":
                 authorization = value.decode("latin-1")
-        rs = load(self.config, "; ".join(cookie) or None, authorization)
+        cfg = self.config
+        if cfg.aio is not None:
+            rs = await aload(cfg, "; ".join(cookie) or None, authorization)
+        else:
+            rs = load(cfg, "; ".join(cookie) or None, authorization)
         scope["session"] = rs
 
         async def send_with_session(message: Message) -> None:
             if message["type"] == "http.response.start":
-                extra = finish(self.config, rs, self.max_age)
+                if cfg.aio is not None:
+                    extra = await afinish(cfg, rs, self.max_age)
+                else:
+                    extra = finish(cfg, rs, self.max_age)
                 headers = list(message.get("headers", []))
                 headers.extend((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra)
                 message["headers"] = headers
@@ -96,3 +122,19 @@ def regenerate(request: Any, clear: bool = False) -> None:
 def destroy(request: Any) -> None:
     """Destroys the request's session; the response clears the cookie."""
     session_of(request).destroy()
+
+
+async def ensure(request: Any) -> Session:
+    """The request's session, stored now if it is new (its id is then final: call this
+    before ``token()`` with an async manager). Works with sync managers too."""
+    return await session_of(request).astore()
+
+
+async def aregenerate(request: Any, clear: bool = False) -> None:
+    """``regenerate``, carried out at once with an async manager."""
+    await session_of(request).aregenerate(clear)
+
+
+async def adestroy(request: Any) -> None:
+    """``destroy``, carried out at once with an async manager."""
+    await session_of(request).adestroy()

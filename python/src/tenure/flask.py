@@ -39,6 +39,11 @@ class SessionInterface(_FlaskInterface):
         **policy: Any,
     ) -> None:
         self.manager = manager if manager is not None else SessionManager(**policy)
+        if not isinstance(self.manager, SessionManager):
+            raise TypeError(
+                "tenure.flask needs a synchronous tenure.SessionManager (Flask's session "
+                f"interface is synchronous), not {type(self.manager).__module__}.{type(self.manager).__name__}"
+            )
         self.secret = secret
         self.transport = transport
         self.rolling = rolling

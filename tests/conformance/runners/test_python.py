@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import inspect
 import json
 import math
 from datetime import timedelta
@@ -12,6 +14,8 @@ from typing import Any, Optional
 import pytest
 
 import tenure
+import tenure.aio
+from tenure.stores import AsyncDictStore
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.json"))
 
@@ -56,7 +60,28 @@ def ms(v: Optional[int]) -> Any:
     return None if v is None else timedelta(milliseconds=v)
 
 
-def make_manager(policy: dict[str, Any], clock: tenure.ManualClock) -> tenure.SessionManager:
+class Blocking:
+    """A ``tenure.aio.SessionManager`` driven from the synchronous steps below: each
+    coroutine runs to completion on the run's own event loop."""
+
+    def __init__(self, manager: tenure.aio.SessionManager, loop: asyncio.AbstractEventLoop) -> None:
+        self.manager = manager
+        self.loop = loop
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.manager, name)
+        if inspect.iscoroutinefunction(attr):
+            return lambda *a, **k: self.loop.run_until_complete(attr(*a, **k))
+        return attr
+
+
+#: The managers every scenario runs through: the sync one, and tenure.aio on the memory
+#: store and on an asynchronous store (every request yields to the event loop).
+DRIVERS = ["sync", "aio-memory", "aio-store"]
+
+
+def make_manager(policy: dict[str, Any], clock: tenure.ManualClock, driver: str = "sync",
+                 loop: Optional[asyncio.AbstractEventLoop] = None) -> Any:
     kw: dict[str, Any] = {"clock": clock}
     for key in ("idle_timeout", "absolute_timeout", "touch_interval"):
         if key in policy:
@@ -64,15 +89,21 @@ def make_manager(policy: dict[str, Any], clock: tenure.ManualClock) -> tenure.Se
     for key in ("max_sessions", "max_data_bytes", "max_key_bytes", "max_depth", "id_bytes", "on_full"):
         if key in policy:
             kw[key] = policy[key]
-    return tenure.SessionManager(**kw)
+    if driver == "sync":
+        return tenure.SessionManager(**kw)
+    if driver == "aio-store":
+        kw["store"] = AsyncDictStore()
+    assert loop is not None
+    return Blocking(tenure.aio.SessionManager(**kw), loop)
 
 
 class Run:
-    def __init__(self, doc: dict[str, Any]) -> None:
+    def __init__(self, doc: dict[str, Any], driver: str = "sync", loop: Optional[asyncio.AbstractEventLoop] = None) -> None:
         self.policy = doc.get("policy", {})
         self.start = doc.get("start", 1_000_000)
         self.clock = tenure.ManualClock(self.start / 1000)
-        self.m = make_manager(self.policy, self.clock)
+        self.driver, self.loop = driver, loop
+        self.m = make_manager(self.policy, self.clock, driver, loop)
         self.handles: dict[str, tenure.Session] = {}
         self.ids: dict[str, str] = {}
 
@@ -161,7 +192,7 @@ class Run:
             return m.metrics()
         elif op == "restart":
             blob = m.export()
-            self.m = make_manager(self.policy, self.clock)
+            self.m = make_manager(self.policy, self.clock, self.driver, self.loop)
             return self.m.import_(blob)
         elif op == "sign":
             return tenure.sign_cookie(step["id"], step["secret"])
@@ -175,21 +206,30 @@ class Run:
         return None
 
 
+@pytest.mark.parametrize("driver", DRIVERS)
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_scenario(path: Path) -> None:
+def test_scenario(path: Path, driver: str) -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        run_scenario(path, driver, loop)
+    finally:
+        loop.close()
+
+
+def run_scenario(path: Path, driver: str, loop: asyncio.AbstractEventLoop) -> None:
     doc = json.loads(path.read_text())
     if "policy_error" in doc:
         with pytest.raises(tenure.TenureError) as info:
-            make_manager(doc.get("policy", {}), tenure.ManualClock(0))
+            make_manager(doc.get("policy", {}), tenure.ManualClock(0), driver, loop)
         assert info.value.code == doc["policy_error"]
         return
-    run = Run(doc)
+    run = Run(doc, driver, loop)
     for i, step in enumerate(doc["steps"]):
         try:
             got = run.step(step)
         except tenure.TenureError as e:
             got = {"error": e.code}
-        where = f"{path.name} step {i} ({step['do']})"
+        where = f"{path.name} [{driver}] step {i} ({step['do']})"
         if "expect" not in step:
             assert not (isinstance(got, dict) and "error" in got), f"{where}: unexpected {got}"
             continue

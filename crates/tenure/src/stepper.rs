@@ -1,0 +1,149 @@
+//! Driving an operation from a host's event loop, one storage request at a time.
+//!
+//! A [`Stepper`] holds an operation from [`crate::ops`] running over an [`Encoded`] store
+//! whose byte-level requests come out of [`Stepper::resume`] as values. The host performs
+//! each [`ByteRequest`] with its own store (awaiting a Promise in JS, a coroutine in Python)
+//! and resumes the stepper with the answer, until the operation is [`Step::Done`]. Nothing
+//! is borrowed between steps, so any number of operations may be in flight at once.
+//!
+//! ```
+//! use tenure::stepper::{Step, Stepper};
+//! use tenure::{ops, ByteStore, Limits, MapByteStore, Policy, SeededEntropy};
+//!
+//! let mut host = MapByteStore::default(); // stands for a store across an event loop
+//! let mut cx = ops::Cx::new(Policy::default(), 1_000, SeededEntropy::new(1));
+//! let mut op = Stepper::new(Limits::default(), |mut port| async move {
+//!     let s = ops::create(&mut cx, &mut port, Some("ann"), None).await;
+//!     (s, cx.into_effects())
+//! });
+//! let mut reply = None;
+//! let (session, effects) = loop {
+//!     match op.resume(reply.take()) {
+//!         Step::Io(request) => reply = Some(host.execute(request)),
+//!         Step::Done(out) => break out,
+//!         Step::Spent => unreachable!(),
+//!     }
+//! };
+//! let session = session.unwrap();
+//! assert_eq!(session.principal(), Some("ann"));
+//! assert!(host.map.contains_key(session.id()));
+//! assert_eq!(effects.events().len(), 1);
+//! ```
+
+use crate::encoded::{BytePort, ByteReply, ByteRequest, Encoded};
+use crate::error::StoreError;
+use crate::limits::Limits;
+use alloc::boxed::Box;
+use alloc::rc::Rc;
+use core::cell::RefCell;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
+
+/// Where a request waits for its answer.
+#[derive(Debug, Default)]
+enum Exchange {
+    #[default]
+    Empty,
+    Asked(ByteRequest),
+    Answered(Result<ByteReply, StoreError>),
+}
+
+/// The [`BytePort`] of a stepped operation: a request is parked until the host answers it.
+#[derive(Debug)]
+pub struct ChannelPort {
+    exchange: Rc<RefCell<Exchange>>,
+}
+
+impl BytePort for ChannelPort {
+    fn call(
+        &mut self,
+        request: ByteRequest,
+    ) -> impl Future<Output = Result<ByteReply, StoreError>> {
+        *self.exchange.borrow_mut() = Exchange::Asked(request);
+        let exchange = self.exchange.clone();
+        core::future::poll_fn(move |_| {
+            let mut slot = exchange.borrow_mut();
+            match core::mem::take(&mut *slot) {
+                Exchange::Answered(reply) => Poll::Ready(reply),
+                other => {
+                    *slot = other;
+                    Poll::Pending
+                }
+            }
+        })
+    }
+}
+
+/// What a stepped operation needs next.
+#[derive(Debug)]
+pub enum Step<T> {
+    /// Perform this request on the host's store, then `resume` with the answer.
+    Io(ByteRequest),
+    /// The operation is over; this is its outcome.
+    Done(T),
+    /// The operation was already over (or resumed without the answer it waits for).
+    Spent,
+}
+
+/// An operation in flight, advanced by the host one storage request at a time.
+pub struct Stepper<T> {
+    future: Option<Pin<Box<dyn Future<Output = T>>>>,
+    exchange: Rc<RefCell<Exchange>>,
+}
+
+impl<T> core::fmt::Debug for Stepper<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Stepper")
+            .field("done", &self.future.is_none())
+            .finish()
+    }
+}
+
+impl<T> Stepper<T> {
+    /// Starts `op` over a store whose records are decoded within `limits` (the op owns
+    /// the store adapter it is given); nothing runs until the first [`resume`](Self::resume).
+    pub fn new<F>(limits: Limits, op: impl FnOnce(Encoded<ChannelPort>) -> F) -> Self
+    where
+        F: Future<Output = T> + 'static,
+    {
+        let exchange = Rc::new(RefCell::new(Exchange::Empty));
+        let port = ChannelPort {
+            exchange: exchange.clone(),
+        };
+        Stepper {
+            future: Some(Box::pin(op(Encoded::new(port, limits)))),
+            exchange,
+        }
+    }
+
+    /// Advances the operation: with the answer to the request it last asked for (`None`
+    /// on the first call), until it asks for another or is done.
+    pub fn resume(&mut self, reply: Option<Result<ByteReply, StoreError>>) -> Step<T> {
+        let Some(future) = self.future.as_mut() else {
+            return Step::Spent;
+        };
+        if let Some(reply) = reply {
+            *self.exchange.borrow_mut() = Exchange::Answered(reply);
+        }
+        match future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(out) => {
+                self.future = None;
+                Step::Done(out)
+            }
+            Poll::Pending => match core::mem::take(&mut *self.exchange.borrow_mut()) {
+                Exchange::Asked(request) => Step::Io(request),
+                // Pending without a request: it was resumed without the answer it awaits.
+                _ => Step::Spent,
+            },
+        }
+    }
+
+    /// Whether the operation is over.
+    pub fn is_done(&self) -> bool {
+        self.future.is_none()
+    }
+}
