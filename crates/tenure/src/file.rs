@@ -452,8 +452,7 @@ impl ByteStore for FileStore {
                 if id::is_plausible(id) {
                     ids.push(id.to_string());
                 }
-            } else if name.starts_with('.')
-                && (name.ends_with(".tmp") || name.ends_with(".broken"))
+            } else if name.starts_with('.') && (name.ends_with(".tmp") || name.ends_with(".broken"))
             {
                 remove_if_older(&entry.path(), LEFTOVER_AFTER);
             } else if let Some(id) = name.strip_suffix(".lock") {
@@ -483,7 +482,6 @@ fn remove_if_older(path: &Path, age: Duration) {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,10 +492,7 @@ mod tests {
 
     fn tempdir(tag: &str) -> PathBuf {
         let n = DIRS.fetch_add(1, Ordering::Relaxed);
-        let d = std::env::temp_dir().join(format!(
-            "tenure-file-{tag}-{}-{n}",
-            std::process::id()
-        ));
+        let d = std::env::temp_dir().join(format!("tenure-file-{tag}-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
         d
     }
@@ -510,7 +505,10 @@ mod tests {
     const ID: &str = "AAAAAAAAAAAAAAAAAAAAAA";
 
     fn lock_line(pid: u32, at: u64) -> String {
-        format!("tenure-lock 1 {pid} 0123456789abcdef {at} {}\n", pid_namespace())
+        format!(
+            "tenure-lock 1 {pid} 0123456789abcdef {at} {}\n",
+            pid_namespace()
+        )
     }
 
     /// The pid of a process that has exited and been reaped.
@@ -528,7 +526,10 @@ mod tests {
         assert!(!s.replace(ID, &rec(1), 0).unwrap(), "never creates");
         assert!(s.get(ID).unwrap().is_none());
         assert!(s.insert(ID, &rec(0)).unwrap());
-        assert!(!s.replace(ID, &rec(2), 1).unwrap(), "stale expected version");
+        assert!(
+            !s.replace(ID, &rec(2), 1).unwrap(),
+            "stale expected version"
+        );
         assert_eq!(s.get(ID).unwrap().unwrap(), rec(0));
         assert!(s.replace(ID, &rec(1), 0).unwrap());
         assert_eq!(s.get(ID).unwrap().unwrap(), rec(1));
@@ -575,9 +576,16 @@ mod tests {
         fs::write(s.lock_path(ID), lock_line(dead_pid(), now_ms())).unwrap();
         let start = Instant::now();
         assert!(s.replace(ID, &rec(1), 0).unwrap());
-        assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
         assert!(!s.lock_path(ID).exists());
-        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, [std::ffi::OsString::from(format!("{ID}.json"))]);
         fs::remove_dir_all(&dir).unwrap();
     }
@@ -635,7 +643,10 @@ mod tests {
         let err = s.replace(ID, &rec(1), 0).unwrap_err().to_string();
         assert!(start.elapsed() >= Duration::from_millis(200));
         assert!(err.contains(ID), "{err}");
-        assert!(err.contains(&s.lock_path(ID).display().to_string()), "{err}");
+        assert!(
+            err.contains(&s.lock_path(ID).display().to_string()),
+            "{err}"
+        );
         assert_eq!(s.get(ID).unwrap().unwrap(), rec(0), "nothing written");
         fs::remove_dir_all(&dir).unwrap();
     }
@@ -672,19 +683,33 @@ mod tests {
         assert_eq!(mode(&s.record_path(ID)), 0o600);
         let old = SystemTime::now() - LEFTOVER_AFTER - Duration::from_secs(5);
         let leftover = dir.join(format!(".{ID}.99999-3.tmp"));
-        fs::File::create(&leftover).unwrap().set_modified(old).unwrap();
+        fs::File::create(&leftover)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
         let fresh = dir.join(format!(".{ID}.99999-4.tmp"));
         fs::File::create(&fresh).unwrap();
         let broken = dir.join(format!(".{ID}.99999-5.broken"));
-        fs::File::create(&broken).unwrap().set_modified(old).unwrap();
+        fs::File::create(&broken)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
         let other = "B".repeat(22);
         let old_lock = dir.join(format!("{other}.lock"));
         fs::write(&old_lock, lock_line(dead_pid(), now_ms() - 70_000)).unwrap();
-        fs::File::options().write(true).open(&old_lock).unwrap().set_modified(old).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&old_lock)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
         fs::write(dir.join("notes.txt"), "hi").unwrap();
         fs::write(dir.join("..json"), "{}").unwrap();
         assert_eq!(s.ids().unwrap(), [ID]);
-        assert!(!leftover.exists(), "a crashed writer's temporary file is removed");
+        assert!(
+            !leftover.exists(),
+            "a crashed writer's temporary file is removed"
+        );
         assert!(fresh.exists(), "a live writer's temporary file is kept");
         assert!(!broken.exists());
         assert!(!old_lock.exists(), "a crashed holder's lock is removed");

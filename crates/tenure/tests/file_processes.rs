@@ -32,7 +32,10 @@ fn count(dir: &Path, cycles: u64) -> u64 {
             let r: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
             let version = r["version"].as_u64().unwrap();
             let n = r["data"]["n"].as_u64().unwrap();
-            if store.replace(ID, &record(version + 1, n + 1), version).unwrap() {
+            if store
+                .replace(ID, &record(version + 1, n + 1), version)
+                .unwrap()
+            {
                 break;
             }
             conflicts += 1;
@@ -83,7 +86,10 @@ fn child() {
             let args: Vec<&str> = role.split('\n').collect();
             match args.as_slice() {
                 ["count", dir, cycles] => {
-                    println!("conflicts={}", count(Path::new(dir), cycles.parse().unwrap()))
+                    println!(
+                        "conflicts={}",
+                        count(Path::new(dir), cycles.parse().unwrap())
+                    )
                 }
                 ["hold", dir] => hold(Path::new(dir)),
                 _ => panic!("bad role {role:?}"),
@@ -91,7 +97,10 @@ fn child() {
         }
         Err(_) => {
             let dir = tempdir("single");
-            FileStore::new(&dir).unwrap().insert(ID, &record(1, 0)).unwrap();
+            FileStore::new(&dir)
+                .unwrap()
+                .insert(ID, &record(1, 0))
+                .unwrap();
             assert_eq!(count(&dir, 10), 0, "alone, no race is lost");
             assert_counter(&dir, 10);
         }
@@ -124,13 +133,20 @@ fn assert_counter(dir: &Path, n: u64) {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(names, [format!("{ID}.json")], "no lock or temporary file left");
+    assert_eq!(
+        names,
+        [format!("{ID}.json")],
+        "no lock or temporary file left"
+    );
 }
 
 #[test]
 fn four_processes_lose_no_update() {
     let dir = tempdir("count");
-    FileStore::new(&dir).unwrap().insert(ID, &record(1, 0)).unwrap();
+    FileStore::new(&dir)
+        .unwrap()
+        .insert(ID, &record(1, 0))
+        .unwrap();
     let start = Instant::now();
     let role = format!("count\n{}\n100", dir.display());
     let children: Vec<_> = (0..4).map(|_| spawn(&role, Stdio::piped())).collect();
@@ -140,10 +156,18 @@ fn four_processes_lose_no_update() {
         assert!(out.status.success());
         let text = String::from_utf8(out.stdout).unwrap();
         // libtest prints "test child ... " before the child's own output, on the same line.
-        let n = text.split("conflicts=").nth(1).unwrap().split_whitespace().next();
+        let n = text
+            .split("conflicts=")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next();
         conflicts += n.unwrap().parse::<u64>().unwrap();
     }
-    eprintln!("4 x 100 cycles in {:?}, {conflicts} lost races retried", start.elapsed());
+    eprintln!(
+        "4 x 100 cycles in {:?}, {conflicts} lost races retried",
+        start.elapsed()
+    );
     assert_counter(&dir, 400);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -152,7 +176,10 @@ fn four_processes_lose_no_update() {
 fn a_holder_killed_with_sigkill_does_not_block_the_others() {
     use std::io::BufRead;
     let dir = tempdir("kill");
-    FileStore::new(&dir).unwrap().insert(ID, &record(1, 0)).unwrap();
+    FileStore::new(&dir)
+        .unwrap()
+        .insert(ID, &record(1, 0))
+        .unwrap();
     let mut holder = spawn(&format!("hold\n{}", dir.display()), Stdio::piped());
     let mut lines = std::io::BufReader::new(holder.stdout.take().unwrap()).lines();
     assert!(lines.any(|l| l.unwrap().ends_with("locked")));
