@@ -9,11 +9,18 @@ export type Value =
   | Value[]
   | { [key: string]: Value };
 
-/** The store protocol: encoded records keyed by session id, synchronous. */
+/**
+ * The store protocol: encoded records keyed by session id, synchronous. Writes are
+ * conditional (docs/stores.md), which keeps processes sharing one store from losing updates.
+ */
 export interface Store {
   get(id: string): Uint8Array | string | null | undefined;
-  set(id: string, bytes: Uint8Array): void;
-  delete(id: string): boolean;
+  /** Stores unless `id` is taken; false (nothing written) if it is. */
+  insert(id: string, bytes: Uint8Array): boolean;
+  /** Replaces iff the stored record's `version` is `expected`, atomically; never creates. */
+  replace(id: string, bytes: Uint8Array, expected: number | bigint): boolean;
+  /** Removes `id` (with `expected`: only if the stored version is `expected`); true if removed. */
+  delete(id: string, expected?: number | bigint | null): boolean;
   ids(): string[];
 }
 
@@ -147,13 +154,38 @@ export class SessionManager {
   perSession<T>(factory: () => T): PerSession<T>;
 }
 
+export interface FileStoreOptions {
+  /** How long a write waits for a session's lock before it throws, in ms (default 20000). */
+  lockWait?: number;
+}
+
+/**
+ * One file per session in a folder (created 0700), safe for several processes (Node, Rust,
+ * Python) sharing it: writes are conditional and serialized by a per-session lock file
+ * (docs/stores.md, "The file layout"). Synchronous: a waiting write blocks the thread.
+ */
 export class FileStore implements Store {
-  constructor(dir: string);
+  constructor(dir: string, options?: FileStoreOptions);
   readonly dir: string;
   get(id: string): Uint8Array | null;
-  set(id: string, bytes: Uint8Array): void;
-  delete(id: string): boolean;
+  /** Stores unless `id` is taken; false (nothing written) if it is. */
+  insert(id: string, bytes: Uint8Array): boolean;
+  /** Replaces iff the stored record's version is `expected`; never creates. */
+  replace(id: string, bytes: Uint8Array, expected: number | bigint): boolean;
+  /** Removes `id` (with `expected`: only if the stored version is `expected`). */
+  delete(id: string, expected?: number | bigint | null): boolean;
   ids(): string[];
+}
+
+/** The same folder layout and lock protocol as FileStore, every method returning a Promise. */
+export class AsyncFileStore {
+  constructor(dir: string, options?: FileStoreOptions);
+  readonly dir: string;
+  get(id: string): Promise<Uint8Array | null>;
+  insert(id: string, bytes: Uint8Array): Promise<boolean>;
+  replace(id: string, bytes: Uint8Array, expected: number | bigint): Promise<boolean>;
+  delete(id: string, expected?: number | bigint | null): Promise<boolean>;
+  ids(): Promise<string[]>;
 }
 
 export function perSession<T>(manager: SessionManager, factory: () => T): PerSession<T>;

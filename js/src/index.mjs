@@ -2,7 +2,7 @@
 import api from './index.cjs';
 
 export const {
-  SessionManager, ManualClock, Session, perSession, FileStore, signCookie, unsignCookie,
+  SessionManager, ManualClock, Session, perSession, FileStore, AsyncFileStore, signCookie, unsignCookie,
   unsignCookieIndex, checkSecrets, parseCookieHeader, findSessionId, encodeUriComponent,
   isPlausibleId, parseBearer, signToken, unsignToken, buildSetCookie,
 } = api;

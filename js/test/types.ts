@@ -1,5 +1,5 @@
 // Typed usage of the whole API, checked by `tsc --noEmit` in `make test`.
-import { SessionManager, ManualClock, FileStore, signCookie, unsignCookieIndex, buildSetCookie } from 'tenure';
+import { SessionManager, ManualClock, FileStore, AsyncFileStore, signCookie, unsignCookieIndex, buildSetCookie } from 'tenure';
 import type { Value, Store, SessionInfo, TenureError } from 'tenure';
 import { session } from 'tenure/express';
 import http from 'node:http';
@@ -34,3 +34,14 @@ http.createServer((req, res) => mw(req, res, () => {
   res.end(String(req.session.increment('n')));
 }));
 void [v, n, infos, cursor, found, header];
+{
+  // The file stores speak the conditional store protocol, sync and async.
+  const fileStore = new FileStore('/tmp/tenure-types', { lockWait: 1000 });
+  const inserted: boolean = fileStore.insert('id', new Uint8Array());
+  const replaced: boolean = fileStore.replace('id', new Uint8Array(), 1n);
+  const removed: boolean = fileStore.delete('id', 2) || fileStore.delete('id');
+  const asyncStore = new AsyncFileStore('/tmp/tenure-types');
+  const later: Promise<boolean> = asyncStore.replace('id', new Uint8Array(), 1);
+  const ids: Promise<string[]> = asyncStore.ids();
+  console.log(inserted, replaced, removed, later, ids);
+}

@@ -1,22 +1,46 @@
-//! `FileStore`: one file per session in a folder (feature `std`).
+//! `FileStore`: one file per session in a folder (feature `std`), safe for several
+//! processes (Rust, Node, Python) sharing one folder.
 //!
-//! The layout every language shares, so Rust, Node and Python can use one folder:
-//! `<dir>/<id>.json` holds the v1 record; a write goes to `<dir>/.<id>.<n>.tmp` first and is
-//! renamed over the record, so a reader never sees half a record. Only names that are
-//! plausible session ids are ever turned into paths.
+//! The layout and the lock protocol are specified in `docs/stores.md` ("The file layout");
+//! `js/src/file-store.cjs` implements the same protocol, so both can write one folder:
+//!
+//! - `<dir>/<id>.json` holds the v1 record. A write goes to `<dir>/.<id>.<pid>-<n>.tmp`
+//!   (mode 0600, fsynced) and is renamed over the record, so a reader never sees half a
+//!   record; `get` and `ids` take no lock.
+//! - `insert`, `replace` and `delete` hold `<dir>/<id>.lock` (created `O_CREAT|O_EXCL`, mode
+//!   0600) while they read the record, check their condition and rename or unlink. The lock
+//!   holds one line, `tenure-lock 1 <pid> <nonce> <unix ms> <pid namespace>`, so that a
+//!   waiter can tell a stale lock (dead holder, or older than [`STALE_AFTER`]) from a live one
+//!   and break it, and a holder releases only a lock that is still its own.
+//!
+//! Only names that are plausible session ids are ever turned into paths.
 
 use crate::encoded::ByteStore;
 use crate::error::StoreError;
 use crate::id;
+use crate::record::stored_version;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use std::fs;
-use std::io::{ErrorKind, Write};
+use std::fs::{self, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+/// A lock older than this is stale whoever holds it: holders hold for milliseconds, so this
+/// only matters for a holder that hangs, or a dead one whose pid was reused.
+pub const STALE_AFTER: Duration = Duration::from_secs(10);
+/// How long a writer waits for a lock by default before failing. Longer than
+/// [`STALE_AFTER`], so a waiter outlasts a hung holder and breaks its lock.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(20);
+/// A temporary (or broken-lock) file older than this belongs to a writer that crashed;
+/// `ids` removes it.
+pub const LEFTOVER_AFTER: Duration = Duration::from_secs(60);
+
+/// Per process; with the pid it makes temporary names unique on this host.
+static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A [`ByteStore`] over a folder; wrap it in [`EncodedStore`](crate::EncodedStore).
 ///
@@ -32,15 +56,29 @@ static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 #[derive(Debug, Clone)]
 pub struct FileStore {
     dir: PathBuf,
+    lock_wait: Duration,
 }
 
 impl FileStore {
-    /// A store in `dir`, created if missing.
+    /// A store in `dir`, created (mode 0700) if missing.
     pub fn new(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
         let dir = dir.as_ref().to_path_buf();
-        fs::create_dir_all(&dir)
-            .map_err(|e| StoreError::new(format!("cannot create {}: {e}", dir.display())))?;
-        Ok(FileStore { dir })
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| io_err("cannot create", &dir, e))?;
+        Ok(FileStore {
+            dir,
+            lock_wait: DEFAULT_LOCK_WAIT,
+        })
+    }
+
+    /// Waits at most `wait` for a session's lock before a write fails (default
+    /// [`DEFAULT_LOCK_WAIT`]).
+    pub fn with_lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
     }
 
     /// The folder.
@@ -48,31 +86,317 @@ impl FileStore {
         &self.dir
     }
 
-    fn path(&self, id: &str) -> Result<PathBuf, StoreError> {
-        if !id::is_plausible(id) {
-            return Err(StoreError::new(format!("{id:?} is not a session id")));
+    fn check(id: &str) -> Result<(), StoreError> {
+        if id::is_plausible(id) {
+            Ok(())
+        } else {
+            Err(StoreError::new(format!("{id:?} is not a session id")))
         }
-        Ok(self.dir.join(format!("{id}.json")))
+    }
+
+    fn record_path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.json"))
+    }
+
+    /// The path of `id`'s lock file (for tests and tools; see `docs/stores.md`).
+    pub fn lock_path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.lock"))
+    }
+
+    fn unique(&self, id: &str, ext: &str) -> PathBuf {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        self.dir
+            .join(format!(".{id}.{}-{n}.{ext}", std::process::id()))
+    }
+
+    /// Runs `f` holding `id`'s lock; `f` returns what to do with the record file.
+    fn locked<'a>(
+        &self,
+        id: &str,
+        f: impl FnOnce(Option<Vec<u8>>) -> Action<'a>,
+    ) -> Result<bool, StoreError> {
+        Self::check(id)?;
+        let record = self.record_path(id);
+        let lock = self.acquire(id)?;
+        let result = (|| {
+            let current = read_opt(&record).map_err(|e| io_err("cannot read", &record, e))?;
+            match f(current) {
+                Action::Skip => Ok(false),
+                Action::Write(bytes) => {
+                    let tmp = self
+                        .write_tmp(id, bytes)
+                        .map_err(|e| io_err("cannot write", &record, e))?;
+                    // Commit only while the lock is still ours: a holder stalled past
+                    // STALE_AFTER may have lost it, and must not overwrite the new holder.
+                    let done = lock.still_ours().and_then(|()| {
+                        fs::rename(&tmp, &record).map_err(|e| io_err("cannot write", &record, e))
+                    });
+                    if done.is_err() {
+                        let _ = fs::remove_file(&tmp);
+                    }
+                    done.map(|()| true)
+                }
+                Action::Remove => {
+                    lock.still_ours()?;
+                    match fs::remove_file(&record) {
+                        Ok(()) => Ok(true),
+                        Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+                        Err(e) => Err(io_err("cannot delete", &record, e)),
+                    }
+                }
+            }
+        })();
+        lock.release();
+        result
+    }
+
+    fn write_tmp(&self, id: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+        let mut tmp = self.unique(id, "tmp");
+        let mut file = match create_new(&tmp) {
+            // Left by a crashed process that had our pid: it is not anyone's live file.
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                tmp = self.unique(id, "tmp");
+                create_new(&tmp)?
+            }
+            other => other?,
+        };
+        let written = file.write_all(bytes).and_then(|()| file.sync_data());
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        Ok(tmp)
+    }
+
+    /// Takes `id`'s lock, breaking a stale one, waiting at most `lock_wait`.
+    fn acquire(&self, id: &str) -> Result<Lock, StoreError> {
+        let path = self.lock_path(id);
+        let identity = LockInfo::mine().line();
+        let start = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            match create_new(&path) {
+                Ok(mut file) => {
+                    // No fsync: the lock only coordinates live processes; after a power loss
+                    // an empty or missing lock file is judged by its age.
+                    if let Err(e) = file.write_all(identity.as_bytes()) {
+                        let _ = fs::remove_file(&path);
+                        return Err(io_err("cannot write lock", &path, e));
+                    }
+                    return Ok(Lock { path, identity });
+                }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_err("cannot create lock", &path, e)),
+            }
+            if self.break_if_stale(id, &path) {
+                continue;
+            }
+            if start.elapsed() >= self.lock_wait {
+                return Err(StoreError::new(format!(
+                    "session {id}: lock {} still held after {} ms (holder: {})",
+                    path.display(),
+                    self.lock_wait.as_millis(),
+                    fs::read_to_string(&path)
+                        .map(|s| s.trim().to_string())
+                        .unwrap_or_else(|_| "gone".into())
+                )));
+            }
+            std::thread::sleep(backoff(attempt));
+            attempt += 1;
+        }
+    }
+
+    /// Breaks the lock at `path` if it is stale; `true` if the caller should retry at once
+    /// (broken, or already gone).
+    ///
+    /// Renaming first means only one breaker wins; re-judging what was renamed catches the
+    /// case where the stale lock was broken and re-taken between our read and our rename,
+    /// and then the live lock is put back with `link` (which never overwrites).
+    fn break_if_stale(&self, id: &str, path: &Path) -> bool {
+        let Some(seen) = read_lock(path) else {
+            return true;
+        };
+        if !seen.is_stale() {
+            return false;
+        }
+        let aside = self.unique(id, "broken");
+        if fs::rename(path, &aside).is_err() {
+            // Someone else broke or released it first.
+            return true;
+        }
+        let renamed = read_lock(&aside);
+        if !renamed.is_some_and(|r| r.content == seen.content && r.is_stale()) {
+            // We took a live lock: give it back unless a new holder already exists (that
+            // displaced holder then fails its `still_ours` check instead of writing).
+            let _ = fs::hard_link(&aside, path);
+        }
+        let _ = fs::remove_file(&aside);
+        true
     }
 }
 
-impl FileStore {
-    fn write(&mut self, id: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        let path = self.path(id)?;
-        let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = self
-            .dir
-            .join(format!(".{id}.{}-{n}.tmp", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_data()?;
-            fs::rename(&tmp, &path)
-        };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            io_err("cannot write", &path, e)
-        })
+enum Action<'a> {
+    Skip,
+    Write(&'a [u8]),
+    Remove,
+}
+
+/// A held lock; released explicitly after the critical section.
+struct Lock {
+    path: PathBuf,
+    identity: String,
+}
+
+impl Lock {
+    fn still_ours(&self) -> Result<(), StoreError> {
+        match fs::read_to_string(&self.path) {
+            Ok(s) if s == self.identity => Ok(()),
+            _ => Err(StoreError::new(format!(
+                "lost the lock {} (held past {} ms and broken by another process); nothing written",
+                self.path.display(),
+                STALE_AFTER.as_millis()
+            ))),
+        }
+    }
+
+    /// Unlinks the lock only if it is still ours (it may have been broken as stale).
+    fn release(self) {
+        if self.still_ours().is_ok() {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// What a lock file says, with what the file system says about it.
+struct LockInfo {
+    content: String,
+    /// Parsed holder: (pid, unix ms, pid namespace).
+    holder: Option<(u32, u64, String)>,
+    modified_ms: u64,
+}
+
+impl LockInfo {
+    fn mine() -> Self {
+        let mut nonce = [0u8; 8];
+        // A clock-derived nonce still makes collisions unlikely if the OS has no entropy.
+        if getrandom::fill(&mut nonce).is_err() {
+            nonce = (now_ms() ^ u64::from(std::process::id()).rotate_left(32)).to_le_bytes();
+        }
+        let hex: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+        LockInfo {
+            content: format!(
+                "tenure-lock 1 {} {hex} {} {}\n",
+                std::process::id(),
+                now_ms(),
+                pid_namespace()
+            ),
+            holder: None,
+            modified_ms: 0,
+        }
+    }
+
+    fn line(self) -> String {
+        self.content
+    }
+
+    fn parse(content: &str) -> Option<(u32, u64, String)> {
+        let mut parts = content.split_ascii_whitespace();
+        if parts.next()? != "tenure-lock" || parts.next()? != "1" {
+            return None;
+        }
+        let pid = parts.next()?.parse().ok()?;
+        let _nonce = parts.next()?;
+        let at = parts.next()?.parse().ok()?;
+        let ns = parts.next()?.to_string();
+        Some((pid, at, ns))
+    }
+
+    fn is_stale(&self) -> bool {
+        let now = now_ms();
+        let stale = |at: u64| now.abs_diff(at) > STALE_AFTER.as_millis() as u64;
+        match &self.holder {
+            // A timestamp far in the future (the clock went back) counts as old too.
+            Some((pid, at, ns)) => {
+                stale(*at) || (*ns == pid_namespace() && pid_alive(*pid) == Some(false))
+            }
+            // Empty or partial: the holder is writing it right now, or died doing so.
+            None => stale(self.modified_ms),
+        }
+    }
+}
+
+/// The lock file at `path`, or `None` if it is gone.
+fn read_lock(path: &Path) -> Option<LockInfo> {
+    let mut file = fs::File::open(path).ok()?;
+    let modified_ms = file
+        .metadata()
+        .ok()
+        .map(|m| (m.mtime().max(0) as u64) * 1000 + (m.mtime_nsec().max(0) as u64) / 1_000_000)
+        .unwrap_or(0);
+    let mut content = String::new();
+    // Unreadable as text: judged by its age, like an empty one.
+    let _ = file.read_to_string(&mut content);
+    Some(LockInfo {
+        holder: LockInfo::parse(&content),
+        content,
+        modified_ms,
+    })
+}
+
+/// Whether process `pid` of our pid namespace is alive: `None` if this host cannot tell
+/// (no `/proc`), and then only the age of a lock makes it stale. A zombie counts as dead:
+/// it holds nothing, it just has not been reaped.
+fn pid_alive(pid: u32) -> Option<bool> {
+    if !Path::new("/proc/self/stat").exists() {
+        return None;
+    }
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // "pid (comm) S ...": comm may hold spaces and parentheses, so look after the last ')'.
+        Ok(stat) => Some(!matches!(
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next()),
+            Some('Z' | 'X')
+        )),
+        Err(e) if e.kind() == ErrorKind::NotFound => Some(false),
+        Err(_) => None,
+    }
+}
+
+/// Our pid namespace (`pid:[4026531836]` on Linux), `-` if unknown: a pid from another
+/// namespace (another container sharing the folder) says nothing about liveness here.
+fn pid_namespace() -> String {
+    fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .and_then(|p| p.to_str().map(|s| s.replace(char::is_whitespace, "")))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// 0.25 ms doubling to 16 ms, with jitter so waiters do not retry in lockstep.
+fn backoff(attempt: u32) -> Duration {
+    let base = 250u64 << attempt.min(6);
+    let jitter = u64::from(std::process::id()) ^ now_ms().wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    Duration::from_micros(base / 2 + jitter % base)
+}
+
+fn create_new(path: &Path) -> std::io::Result<fs::File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+fn read_opt(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -85,49 +409,37 @@ impl ByteStore for FileStore {
         if !id::is_plausible(id) {
             return Ok(None);
         }
-        let path = self.path(id)?;
-        match fs::read(&path) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_err("cannot read", &path, e)),
-        }
+        let path = self.record_path(id);
+        read_opt(&path).map_err(|e| io_err("cannot read", &path, e))
     }
 
     fn insert(&mut self, id: &str, bytes: &[u8]) -> Result<bool, StoreError> {
-        if self.get(id)?.is_some() {
-            return Ok(false);
-        }
-        self.write(id, bytes)?;
-        Ok(true)
+        self.locked(id, |current| match current {
+            Some(_) => Action::Skip,
+            None => Action::Write(bytes),
+        })
     }
 
-    // Transitional: not yet atomic across processes (the lock protocol lands next).
     fn replace(&mut self, id: &str, bytes: &[u8], expected: u64) -> Result<bool, StoreError> {
-        match self.get(id)? {
-            Some(old) if crate::record::stored_version(&old) == Some(expected) => {
-                self.write(id, bytes)?;
-                Ok(true)
+        self.locked(id, |current| {
+            if current.as_deref().and_then(stored_version) == Some(expected) {
+                Action::Write(bytes)
+            } else {
+                Action::Skip
             }
-            _ => Ok(false),
-        }
+        })
     }
 
     fn delete(&mut self, id: &str, expected: Option<u64>) -> Result<bool, StoreError> {
         if !id::is_plausible(id) {
             return Ok(false);
         }
-        if let Some(want) = expected {
-            match self.get(id)? {
-                Some(old) if crate::record::stored_version(&old) == Some(want) => {}
-                _ => return Ok(false),
-            }
-        }
-        let path = self.path(id)?;
-        match fs::remove_file(&path) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(io_err("cannot delete", &path, e)),
-        }
+        self.locked(id, |current| match (current, expected) {
+            (None, _) => Action::Skip,
+            (Some(_), None) => Action::Remove,
+            (Some(b), Some(want)) if stored_version(&b) == Some(want) => Action::Remove,
+            (Some(_), Some(_)) => Action::Skip,
+        })
     }
 
     fn ids(&mut self) -> Result<Vec<String>, StoreError> {
@@ -140,6 +452,14 @@ impl ByteStore for FileStore {
                 if id::is_plausible(id) {
                     ids.push(id.to_string());
                 }
+            } else if name.starts_with('.') && (name.ends_with(".tmp") || name.ends_with(".broken"))
+            {
+                remove_if_older(&entry.path(), LEFTOVER_AFTER);
+            } else if let Some(id) = name.strip_suffix(".lock") {
+                // A crashed holder's lock outlives its session otherwise.
+                if id::is_plausible(id) && is_older(&entry.path(), LEFTOVER_AFTER) {
+                    self.break_if_stale(id, &entry.path());
+                }
             }
         }
         ids.sort_unstable();
@@ -147,8 +467,257 @@ impl ByteStore for FileStore {
     }
 }
 
+fn is_older(path: &Path, age: Duration) -> bool {
+    fs::symlink_metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|e| e > age)
+}
+
+/// Opportunistic: another process may remove it first, which is fine.
+fn remove_if_older(path: &Path, age: Duration) {
+    if is_older(path, age) {
+        let _ = fs::remove_file(path);
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::atomic::AtomicUsize;
+
+    static DIRS: AtomicUsize = AtomicUsize::new(0);
+
+    fn tempdir(tag: &str) -> PathBuf {
+        let n = DIRS.fetch_add(1, Ordering::Relaxed);
+        let d = std::env::temp_dir().join(format!("tenure-file-{tag}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        d
+    }
+
+    /// Enough of a v1 record for the protocol, which reads only `v` and `version`.
+    fn rec(version: u64) -> Vec<u8> {
+        format!(r#"{{"v":1,"version":{version},"data":{{}}}}"#).into_bytes()
+    }
+
+    const ID: &str = "AAAAAAAAAAAAAAAAAAAAAA";
+
+    fn lock_line(pid: u32, at: u64) -> String {
+        format!(
+            "tenure-lock 1 {pid} 0123456789abcdef {at} {}\n",
+            pid_namespace()
+        )
+    }
+
+    /// The pid of a process that has exited and been reaped.
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    }
+
+    #[test]
+    fn replace_needs_the_stored_version() {
+        let dir = tempdir("cas");
+        let mut s = FileStore::new(&dir).unwrap();
+        assert!(!s.replace(ID, &rec(1), 0).unwrap(), "never creates");
+        assert!(s.get(ID).unwrap().is_none());
+        assert!(s.insert(ID, &rec(0)).unwrap());
+        assert!(
+            !s.replace(ID, &rec(2), 1).unwrap(),
+            "stale expected version"
+        );
+        assert_eq!(s.get(ID).unwrap().unwrap(), rec(0));
+        assert!(s.replace(ID, &rec(1), 0).unwrap());
+        assert_eq!(s.get(ID).unwrap().unwrap(), rec(1));
+        // A corrupt record has no version: nothing matches it.
+        fs::write(dir.join(format!("{ID}.json")), "{broken").unwrap();
+        assert!(!s.replace(ID, &rec(2), 1).unwrap());
+        assert!(!s.lock_path(ID).exists(), "the lock is released");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn insert_never_overwrites() {
+        let dir = tempdir("ins");
+        let mut s = FileStore::new(&dir).unwrap();
+        assert!(s.insert(ID, &rec(0)).unwrap());
+        assert!(!s.insert(ID, &rec(7)).unwrap());
+        assert_eq!(s.get(ID).unwrap().unwrap(), rec(0));
+        assert!(s.insert("../../etc/passwd", &rec(0)).is_err());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn delete_with_and_without_expected() {
+        let dir = tempdir("del");
+        let mut s = FileStore::new(&dir).unwrap();
+        assert!(!s.delete(ID, None).unwrap());
+        s.insert(ID, &rec(3)).unwrap();
+        assert!(!s.delete(ID, Some(2)).unwrap());
+        assert!(s.get(ID).unwrap().is_some());
+        assert!(s.delete(ID, Some(3)).unwrap());
+        assert!(s.get(ID).unwrap().is_none());
+        s.insert(ID, &rec(9)).unwrap();
+        assert!(s.delete(ID, None).unwrap());
+        assert!(!s.delete(ID, Some(9)).unwrap());
+        assert!(!s.delete("not/an/id", None).unwrap());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_lock_of_a_dead_process_is_broken() {
+        let dir = tempdir("dead");
+        let mut s = FileStore::new(&dir).unwrap();
+        s.insert(ID, &rec(0)).unwrap();
+        fs::write(s.lock_path(ID), lock_line(dead_pid(), now_ms())).unwrap();
+        let start = Instant::now();
+        assert!(s.replace(ID, &rec(1), 0).unwrap());
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(!s.lock_path(ID).exists());
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [std::ffi::OsString::from(format!("{ID}.json"))]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_old_lock_is_broken_even_if_its_pid_lives() {
+        let dir = tempdir("old");
+        let mut s = FileStore::new(&dir).unwrap();
+        s.insert(ID, &rec(0)).unwrap();
+        let old = now_ms() - STALE_AFTER.as_millis() as u64 - 1000;
+        fs::write(s.lock_path(ID), lock_line(std::process::id(), old)).unwrap();
+        assert!(s.replace(ID, &rec(1), 0).unwrap());
+        // An empty lock (holder died between creating and writing it) is judged by its mtime.
+        let f = fs::File::create(s.lock_path(ID)).unwrap();
+        f.set_modified(SystemTime::now() - STALE_AFTER - Duration::from_secs(1))
+            .unwrap();
+        assert!(s.replace(ID, &rec(2), 1).unwrap());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_live_lock_makes_a_writer_wait_then_succeed() {
+        let dir = tempdir("live");
+        let mut s = FileStore::new(&dir).unwrap();
+        s.insert(ID, &rec(0)).unwrap();
+        let lock = s.lock_path(ID);
+        // Held by this (live) process; released by another thread after 300 ms.
+        fs::write(&lock, lock_line(std::process::id(), now_ms())).unwrap();
+        let releaser = std::thread::spawn({
+            let lock = lock.clone();
+            move || {
+                std::thread::sleep(Duration::from_millis(300));
+                fs::remove_file(&lock).unwrap();
+            }
+        });
+        let start = Instant::now();
+        assert!(s.replace(ID, &rec(1), 0).unwrap());
+        let waited = start.elapsed();
+        releaser.join().unwrap();
+        assert!(waited >= Duration::from_millis(300), "{waited:?}");
+        assert!(waited < Duration::from_secs(2), "{waited:?}");
+        assert_eq!(s.get(ID).unwrap().unwrap(), rec(1));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn waiting_is_bounded_and_the_error_names_the_lock() {
+        let dir = tempdir("wait");
+        let mut s = FileStore::new(&dir)
+            .unwrap()
+            .with_lock_wait(Duration::from_millis(200));
+        s.insert(ID, &rec(0)).unwrap();
+        fs::write(s.lock_path(ID), lock_line(std::process::id(), now_ms())).unwrap();
+        let start = Instant::now();
+        let err = s.replace(ID, &rec(1), 0).unwrap_err().to_string();
+        assert!(start.elapsed() >= Duration::from_millis(200));
+        assert!(err.contains(ID), "{err}");
+        assert!(
+            err.contains(&s.lock_path(ID).display().to_string()),
+            "{err}"
+        );
+        assert_eq!(s.get(ID).unwrap().unwrap(), rec(0), "nothing written");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_holder_that_lost_its_lock_writes_nothing() {
+        let dir = tempdir("lost");
+        let s = FileStore::new(&dir).unwrap();
+        fs::write(s.record_path(ID), rec(0)).unwrap();
+        let err = s
+            .locked(ID, |_| {
+                // Another process broke our lock and took it while we were stalled.
+                fs::write(s.lock_path(ID), lock_line(1, now_ms())).unwrap();
+                Action::Write(b"{}")
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("lost the lock"), "{err}");
+        assert_eq!(fs::read(s.record_path(ID)).unwrap(), rec(0));
+        // The new holder's lock is left alone.
+        assert!(fs::read_to_string(s.lock_path(ID))
+            .unwrap()
+            .starts_with("tenure-lock 1 1 "));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn modes_leftovers_and_foreign_names() {
+        let dir = tempdir("modes").join("nested");
+        let mut s = FileStore::new(&dir).unwrap();
+        s.insert(ID, &rec(0)).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&s.record_path(ID)), 0o600);
+        let old = SystemTime::now() - LEFTOVER_AFTER - Duration::from_secs(5);
+        let leftover = dir.join(format!(".{ID}.99999-3.tmp"));
+        fs::File::create(&leftover)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let fresh = dir.join(format!(".{ID}.99999-4.tmp"));
+        fs::File::create(&fresh).unwrap();
+        let broken = dir.join(format!(".{ID}.99999-5.broken"));
+        fs::File::create(&broken)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let other = "B".repeat(22);
+        let old_lock = dir.join(format!("{other}.lock"));
+        fs::write(&old_lock, lock_line(dead_pid(), now_ms() - 70_000)).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&old_lock)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        fs::write(dir.join("notes.txt"), "hi").unwrap();
+        fs::write(dir.join("..json"), "{}").unwrap();
+        assert_eq!(s.ids().unwrap(), [ID]);
+        assert!(
+            !leftover.exists(),
+            "a crashed writer's temporary file is removed"
+        );
+        assert!(fresh.exists(), "a live writer's temporary file is kept");
+        assert!(!broken.exists());
+        assert!(!old_lock.exists(), "a crashed holder's lock is removed");
+        fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+}
+#[cfg(test)]
+mod manager_tests {
     use super::*;
     use crate::{EncodedStore, Limits, ManualClock, Policy, SeededEntropy, SessionManager};
 

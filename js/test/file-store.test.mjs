@@ -1,0 +1,222 @@
+// FileStore and AsyncFileStore: the store protocol over a folder, and the lock protocol that
+// makes it safe for several processes (docs/stores.md, "The file layout").
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { FileStore, AsyncFileStore, SessionManager, ManualClock } from '../src/index.mjs';
+
+const JS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const COUNTER = path.join(JS, 'examples/file-counter.cjs');
+const ID = 'AAAAAAAAAAAAAAAAAAAAAA';
+const CREATED = 1_700_000_000_000;
+
+const tmp = (tag) => fs.mkdtempSync(path.join(os.tmpdir(), `tenure-fs-${tag}-`));
+const enc = (s) => new TextEncoder().encode(s);
+const dec = (b) => new TextDecoder().decode(b);
+/** A canonical v1 record with a counter, as the counter workers rewrite it. */
+const record = (version, n = 0) => enc(JSON.stringify({
+  v: 1, id: ID, created: CREATED, accessed: CREATED, idle: null, absolute: null,
+  principal: null, version, data: { n }, flash: [],
+}));
+const lockLine = (pid, at = Date.now()) => {
+  let ns = '-';
+  try { ns = fs.readlinkSync('/proc/self/ns/pid'); } catch { /* not Linux */ }
+  return `tenure-lock 1 ${pid} 0123456789abcdef ${at} ${ns}\n`;
+};
+/** The pid of a process that has exited and been reaped. */
+const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid;
+
+/** The record decodes through the core (the wasm), with the counter at n. */
+function assertCounter(dir, n, version) {
+  const bytes = fs.readFileSync(path.join(dir, `${ID}.json`));
+  assert.equal(JSON.parse(bytes).version, version);
+  const m = new SessionManager({ store: new FileStore(dir), clock: new ManualClock(CREATED) });
+  const s = m.open(ID);
+  assert.ok(s, 'the record decodes');
+  assert.equal(s.get('n'), n);
+}
+
+/** Runs one child; resolves to { code, signal, stdout, stderr }. */
+function run(args, { env } = {}) {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', (d) => { stderr += d; });
+  const done = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+/** A child that takes the lock through the store and then hangs (until killed). */
+async function holder(dir, thenRelease = null) {
+  const script = `
+    const { FileStore } = require(${JSON.stringify(path.join(JS, 'src/file-store.cjs'))});
+    const s = new FileStore(process.argv[1]);
+    const line = s._holdLock(process.argv[2]);
+    process.stdout.write('locked\\n');
+    const release = Number(process.argv[3]);
+    if (release > 0) setTimeout(() => { require('fs').unlinkSync(s._lock(process.argv[2])); process.exit(0); }, release);
+    else setInterval(() => {}, 1000);`;
+  const h = run(['-e', script, dir, ID, String(thenRelease ?? 0)]);
+  await new Promise((resolve, reject) => {
+    h.child.stdout.on('data', (d) => { if (String(d).includes('locked')) resolve(); });
+    h.done.then((r) => reject(new Error(`holder exited: ${r.stderr}`)));
+  });
+  return h;
+}
+
+for (const [name, Store] of [['FileStore', FileStore], ['AsyncFileStore', AsyncFileStore]]) {
+  test(`${name}: insert, replace and delete are conditional`, async () => {
+    const dir = tmp('cas');
+    const s = new Store(dir);
+    assert.equal(await s.replace(ID, record(1), 0), false, 'replace never creates');
+    assert.equal(await s.get(ID), null);
+    assert.equal(await s.insert(ID, record(0)), true);
+    assert.equal(await s.insert(ID, record(5)), false, 'insert never overwrites');
+    assert.equal(await s.replace(ID, record(2), 1), false, 'wrong expected version');
+    assert.equal(dec(await s.get(ID)), dec(record(0)));
+    assert.equal(await s.replace(ID, record(1), 0), true);
+    assert.equal(await s.replace(ID, record(2), 1n), true, 'a BigInt version works too');
+    assert.equal(await s.delete(ID, 1), false);
+    assert.equal(dec(await s.get(ID)), dec(record(2)));
+    assert.equal(await s.delete(ID, 2), true);
+    assert.equal(await s.delete(ID), false);
+    await s.insert(ID, record(9));
+    assert.equal(await s.delete(ID, null), true);
+    fs.writeFileSync(path.join(dir, `${ID}.json`), '{broken');
+    assert.equal(await s.replace(ID, record(1), 0), false, 'a corrupt record has no version');
+    assert.equal(await s.delete('../etc/passwd'), false);
+    await assert.rejects(async () => s.insert('../etc/passwd', record(0)), /not a session id/);
+    assert.deepEqual(fs.readdirSync(dir), [`${ID}.json`], 'no lock or temporary file left');
+    assert.equal(typeof s.set, 'undefined', 'the old unconditional set is gone');
+  });
+
+  test(`${name}: modes, leftovers and foreign names`, async () => {
+    const dir = path.join(tmp('modes'), 'nested');
+    const s = new Store(dir);
+    await s.insert(ID, record(0));
+    const mode = (f) => fs.statSync(f).mode & 0o777;
+    assert.equal(mode(dir), 0o700);
+    assert.equal(mode(path.join(dir, `${ID}.json`)), 0o600);
+    const old = new Date(Date.now() - 65_000);
+    const leftover = path.join(dir, `.${ID}.99999-3.tmp`);
+    const fresh = path.join(dir, `.${ID}.99999-4.tmp`);
+    const broken = path.join(dir, `.${ID}.99999-5.broken`);
+    for (const f of [leftover, fresh, broken]) fs.writeFileSync(f, '');
+    fs.utimesSync(leftover, old, old);
+    fs.utimesSync(broken, old, old);
+    const otherLock = path.join(dir, `${'B'.repeat(22)}.lock`);
+    fs.writeFileSync(otherLock, lockLine(deadPid(), Date.now() - 70_000));
+    fs.utimesSync(otherLock, old, old);
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'hi');
+    fs.writeFileSync(path.join(dir, '..json'), '{}');
+    assert.deepEqual(await s.ids(), [ID]);
+    assert.equal(fs.existsSync(leftover), false, "a crashed writer's temporary file is removed");
+    assert.equal(fs.existsSync(fresh), true, "a live writer's temporary file is kept");
+    assert.equal(fs.existsSync(broken), false);
+    assert.equal(fs.existsSync(otherLock), false, "a crashed holder's lock is removed");
+  });
+
+  test(`${name}: a lock of a dead process is broken at once`, async () => {
+    const dir = tmp('dead');
+    const s = new Store(dir);
+    await s.insert(ID, record(0));
+    fs.writeFileSync(path.join(dir, `${ID}.lock`), lockLine(deadPid()));
+    const t = Date.now();
+    assert.equal(await s.replace(ID, record(1), 0), true);
+    assert.ok(Date.now() - t < 1000);
+    assert.deepEqual(fs.readdirSync(dir), [`${ID}.json`]);
+  });
+
+  test(`${name}: an old lock is broken even if its pid lives`, async () => {
+    const dir = tmp('old');
+    const s = new Store(dir);
+    await s.insert(ID, record(0));
+    fs.writeFileSync(path.join(dir, `${ID}.lock`), lockLine(process.pid, Date.now() - 11_000));
+    assert.equal(await s.replace(ID, record(1), 0), true);
+    // An empty lock (its holder died between creating and writing it) is judged by its mtime.
+    const lock = path.join(dir, `${ID}.lock`);
+    fs.writeFileSync(lock, '');
+    const old = new Date(Date.now() - 11_000);
+    fs.utimesSync(lock, old, old);
+    assert.equal(await s.replace(ID, record(2), 1), true);
+  });
+
+  test(`${name}: waiting is bounded and the error names the id and the lock`, async () => {
+    const dir = tmp('wait');
+    const s = new Store(dir, { lockWait: 200 });
+    await s.insert(ID, record(0));
+    const lock = path.join(dir, `${ID}.lock`);
+    fs.writeFileSync(lock, lockLine(process.pid));
+    const t = Date.now();
+    await assert.rejects(async () => s.replace(ID, record(1), 0), (e) => {
+      assert.ok(e.message.includes(ID) && e.message.includes(lock), e.message);
+      return true;
+    });
+    assert.ok(Date.now() - t >= 200);
+    assert.equal(dec(await s.get(ID)), dec(record(0)), 'nothing written');
+  });
+}
+
+test('FileStore: a lock held by a live process makes a writer wait, then succeed', async () => {
+  const dir = tmp('live');
+  const s = new FileStore(dir);
+  s.insert(ID, record(0));
+  const h = await holder(dir, 300);
+  const t = Date.now();
+  assert.equal(s.replace(ID, record(1), 0), true); // blocks this thread until the release
+  const waited = Date.now() - t;
+  assert.equal((await h.done).code, 0);
+  assert.ok(waited >= 200 && waited < 3000, `waited ${waited} ms`);
+  assert.equal(dec(s.get(ID)), dec(record(1)));
+});
+
+test('AsyncFileStore: a waiting writer does not block the event loop', async () => {
+  const dir = tmp('loop');
+  const s = new AsyncFileStore(dir);
+  await s.insert(ID, record(0));
+  const lock = path.join(dir, `${ID}.lock`);
+  fs.writeFileSync(lock, lockLine(process.pid));
+  setTimeout(() => fs.unlinkSync(lock), 200);
+  let ticks = 0;
+  const ticker = setInterval(() => { ticks++; }, 10);
+  assert.equal(await s.replace(ID, record(1), 0), true);
+  clearInterval(ticker);
+  assert.ok(ticks >= 5, `${ticks} ticks while waiting`);
+});
+
+test('4 processes x 100 read-modify-write cycles lose no update', async () => {
+  const dir = tmp('count');
+  new FileStore(dir).insert(ID, record(1));
+  const t = Date.now();
+  const workers = ['sync', 'async', 'sync', 'async'].map((mode) => run([COUNTER, dir, ID, '100', mode]));
+  const results = await Promise.all(workers.map((w) => w.done));
+  for (const r of results) assert.equal(r.code, 0, r.stderr);
+  const conflicts = results.reduce((a, r) => a + Number(r.stdout), 0);
+  console.log(`4 x 100 cycles in ${Date.now() - t} ms, ${conflicts} lost races retried`);
+  assertCounter(dir, 400, 401);
+  assert.deepEqual(fs.readdirSync(dir), [`${ID}.json`], 'no lock or temporary file left');
+});
+
+test('a holder killed with SIGKILL does not block the others', async () => {
+  const dir = tmp('kill');
+  new FileStore(dir).insert(ID, record(1));
+  const h = await holder(dir);
+  const t = Date.now();
+  const workers = [0, 1, 2].map((i) => run([COUNTER, dir, ID, '100', i % 2 ? 'async' : 'sync']));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(fs.readFileSync(path.join(dir, `${ID}.json`), 'utf8'), dec(record(1)),
+    'nobody wrote while the holder lived');
+  h.child.kill('SIGKILL');
+  assert.equal((await h.done).signal, 'SIGKILL');
+  const results = await Promise.all(workers.map((w) => w.done));
+  const elapsed = Date.now() - t;
+  for (const r of results) assert.equal(r.code, 0, r.stderr);
+  assert.ok(elapsed < 5000, `took ${elapsed} ms`);
+  assertCounter(dir, 300, 301);
+  assert.deepEqual(fs.readdirSync(dir), [`${ID}.json`]);
+});
