@@ -204,3 +204,24 @@ test('a sync and an async manager share one record format', async () => {
   sync.commit(x);
   assert.equal((await m.peek(s.id)).get('n'), 2);
 });
+
+test('no Rust panic reaches JS through the async path: hostile input ends as values or Errors', async () => {
+  const store = asyncMemoryStore({ delay: () => 0 });
+  const m = new AsyncSessionManager({ store });
+  for (const id of ['', 'x'.repeat(100_000), '\u0000', '../../etc/passwd', 'é'.repeat(30)]) {
+    assert.equal(await m.open(id), null);
+    assert.equal(await m.destroy(id), false);
+  }
+  await assert.rejects(m.import(new Uint8Array(100_000).fill(91)), { code: 'TENURE_DECODE_ERROR' });
+  // Corrupt and foreign records in the store: open reports them, scans skip them.
+  const s = await m.create({ principal: 'ann' });
+  const bad = 'B'.repeat(22);
+  store.data.set(bad, new TextEncoder().encode('{broken'));
+  store.data.set('C'.repeat(22), store.data.get(s.id));
+  await assert.rejects(m.open(bad), (e) => e.code === 'TENURE_STORE_ERROR' && e.message.includes(bad));
+  assert.equal((await m.sessionsOf('ann')).length, 1);
+  const t = await m.open(s.id);
+  t.set('ok', 1);
+  await m.commit(t);
+  assert.equal((await m.peek(s.id)).get('ok'), 1, 'the module still works');
+});
