@@ -201,20 +201,18 @@ function session(options = {}) {
       next(err);
       return;
     }
+    const fail = failure(req, res, next);
     const opened = found ? mgr.open(found[0]) : Promise.resolve(null);
     opened.then((s) => {
       const state = { s, isNew: false, draft: false, accessed: false, destroyed: false, regenerated: false,
         hadCookie, resign: Boolean(s && found[1] > 0), chain: Promise.resolve(), error: null };
-      const fail = failure(req, res, next);
       install(req, res, state, fail);
       try {
         next();
       } catch (err) {
         fail(err); // plain node:http: the handler threw
       }
-    }, (err) => {
-      try { next(err); } catch (e) { report(e, req, res); }
-    });
+    }, fail);
   }
 
   // Whoever handles a failure after the handler ran.

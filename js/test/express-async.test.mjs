@@ -243,3 +243,34 @@ test('the middleware picks the manager: async for async stores, sync otherwise',
   assert.ok(session({ secret: SECRET }).manager instanceof SessionManager);
   assert.throws(() => session({ secret: SECRET, manager: {} }), { code: 'TENURE_INVALID_POLICY' });
 });
+
+test('a store failing on open: Express gets next(err), plain node:http a 500, nothing strays', async (t) => {
+  t.mock.method(console, 'error', () => {});
+  await noStrayErrors(async () => {
+    let failing = false;
+    const store = asyncMemoryStore({ fail: (method) => failing && method === 'get' });
+    const m = new AsyncSessionManager({ store });
+    const a = app(express5, m);
+    const seen = [];
+    a.use((err, req, res, next) => { seen.push(err); res.status(500).json({ error: err.code }); });
+    const srv = await listen(a);
+    let ran = 0;
+    const mw = session({ secret: SECRET, manager: m, cookie: { secure: false } });
+    const srv2 = await listen((req, res) => mw(req, res, () => { ran += 1; res.end(String(req.session.views ?? 0)); }));
+    try {
+      const c = client(srv.base);
+      await c.get('/views');
+      failing = true;
+      const r = await c.get('/views');
+      assert.equal(r.status, 500);
+      assert.deepEqual(r.body, { error: 'TENURE_STORE_ERROR' });
+      assert.equal(seen[0].cause.message, 'get: disk on fire');
+      const r2 = await fetch(srv2.base + '/', { headers: { cookie: `sid=${c.cookie}` } });
+      assert.equal(r2.status, 500);
+      assert.equal(ran, 0, 'the handler never ran without its session');
+    } finally {
+      await srv.close();
+      await srv2.close();
+    }
+  });
+});
