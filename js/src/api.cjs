@@ -19,7 +19,7 @@ function createApi(wasm) {
     /**
      * @param {object} [options] idleTimeout, absoluteTimeout (ms, null = never), touchInterval,
      *   maxSessions, onFull ('reject' | 'evictLru'), maxDataBytes, maxKeyBytes, maxDepth,
-     *   idBytes, store (get/set/delete/ids), clock (ManualClock), autoSweep (true or ms)
+     *   idBytes, store (get/insert/replace/delete/ids), clock (ManualClock), autoSweep (true or ms)
      */
     constructor(options = {}) {
       if (options === null || typeof options !== 'object') {
@@ -30,7 +30,7 @@ function createApi(wasm) {
         throw Object.assign(new Error('clock must be a tenure ManualClock'), { code: 'TENURE_INVALID_POLICY' });
       }
       if (store != null) {
-        for (const m of ['get', 'set', 'delete', 'ids']) {
+        for (const m of ['get', 'insert', 'replace', 'delete', 'ids']) {
           if (typeof store[m] !== 'function') {
             throw Object.assign(new Error(`store lacks the method ${m}() of the store protocol`), { code: 'TENURE_INVALID_POLICY' });
           }
