@@ -5,7 +5,7 @@
 
 test-interop: build-js build-python
 	mkdir -p $(TOOLS)
-	cargo build -q -p tenure --example interop
+	cargo build -q -p tenure --example interop --example file_counter
 	$(PY) -m pytest tests/interop tests/demo -p no:cacheprovider 2>&1 | tee $(TOOLS)/test-interop.log
 
 TEST_TARGETS += test-interop
