@@ -625,7 +625,7 @@ mod tests {
         assert!(s.replace(ID, &rec(1), 0).unwrap());
         let waited = start.elapsed();
         releaser.join().unwrap();
-        assert!(waited >= Duration::from_millis(300), "{waited:?}");
+        assert!(waited >= Duration::from_millis(250), "{waited:?}");
         assert!(waited < Duration::from_secs(2), "{waited:?}");
         assert_eq!(s.get(ID).unwrap().unwrap(), rec(1));
         fs::remove_dir_all(&dir).unwrap();
