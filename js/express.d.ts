@@ -1,7 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CookieOptions, ManagerOptions, SessionManager, Value } from './index';
+import type { AsyncManagerOptions, AsyncSessionManager, AsyncStore, CookieOptions, ManagerOptions, SessionManager, Store, Value } from './index';
 
-export interface SessionOptions extends ManagerOptions {
+export interface SessionOptions extends Omit<ManagerOptions, 'store'> {
+  /** A synchronous store (SessionManager) or an asynchronous one (AsyncSessionManager). */
+  store?: Store | AsyncStore;
+  /** Make an AsyncSessionManager (also implied by a store with `async` methods or `async = true`). */
+  async?: boolean;
+  /** Failures after the handler ran, when `next` can't take them (plain node:http); default: a bare 500. */
+  onError?: (err: unknown, req: IncomingMessage, res: ServerResponse) => void;
   /** The first signs, all verify (rotation); each at least 32 bytes. */
   secret: string | string[];
   /** Cookie name (default 'sid'). */
@@ -10,7 +16,7 @@ export interface SessionOptions extends ManagerOptions {
   transport?: 'cookie' | 'header' | 'both';
   rolling?: boolean;
   saveUninitialized?: boolean;
-  manager?: SessionManager;
+  manager?: SessionManager | AsyncSessionManager;
 }
 
 /** `req.session`: property access to session data plus tenure's methods. */
@@ -25,21 +31,22 @@ export type RequestSession = {
   takeFlashes(): [string, string][];
   /** A signed bearer token for this session. */
   token(): string;
-  save(cb?: () => void): void;
-  regenerate(clear?: boolean | (() => void), cb?: () => void): void;
-  destroy(cb?: () => void): void;
+  /** With an AsyncSessionManager these run in the background (in order); `cb(err)` when done. */
+  save(cb?: (err?: unknown) => void): void;
+  regenerate(clear?: boolean | ((err?: unknown) => void), cb?: (err?: unknown) => void): void;
+  destroy(cb?: (err?: unknown) => void): void;
   toJSON(): { [key: string]: Value };
 } & { [key: string]: any };
 
 declare module 'node:http' {
   interface IncomingMessage {
     session: RequestSession;
-    sessionManager: SessionManager;
+    sessionManager: SessionManager | AsyncSessionManager;
   }
 }
 
 export type Middleware = ((req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void) & {
-  manager: SessionManager;
+  manager: SessionManager | AsyncSessionManager;
 };
 
 export function session(options: SessionOptions): Middleware;

@@ -10,18 +10,31 @@ export type Value =
   | { [key: string]: Value };
 
 /**
- * The store protocol: encoded records keyed by session id, synchronous. Writes are
- * conditional (docs/stores.md), which keeps processes sharing one store from losing updates.
+ * The store protocol: encoded records keyed by session id, synchronous (SessionManager).
+ * Writes are conditional on the stored record's `version` (see `recordVersion`).
  */
 export interface Store {
   get(id: string): Uint8Array | string | null | undefined;
-  /** Stores unless `id` is taken; false (nothing written) if it is. */
+  /** Stores `bytes` only if `id` is absent; whether it did. */
   insert(id: string, bytes: Uint8Array): boolean;
-  /** Replaces iff the stored record's `version` is `expected`, atomically; never creates. */
-  replace(id: string, bytes: Uint8Array, expected: number | bigint): boolean;
-  /** Removes `id` (with `expected`: only if the stored version is `expected`); true if removed. */
-  delete(id: string, expected?: number | bigint | null): boolean;
+  /** Replaces the record only if the stored one's version is `expected`; never creates. */
+  replace(id: string, bytes: Uint8Array, expected: number): boolean;
+  /** Removes `id` (with `expected`: only if the stored version is `expected`); whether it did. */
+  delete(id: string, expected?: number): boolean;
   ids(): string[];
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** The same protocol for AsyncSessionManager: every method may return a Promise. */
+export interface AsyncStore {
+  get(id: string): MaybePromise<Uint8Array | string | null | undefined>;
+  insert(id: string, bytes: Uint8Array): MaybePromise<boolean>;
+  replace(id: string, bytes: Uint8Array, expected: number): MaybePromise<boolean>;
+  delete(id: string, expected?: number): MaybePromise<boolean>;
+  ids(): MaybePromise<string[]>;
+  /** Marks the store as asynchronous for `tenure/express` (when its methods are not `async`). */
+  async?: boolean;
 }
 
 export type EventName = 'created' | 'expired' | 'destroyed' | 'regenerated' | 'evicted' | 'rejected';
@@ -42,6 +55,10 @@ export interface ManagerOptions {
   clock?: ManualClock;
   /** Sweep expired sessions on an unref'd timer: true (every minute) or an interval in ms. */
   autoSweep?: boolean | number;
+}
+
+export interface AsyncManagerOptions extends Omit<ManagerOptions, 'store'> {
+  store?: AsyncStore;
 }
 
 export interface SessionInfo {
@@ -131,6 +148,9 @@ export class SessionManager {
   on(event: 'rejected', fn: () => void): this;
   on(event: Exclude<EventName, 'regenerated' | 'rejected'>, fn: (id: string) => void): this;
   create(options?: { principal?: string | null; data?: { [key: string]: Value } }): Session;
+  /** A new session that is not stored yet (no I/O); store it with insertDraft. */
+  draft(options?: { principal?: string | null; data?: { [key: string]: Value } }): Session;
+  insertDraft(session: Session): void;
   open(id: string): Session | null;
   peek(id: string): Session | null;
   commit(session: Session): void;
@@ -153,6 +173,48 @@ export class SessionManager {
   close(): void;
   perSession<T>(factory: () => T): PerSession<T>;
 }
+
+/**
+ * SessionManager for asynchronous stores: the same options, events and method names, but
+ * every operation returns a Promise. Operations may interleave freely in one event loop.
+ */
+export class AsyncSessionManager {
+  constructor(options?: AsyncManagerOptions);
+  readonly clock: ManualClock | undefined;
+  readonly store: AsyncStore | undefined;
+  on(event: 'regenerated', fn: (oldId: string, newId: string) => void): this;
+  on(event: 'rejected', fn: () => void): this;
+  on(event: Exclude<EventName, 'regenerated' | 'rejected'>, fn: (id: string) => void): this;
+  create(options?: { principal?: string | null; data?: { [key: string]: Value } }): Promise<Session>;
+  /** A new session that is not stored yet (no I/O, synchronous); store it with insertDraft. */
+  draft(options?: { principal?: string | null; data?: { [key: string]: Value } }): Session;
+  insertDraft(session: Session): Promise<void>;
+  open(id: string): Promise<Session | null>;
+  peek(id: string): Promise<Session | null>;
+  /** The session keeps changes made to it while the commit was in flight. */
+  commit(session: Session): Promise<void>;
+  regenerate(session: Session, clear?: boolean): Promise<void>;
+  setIdleTimeout(session: Session, ms: number | null): Promise<void>;
+  destroy(id: string): Promise<boolean>;
+  destroyAllOf(principal: string, except?: string | null): Promise<number>;
+  destroyAll(): Promise<number>;
+  sessionsOf(principal: string): Promise<SessionInfo[]>;
+  list(cursor?: string | null, limit?: number): Promise<{ sessions: SessionInfo[]; cursor: string | null }>;
+  count(): Promise<number>;
+  sweep(): Promise<number>;
+  nextDeadline(): Promise<number | null>;
+  now(): number;
+  metrics(): Promise<Metrics>;
+  export(): Promise<Uint8Array>;
+  import(bytes: Uint8Array): Promise<number>;
+  startAutoSweep(intervalMs?: number): this;
+  stopAutoSweep(): void;
+  close(): void;
+  perSession<T>(factory: () => T): PerSession<T>;
+}
+
+/** The `version` of an encoded record, or null if it does not read as a v1 record. */
+export function recordVersion(bytes: Uint8Array | string): number | null;
 
 export interface FileStoreOptions {
   /** How long a write waits for a session's lock before it throws, in ms (default 20000). */
@@ -188,7 +250,7 @@ export class AsyncFileStore {
   ids(): Promise<string[]>;
 }
 
-export function perSession<T>(manager: SessionManager, factory: () => T): PerSession<T>;
+export function perSession<T>(manager: SessionManager | AsyncSessionManager, factory: () => T): PerSession<T>;
 export type Secrets = string | Uint8Array | (string | Uint8Array)[];
 export function signCookie(id: string, secret: string | Uint8Array): string;
 export function unsignCookie(value: string, secrets: Secrets): string | null;

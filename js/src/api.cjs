@@ -15,28 +15,30 @@ function createApi(wasm) {
     now() { return this._native.now(); }
   }
 
-  class SessionManager {
-    /**
-     * @param {object} [options] idleTimeout, absoluteTimeout (ms, null = never), touchInterval,
-     *   maxSessions, onFull ('reject' | 'evictLru'), maxDataBytes, maxKeyBytes, maxDepth,
-     *   idBytes, store (get/insert/replace/delete/ids), clock (ManualClock), autoSweep (true or ms)
-     */
-    constructor(options = {}) {
-      if (options === null || typeof options !== 'object') {
-        throw Object.assign(new Error('SessionManager options must be an object'), { code: 'TENURE_INVALID_POLICY' });
-      }
-      const { clock, store, autoSweep, ...policy } = options;
-      if (clock !== undefined && !(clock instanceof ManualClock)) {
-        throw Object.assign(new Error('clock must be a tenure ManualClock'), { code: 'TENURE_INVALID_POLICY' });
-      }
-      if (store != null) {
-        for (const m of ['get', 'insert', 'replace', 'delete', 'ids']) {
-          if (typeof store[m] !== 'function') {
-            throw Object.assign(new Error(`store lacks the method ${m}() of the store protocol`), { code: 'TENURE_INVALID_POLICY' });
-          }
+  const STORE_METHODS = ['get', 'insert', 'replace', 'delete', 'ids'];
+
+  function invalidPolicy(message) {
+    return Object.assign(new Error(message), { code: 'TENURE_INVALID_POLICY' });
+  }
+
+  function checkOptions(options, name) {
+    if (options === null || typeof options !== 'object') throw invalidPolicy(`${name} options must be an object`);
+    const { clock, store, autoSweep, ...policy } = options;
+    if (clock !== undefined && !(clock instanceof ManualClock)) throw invalidPolicy('clock must be a tenure ManualClock');
+    if (store != null) {
+      if (typeof store !== 'object' && typeof store !== 'function') throw invalidPolicy('store must be an object with the store protocol\'s methods');
+      for (const m of STORE_METHODS) {
+        if (typeof store[m] !== 'function') {
+          throw invalidPolicy(`store lacks the method ${m}() of the store protocol (${STORE_METHODS.join(', ')})`);
         }
       }
-      this._native = new wasm.Manager({ ...policy, store }, clock ? clock._native.share() : undefined);
+    }
+    return { clock, store, autoSweep, policy };
+  }
+
+  // What both managers share: events, perSession, the sweep timer.
+  class Base {
+    _init(clock, store, autoSweep) {
       this.clock = clock;
       this.store = store;
       this._listeners = Object.fromEntries(EVENTS.map((e) => [e, []]));
@@ -72,6 +74,43 @@ function createApi(wasm) {
       }
     }
 
+    now() { return this._native.now(); }
+
+    startAutoSweep(intervalMs = 60_000) {
+      this.stopAutoSweep();
+      this._timer = setInterval(() => {
+        try {
+          const r = this.sweep();
+          if (r && typeof r.then === 'function') r.then(null, () => { /* next tick retries */ });
+        } catch { /* next tick retries */ }
+      }, intervalMs);
+      if (typeof this._timer.unref === 'function') this._timer.unref();
+      return this;
+    }
+    stopAutoSweep() {
+      if (this._timer) clearInterval(this._timer);
+      this._timer = null;
+    }
+    close() { this.stopAutoSweep(); }
+
+    /** A live object per session, made by factory() on first use and dropped with the session. */
+    perSession(factory) { return perSession(this, factory); }
+  }
+
+  class SessionManager extends Base {
+    /**
+     * @param {object} [options] idleTimeout, absoluteTimeout (ms, null = never), touchInterval,
+     *   maxSessions, onFull ('reject' | 'evictLru'), maxDataBytes, maxKeyBytes, maxDepth,
+     *   idBytes, store (get/insert/replace/delete/ids, synchronous), clock (ManualClock),
+     *   autoSweep (true or ms)
+     */
+    constructor(options = {}) {
+      super();
+      const { clock, store, autoSweep, policy } = checkOptions(options, 'SessionManager');
+      this._native = new wasm.Manager({ ...policy, store }, clock ? clock._native.share() : undefined);
+      this._init(clock, store, autoSweep);
+    }
+
     _call(f) {
       try {
         return f();
@@ -81,6 +120,9 @@ function createApi(wasm) {
     }
 
     create({ principal, data } = {}) { return this._call(() => this._native.create(principal ?? undefined, data)); }
+    /** A new session that is not stored yet (no I/O); store it with insertDraft. */
+    draft({ principal, data } = {}) { return this._native.draft(principal ?? undefined, data); }
+    insertDraft(session) { this._call(() => this._native.insertDraft(session)); }
     open(id) { return typeof id === 'string' ? this._call(() => this._native.open(id)) ?? null : null; }
     peek(id) { return typeof id === 'string' ? this._call(() => this._native.peek(id)) ?? null : null; }
     commit(session) { this._call(() => this._native.commit(session)); }
@@ -97,25 +139,162 @@ function createApi(wasm) {
     count() { return this._call(() => this._native.count()); }
     sweep() { return this._call(() => this._native.sweep()); }
     nextDeadline() { return this._native.nextDeadline() ?? null; }
-    now() { return this._native.now(); }
     metrics() { return this._native.metrics(); }
     export() { return this._native.export(); }
     import(bytes) { return this._call(() => this._native.import(bytes)); }
+  }
 
-    startAutoSweep(intervalMs = 60_000) {
-      this.stopAutoSweep();
-      this._timer = setInterval(() => { try { this.sweep(); } catch { /* next tick retries */ } }, intervalMs);
-      if (typeof this._timer.unref === 'function') this._timer.unref();
-      return this;
+  // One call of the store protocol; a value or a Promise.
+  function callStore(store, [method, id, bytes, expected]) {
+    switch (method) {
+      case 'get': return store.get(id);
+      case 'insert': return store.insert(id, bytes);
+      case 'replace': return store.replace(id, bytes, expected);
+      case 'delete': return expected === undefined ? store.delete(id) : store.delete(id, expected);
+      default: return store.ids();
     }
-    stopAutoSweep() {
-      if (this._timer) clearInterval(this._timer);
-      this._timer = null;
-    }
-    close() { this.stopAutoSweep(); }
+  }
 
-    /** A live object per session, made by factory() on first use and dropped with the session. */
-    perSession(factory) { return perSession(this, factory); }
+  /**
+   * The manager for asynchronous stores: the same options, events and method names as
+   * SessionManager, but every operation returns a Promise. The store's methods may return
+   * values or Promises. Operations may interleave freely in one event loop: each runs the
+   * core's operation in its own PendingOp, and every write is conditional (a conflict is
+   * re-read and re-merged by the core), so no update is lost and no session comes back.
+   * Without a store the in-memory core answers at once.
+   */
+  class AsyncSessionManager extends Base {
+    constructor(options = {}) {
+      super();
+      const { clock, store, autoSweep, policy } = checkOptions(options, 'AsyncSessionManager');
+      // The native manager keeps the policy, clock, counters and events; with a store it
+      // never touches its own (memory) store: operations go through PendingOps.
+      this._native = new wasm.Manager({ ...policy }, clock ? clock._native.share() : undefined);
+      this._init(clock, store, autoSweep);
+      this._writes = new Map(); // session id -> the tail of its queue of writes
+    }
+
+    // Writes to one session from this process (commit, regenerate, insertDraft) run one
+    // after another: they would only conflict with each other and spend the core's
+    // bounded compare-and-set retries. Other processes' writes are still caught by the
+    // conditional writes; reads and destroy are never queued (a logout wins at once).
+    _serial(id, f) {
+      if (this.store == null) return f();
+      const prev = this._writes.get(id);
+      // Uncontended, the operation begins now (its snapshot of the session is taken now).
+      const run = prev ? prev.then(f) : f();
+      const tail = run.then(() => {}, () => {});
+      this._writes.set(id, tail);
+      tail.then(() => { if (this._writes.get(id) === tail) this._writes.delete(id); });
+      return run;
+    }
+
+    // Runs one operation: begin (synchronous: argument errors throw here and reject), then
+    // each store request awaited in turn, then finish (which folds events and counters in).
+    async _run(begin, sync, session) {
+      if (this.store == null) {
+        try {
+          return sync();
+        } finally {
+          this._dispatch();
+        }
+      }
+      const op = begin();
+      try {
+        let request = op.step(undefined);
+        while (request !== null) {
+          let ok = true;
+          let reply;
+          try {
+            reply = await callStore(this.store, request);
+          } catch (err) {
+            ok = false;
+            reply = err;
+          }
+          request = ok ? op.step(reply) : op.fail(reply);
+        }
+        return session === undefined ? op.finish(this._native) : op.finishSession(this._native, session);
+      } finally {
+        op.free();
+        this._dispatch();
+      }
+    }
+
+    create({ principal, data } = {}) {
+      const n = this._native;
+      return this._run(() => n.beginCreate(principal ?? undefined, data), () => n.create(principal ?? undefined, data));
+    }
+    /** A new session that is not stored yet (no I/O, synchronous); store it with insertDraft. */
+    draft({ principal, data } = {}) { return this._native.draft(principal ?? undefined, data); }
+    async insertDraft(session) {
+      const n = this._native;
+      await this._serial(session.id, () => this._run(() => n.beginInsertDraft(session), () => n.insertDraft(session), session));
+    }
+    async open(id) {
+      if (typeof id !== 'string') return null;
+      const n = this._native;
+      return (await this._run(() => n.beginOpen(id), () => n.open(id))) ?? null;
+    }
+    async peek(id) {
+      if (typeof id !== 'string') return null;
+      const n = this._native;
+      return (await this._run(() => n.beginPeek(id), () => n.peek(id))) ?? null;
+    }
+    async commit(session) {
+      const n = this._native;
+      await this._serial(session.id, () => this._run(() => n.beginCommit(session), () => n.commit(session), session));
+    }
+    async regenerate(session, clear = false) {
+      const n = this._native;
+      await this._serial(session.id, () => this._run(() => n.beginRegenerate(session, clear), () => n.regenerate(session, clear), session));
+    }
+    async setIdleTimeout(session, ms) { this._native.setIdleTimeout(session, ms ?? undefined); }
+    async destroy(id) {
+      if (typeof id !== 'string') return false;
+      const n = this._native;
+      return this._run(() => n.beginDestroy(id), () => n.destroy(id));
+    }
+    destroyAllOf(principal, except) {
+      const n = this._native;
+      return this._run(() => n.beginDestroyAllOf(principal, except ?? undefined), () => n.destroyAllOf(principal, except ?? undefined));
+    }
+    destroyAll() {
+      const n = this._native;
+      return this._run(() => n.beginDestroyAll(), () => n.destroyAll());
+    }
+    sessionsOf(principal) {
+      const n = this._native;
+      return this._run(() => n.beginSessionsOf(principal), () => n.sessionsOf(principal));
+    }
+    async list(cursor = null, limit = 100) {
+      const n = this._native;
+      const [sessions, next] = await this._run(() => n.beginList(cursor ?? undefined, limit), () => n.list(cursor ?? undefined, limit));
+      return { sessions, cursor: next };
+    }
+    count() {
+      const n = this._native;
+      return this._run(() => n.beginCount(), () => n.count());
+    }
+    sweep() {
+      const n = this._native;
+      return this._run(() => n.beginSweep(), () => n.sweep());
+    }
+    async nextDeadline() {
+      const n = this._native;
+      return (await this._run(() => n.beginNextDeadline(), () => n.nextDeadline())) ?? null;
+    }
+    metrics() {
+      const n = this._native;
+      return this._run(() => n.beginMetrics(), () => n.metrics());
+    }
+    export() {
+      const n = this._native;
+      return this._run(() => n.beginExport(), () => n.export());
+    }
+    import(bytes) {
+      const n = this._native;
+      return this._run(() => n.beginImport(bytes), () => n.import(bytes));
+    }
   }
 
   function perSession(manager, factory) {
@@ -145,6 +324,7 @@ function createApi(wasm) {
 
   return {
     SessionManager,
+    AsyncSessionManager,
     ManualClock,
     Session: wasm.Session,
     perSession,
@@ -160,6 +340,7 @@ function createApi(wasm) {
     signToken: wasm.signToken,
     unsignToken: (token, secrets) => wasm.unsignToken(token, secrets) ?? null,
     buildSetCookie: wasm.buildSetCookie,
+    recordVersion: (bytes) => wasm.recordVersion(bytes) ?? null,
   };
 }
 

@@ -7,6 +7,7 @@ import { createApi } from '../dist/web/api.mjs';
 export { WebStorageStore } from './web-storage-store.mjs';
 
 export let SessionManager;
+export let AsyncSessionManager;
 export let ManualClock;
 export let Session;
 export let perSession;
@@ -22,6 +23,7 @@ export let parseBearer;
 export let signToken;
 export let unsignToken;
 export let buildSetCookie;
+export let recordVersion;
 
 let ready = null;
 
@@ -30,9 +32,9 @@ export function init(input) {
   if (!ready) {
     ready = initWasm(input === undefined ? undefined : { module_or_path: input }).then(() => {
       ({
-        SessionManager, ManualClock, Session, perSession, signCookie, unsignCookie, unsignCookieIndex,
+        SessionManager, AsyncSessionManager, ManualClock, Session, perSession, signCookie, unsignCookie, unsignCookieIndex,
         checkSecrets, parseCookieHeader, findSessionId, encodeUriComponent, isPlausibleId, parseBearer,
-        signToken, unsignToken, buildSetCookie,
+        signToken, unsignToken, buildSetCookie, recordVersion,
       } = createApi(wasm));
     });
   }

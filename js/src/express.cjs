@@ -10,16 +10,63 @@ function tenureError(code, message) {
   return Object.assign(new Error(message), { code: `TENURE_${code}` });
 }
 
+function sessionProxy(api, state, write) {
+  return new Proxy(api, {
+    get(target, prop) {
+      if (typeof prop === 'symbol' || METHODS.has(prop)) return Reflect.get(target, prop);
+      state.accessed = true;
+      return state.s ? state.s.get(prop) : undefined;
+    },
+    set(target, prop, value) {
+      if (typeof prop === 'symbol' || METHODS.has(prop)) {
+        throw tenureError('INVALID_VALUE', `${String(prop)} is reserved on req.session`);
+      }
+      write().set(prop, value);
+      return true;
+    },
+    deleteProperty(target, prop) {
+      state.accessed = true;
+      if (state.s && typeof prop === 'string') state.s.delete(prop);
+      return true;
+    },
+    has(target, prop) {
+      state.accessed = true;
+      return typeof prop === 'string' && Boolean(state.s && state.s.has(prop));
+    },
+    ownKeys() {
+      state.accessed = true;
+      return state.s ? state.s.keys() : [];
+    },
+    getOwnPropertyDescriptor(target, prop) {
+      if (!state.s || typeof prop !== 'string' || !state.s.has(prop)) return undefined;
+      return { value: state.s.get(prop), enumerable: true, configurable: true, writable: true };
+    },
+  });
+}
+
+/** Whether a store's calls are asynchronous: it says so (`async = true`) or its protocol
+ * methods are `async` functions. */
+function isAsyncStore(store) {
+  if (store == null) return false;
+  if (store.async === true) return true;
+  return ['get', 'insert', 'replace', 'delete', 'ids']
+    .some((m) => typeof store[m] === 'function' && store[m].constructor && store[m].constructor.name === 'AsyncFunction');
+}
+
 /**
  * @param {object} options secret (string or array: the first signs, all verify), name
  *   (default 'sid'), cookie ({ path, domain, httpOnly, secure, sameSite, partitioned,
  *   priority, maxAge (ms) }), transport ('cookie' | 'header' | 'both'), rolling,
- *   saveUninitialized, manager (a SessionManager) or the manager's options.
+ *   saveUninitialized, manager (a SessionManager or an AsyncSessionManager) or the manager's
+ *   options (an AsyncSessionManager if `async: true`, or if the store says `async = true`
+ *   or its methods are `async` functions), onError (err, req, res): what to do with a
+ *   failure after the handler ran when `next` can't take it (plain node:http; default: a
+ *   bare 500).
  */
 function session(options = {}) {
   const {
     secret, name = 'sid', cookie = {}, transport = 'cookie', rolling = false,
-    saveUninitialized = false, manager, ...policy
+    saveUninitialized = false, manager, onError, async: wantAsync, ...policy
   } = options;
   const secrets = Array.isArray(secret) ? secret : [secret];
   if (secret === undefined) throw tenureError('INVALID_POLICY', 'the session middleware needs a secret');
@@ -27,7 +74,15 @@ function session(options = {}) {
   if (!['cookie', 'header', 'both'].includes(transport)) {
     throw tenureError('INVALID_POLICY', `transport must be 'cookie', 'header' or 'both', not ${JSON.stringify(transport)}`);
   }
-  const mgr = manager ?? new tenure.SessionManager(policy);
+  const mgr = manager ?? (wantAsync || isAsyncStore(policy.store)
+    ? new tenure.AsyncSessionManager(policy)
+    : new tenure.SessionManager(policy));
+  if (!(mgr instanceof tenure.SessionManager) && !(mgr instanceof tenure.AsyncSessionManager)) {
+    throw tenureError('INVALID_POLICY', 'manager must be a tenure SessionManager or AsyncSessionManager');
+  }
+  if (onError !== undefined && typeof onError !== 'function') {
+    throw tenureError('INVALID_POLICY', 'onError must be a function (err, req, res)');
+  }
   const useCookie = transport !== 'header';
   const useHeader = transport !== 'cookie';
   const cookieOptions = { name, path: '/', httpOnly: true, secure: true, sameSite: 'lax', ...cookie };
@@ -42,6 +97,10 @@ function session(options = {}) {
   }
 
   function middleware(req, res, next) {
+    if (mgr instanceof tenure.AsyncSessionManager) {
+      asyncMiddleware(req, res, next);
+      return;
+    }
     let state;
     try {
       let found = null;
@@ -103,37 +162,7 @@ function session(options = {}) {
       },
       toJSON() { return state.s ? state.s.toObject() : {}; },
     };
-    req.session = new Proxy(api, {
-      get(target, prop) {
-        if (typeof prop === 'symbol' || METHODS.has(prop)) return Reflect.get(target, prop);
-        state.accessed = true;
-        return state.s ? state.s.get(prop) : undefined;
-      },
-      set(target, prop, value) {
-        if (typeof prop === 'symbol' || METHODS.has(prop)) {
-          throw tenureError('INVALID_VALUE', `${String(prop)} is reserved on req.session`);
-        }
-        write().set(prop, value);
-        return true;
-      },
-      deleteProperty(target, prop) {
-        state.accessed = true;
-        if (state.s && typeof prop === 'string') state.s.delete(prop);
-        return true;
-      },
-      has(target, prop) {
-        state.accessed = true;
-        return typeof prop === 'string' && Boolean(state.s && state.s.has(prop));
-      },
-      ownKeys() {
-        state.accessed = true;
-        return state.s ? state.s.keys() : [];
-      },
-      getOwnPropertyDescriptor(target, prop) {
-        if (!state.s || typeof prop !== 'string' || !state.s.has(prop)) return undefined;
-        return { value: state.s.get(prop), enumerable: true, configurable: true, writable: true };
-      },
-    });
+    req.session = sessionProxy(api, state, write);
     req.sessionManager = mgr;
 
     // Commit before the headers go out; a store failure throws here, before anything is
@@ -148,6 +177,199 @@ function session(options = {}) {
       return writeHead.apply(this, args);
     };
     next();
+  }
+
+  // The same request session over an AsyncSessionManager. The session is opened before
+  // next(); operations the handler starts (regenerate, destroy, save) run in order in the
+  // background and are awaited at the end; the response (writeHead, write, end) is held
+  // until the headers are computed and the commit has answered, then replayed. A failure
+  // then goes to next(err) (Express: the error handler, 500 by default) and never escapes
+  // as an uncaught exception or an unhandled rejection.
+  function asyncMiddleware(req, res, next) {
+    let found = null;
+    let hadCookie = false;
+    try {
+      if (useHeader && req.headers.authorization) {
+        const token = tenure.parseBearer(req.headers.authorization);
+        if (token) found = tenure.unsignToken(token, secrets);
+      }
+      if (!found && useCookie && req.headers.cookie) {
+        hadCookie = tenure.parseCookieHeader(req.headers.cookie).some(([n]) => n === name);
+        found = tenure.findSessionId(req.headers.cookie, name, secrets);
+      }
+    } catch (err) {
+      next(err);
+      return;
+    }
+    const fail = failure(req, res, next);
+    const opened = found ? mgr.open(found[0]) : Promise.resolve(null);
+    opened.then((s) => {
+      const state = { s, isNew: false, draft: false, accessed: false, destroyed: false, regenerated: false,
+        hadCookie, resign: Boolean(s && found[1] > 0), chain: Promise.resolve(), error: null };
+      install(req, res, state, fail);
+      try {
+        next();
+      } catch (err) {
+        fail(err); // plain node:http: the handler threw
+      }
+    }, fail);
+  }
+
+  // Whoever handles a failure after the handler ran.
+  function failure(req, res, next) {
+    let failed = false;
+    return (err) => {
+      if (failed) { console.error('tenure: a further error after a failed request:', err); return; }
+      failed = true;
+      try {
+        if (onError) onError(err, req, res);
+        else if (req.app || next.length >= 1) next(err); // Express, Connect, or a next(err) that takes it
+        else report(err, req, res);
+      } catch (e) {
+        report(e, req, res);
+      }
+    };
+  }
+
+  // The last resort: a bare 500 (or a cut connection once headers went out), and stderr.
+  function report(err, req, res) {
+    console.error('tenure: session middleware error:', err);
+    try {
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+        res.__tenureEnd ? res.__tenureEnd('Internal Server Error') : res.end('Internal Server Error');
+      } else {
+        res.destroy();
+      }
+    } catch { /* the connection is gone */ }
+  }
+
+  function install(req, res, state, fail) {
+    // Runs `op` after the earlier ones; `cb(err)` when it is done, or the error kept for
+    // the end of the request if there is no callback.
+    const enqueue = (op, cb) => {
+      state.chain = state.chain.then(op).then(() => callback(cb, null), (err) => {
+        if (cb) callback(cb, err);
+        else if (!state.error) state.error = err;
+      });
+    };
+    const callback = (cb, err) => {
+      if (!cb) return;
+      try { cb(err ?? undefined); } catch (e) { fail(e); }
+    };
+    const later = (cb) => { if (cb) state.chain = state.chain.then(() => callback(cb, null)); };
+    const write = () => {
+      state.accessed = true;
+      if (!state.s) {
+        // Made here without I/O, stored (with everything written to it) before the response.
+        state.s = mgr.draft();
+        state.isNew = true;
+        state.draft = true;
+        state.destroyed = false;
+      }
+      return state.s;
+    };
+    const persist = async () => {
+      const s = state.s;
+      if (!s) return;
+      if (state.draft) {
+        await mgr.insertDraft(s);
+        if (state.s === s) state.draft = false;
+      } else if (s.modified) {
+        await mgr.commit(s);
+      }
+    };
+    const api = {
+      get id() { return state.s ? state.s.id : null; },
+      get publicId() { return state.s ? state.s.publicId : null; },
+      get isNew() { return state.isNew; },
+      get principal() { return state.s ? state.s.principal ?? null : null; },
+      setPrincipal(p) { write().setPrincipal(p ?? undefined); },
+      increment(key, by) { return write().increment(key, by); },
+      flash(category, message) { write().flash(category, message); },
+      takeFlashes() { state.accessed = true; return state.s ? state.s.takeFlashes() : []; },
+      token() { return tenure.signToken(write().id, secrets[0]); },
+      save(cb) { enqueue(persist, cb); },
+      regenerate(clear, cb) {
+        if (typeof clear === 'function') { cb = clear; clear = false; }
+        const s = write();
+        state.regenerated = true;
+        if (state.draft) {
+          if (clear) s.clear();
+          later(cb);
+        } else {
+          enqueue(() => mgr.regenerate(s, Boolean(clear)), cb);
+        }
+      },
+      destroy(cb) {
+        state.accessed = true;
+        const s = state.s;
+        const stored = s && !state.draft;
+        state.s = null;
+        state.isNew = false;
+        state.draft = false;
+        state.destroyed = true;
+        if (stored) enqueue(() => mgr.destroy(s.id), cb);
+        else later(cb);
+      },
+      toJSON() { return state.s ? state.s.toObject() : {}; },
+    };
+    req.session = sessionProxy(api, state, write);
+    req.sessionManager = mgr;
+
+    // Hold the response: the first of writeHead/write/end starts the end of the request;
+    // those calls (and any later ones) are queued and replayed once it is over.
+    const orig = { writeHead: res.writeHead, write: res.write, end: res.end };
+    Object.defineProperty(res, '__tenureEnd', { value: (...a) => orig.end.apply(res, a), configurable: true });
+    let phase = 0; // 0: handler running, 1: finishing, 2: released
+    const queue = [];
+    const hold = (method) => function tenureHold(...args) {
+      if (phase === 2) return orig[method].apply(this, args);
+      queue.push([method, args]);
+      if (phase === 0) {
+        phase = 1;
+        finishAsync(res, state).then(() => {
+          phase = 2;
+          for (const [m, a] of queue.splice(0)) orig[m].apply(res, a);
+        }, (err) => {
+          phase = 2;
+          queue.length = 0;
+          fail(err);
+        }).catch(fail);
+      }
+      return method === 'write' ? true : this;
+    };
+    res.writeHead = hold('writeHead');
+    res.write = hold('write');
+    res.end = hold('end');
+  }
+
+  async function finishAsync(res, state) {
+    await state.chain;
+    if (state.error) throw state.error;
+    if (state.accessed) appendHeader(res, 'Vary', useHeader ? 'Cookie, Authorization' : 'Cookie');
+    const s = state.s;
+    if (state.destroyed || !s) {
+      if (state.destroyed && useCookie && state.hadCookie) appendHeader(res, 'Set-Cookie', setCookie(null));
+      return;
+    }
+    try {
+      if (state.draft) {
+        await mgr.insertDraft(s);
+        state.draft = false;
+      } else if (s.modified) {
+        await mgr.commit(s);
+      }
+    } catch (err) {
+      if (err.code !== 'TENURE_SESSION_GONE') throw err;
+      if (useCookie) appendHeader(res, 'Set-Cookie', setCookie(null));
+      return;
+    }
+    const fresh = state.isNew && (saveUninitialized || s.size > 0 || s.principal);
+    if (useCookie && (fresh || state.regenerated || state.resign || rolling)) {
+      appendHeader(res, 'Set-Cookie', setCookie(s.id));
+    }
   }
 
   function appendHeader(res, header, value) {

@@ -2,8 +2,8 @@
 import api from './index.cjs';
 
 export const {
-  SessionManager, ManualClock, Session, perSession, FileStore, AsyncFileStore, signCookie, unsignCookie,
+  SessionManager, AsyncSessionManager, ManualClock, Session, perSession, FileStore, AsyncFileStore, signCookie, unsignCookie,
   unsignCookieIndex, checkSecrets, parseCookieHeader, findSessionId, encodeUriComponent,
-  isPlausibleId, parseBearer, signToken, unsignToken, buildSetCookie,
+  isPlausibleId, parseBearer, signToken, unsignToken, buildSetCookie, recordVersion,
 } = api;
 export default api;

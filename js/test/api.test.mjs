@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import {
   SessionManager, ManualClock, FileStore, signCookie, unsignCookie, unsignCookieIndex,
-  findSessionId, encodeUriComponent, buildSetCookie, checkSecrets, parseBearer,
+  findSessionId, encodeUriComponent, buildSetCookie, checkSecrets, parseBearer, recordVersion,
 } from 'tenure';
 
 const require = createRequire(import.meta.url);
@@ -133,8 +133,14 @@ test('a store that throws gives TENURE_STORE_ERROR with the cause, and loses not
   let fail = false;
   const store = {
     get: (id) => data.get(id) ?? null,
-    set: (id, bytes) => { if (fail) throw new Error('disk on fire'); data.set(id, bytes); },
-    delete: (id) => data.delete(id),
+    insert: (id, bytes) => { if (fail) throw new Error('disk on fire'); if (data.has(id)) return false; data.set(id, bytes); return true; },
+    replace: (id, bytes, expected) => {
+      if (fail) throw new Error('disk on fire');
+      if (!data.has(id) || recordVersion(data.get(id)) !== expected) return false;
+      data.set(id, bytes);
+      return true;
+    },
+    delete: (id, expected) => (expected === undefined || recordVersion(data.get(id)) === expected) && data.delete(id),
     ids: () => [...data.keys()],
   };
   const m = new SessionManager({ store });
@@ -149,6 +155,11 @@ test('a store that throws gives TENURE_STORE_ERROR with the cause, and loses not
   m.commit(s);
   assert.equal(m.open(s.id).get('k'), 2);
   assert.throws(() => new SessionManager({ store: {} }), { code: 'TENURE_INVALID_POLICY' });
+  const { insert, ...noInsert } = store;
+  assert.throws(() => new SessionManager({ store: noInsert }), (e) => e.code === 'TENURE_INVALID_POLICY' && /insert\(\)/.test(e.message));
+  const legacy = { get: store.get, set: () => {}, delete: store.delete, ids: store.ids };
+  assert.throws(() => new SessionManager({ store: legacy }), (e) => e.code === 'TENURE_INVALID_POLICY' && /insert\(\)/.test(e.message));
+  void insert;
 });
 
 test('FileStore: one file per session, corrupt files reported and skipped', () => {

@@ -50,8 +50,10 @@ function same(expected, actual) {
 
 const snake = (k) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-function manager({ SessionManager }, policy, clock) {
+function manager({ SessionManager }, policy, clock, options = {}) {
+  const Manager = options.Manager ?? SessionManager;
   const o = { clock };
+  if (options.store) o.store = options.store();
   const map = {
     idle_timeout: 'idleTimeout', absolute_timeout: 'absoluteTimeout', touch_interval: 'touchInterval',
     max_sessions: 'maxSessions', max_data_bytes: 'maxDataBytes', max_key_bytes: 'maxKeyBytes',
@@ -61,21 +63,53 @@ function manager({ SessionManager }, policy, clock) {
     if (k === 'on_full') o.onFull = v === 'evict_lru' ? 'evictLru' : v;
     else o[map[k]] = v;
   }
-  return new SessionManager(o);
+  return new Manager(o);
 }
 
+/**
+ * Runs one scenario through SessionManager (synchronously, as before).
+ */
 export function runScenario(api, doc, name) {
+  const steps = scenario(api, doc, name, {});
+  let r = steps.next();
+  while (!r.done) r = steps.next(r.value);
+}
+
+/**
+ * Runs one scenario through an asynchronous manager: `options.Manager` (e.g.
+ * AsyncSessionManager) and optionally `options.store()`, a fresh store per manager. Every
+ * manager call is awaited; a rejection is thrown back into the interpreter where the call
+ * was made, so both drivers see the same errors at the same steps.
+ */
+export async function runScenarioAsync(api, doc, name, options) {
+  const steps = scenario(api, doc, name, options);
+  let r = steps.next();
+  while (!r.done) {
+    let value;
+    let failed = false;
+    try {
+      value = await r.value;
+    } catch (e) {
+      failed = true;
+      value = e;
+    }
+    r = failed ? steps.throw(value) : steps.next(value);
+  }
+}
+
+// The interpreter: every manager call is `yield`ed, so a driver decides whether to await it.
+function* scenario(api, doc, name, options) {
   const { ManualClock, signCookie, unsignCookie, findSessionId } = api;
   const policy = doc.policy ?? {};
   if (doc.policy_error) {
     let code = null;
-    try { manager(api, policy, new ManualClock(0)); } catch (e) { code = e.code; }
+    try { manager(api, policy, new ManualClock(0), options); } catch (e) { code = e.code; }
     check(code === `TENURE_${doc.policy_error}`, `${name}: expected TENURE_${doc.policy_error}, got ${code}`);
     return;
   }
   const start = doc.start ?? 1_000_000;
   const clock = new ManualClock(start);
-  let m = manager(api, policy, clock);
+  let m = manager(api, policy, clock, options);
   const handles = new Map();
   const ids = new Map();
   const idOf = (st) => (st.id_literal !== undefined ? st.id_literal : ids.get(st.id));
@@ -85,16 +119,16 @@ export function runScenario(api, doc, name) {
     if (st.as) { handles.set(st.as, s); ids.set(st.as, s.id); }
     return 'found';
   };
-  doc.steps.forEach((st, i) => {
+  for (const [i, st] of doc.steps.entries()) {
     const s = handles.get(st.session);
     let got = null;
     try {
       switch (st.do) {
         case 'advance': clock.advance(st.ms); break;
         case 'set_time': clock.set(start + st.ms); break;
-        case 'create': bind(st, m.create({ principal: st.principal, data: st.data ? toJs(st.data) : undefined })); break;
-        case 'open': got = bind(st, m.open(idOf(st))); break;
-        case 'peek': got = bind(st, m.peek(idOf(st))); break;
+        case 'create': bind(st, yield m.create({ principal: st.principal, data: st.data ? toJs(st.data) : undefined })); break;
+        case 'open': got = bind(st, yield m.open(idOf(st))); break;
+        case 'peek': got = bind(st, yield m.peek(idOf(st))); break;
         case 'get': got = s.has(st.key) ? s.get(st.key) : { absent: true }; break;
         case 'set': s.set(st.key, toJs(st.value)); break;
         case 'delete': s.delete(st.key); break;
@@ -107,7 +141,7 @@ export function runScenario(api, doc, name) {
         case 'flash': s.flash(st.category, st.message); break;
         case 'take_flashes': got = s.takeFlashes(); break;
         case 'set_principal': s.setPrincipal(st.principal ?? undefined); break;
-        case 'set_idle_timeout': m.setIdleTimeout(s, st.ms); break;
+        case 'set_idle_timeout': yield m.setIdleTimeout(s, st.ms); break;
         case 'info':
           got = {
             principal: s.principal ?? null, version: s.version, created: off(s.createdAt),
@@ -115,20 +149,20 @@ export function runScenario(api, doc, name) {
             idle_timeout: s.idleTimeout ?? null, absolute_timeout: s.absoluteTimeout ?? null,
           };
           break;
-        case 'commit': m.commit(s); ids.set(st.session, s.id); break;
-        case 'regenerate': m.regenerate(s, st.clear ?? false); ids.set(st.session, s.id); break;
+        case 'commit': yield m.commit(s); ids.set(st.session, s.id); break;
+        case 'regenerate': yield m.regenerate(s, st.clear ?? false); ids.set(st.session, s.id); break;
         case 'remember': ids.set(st.as, s.id); break;
-        case 'destroy': got = m.destroy(idOf(st)); break;
-        case 'destroy_all_of': got = m.destroyAllOf(st.principal, st.except ? ids.get(st.except) : undefined); break;
-        case 'sessions_of': got = m.sessionsOf(st.principal).length; break;
-        case 'count': got = m.count(); break;
-        case 'sweep': got = m.sweep(); break;
-        case 'next_deadline': got = off(m.nextDeadline()); break;
-        case 'metrics': got = Object.fromEntries(Object.entries(m.metrics()).map(([k, v]) => [snake(k), v])); break;
+        case 'destroy': got = yield m.destroy(idOf(st)); break;
+        case 'destroy_all_of': got = yield m.destroyAllOf(st.principal, st.except ? ids.get(st.except) : undefined); break;
+        case 'sessions_of': got = (yield m.sessionsOf(st.principal)).length; break;
+        case 'count': got = yield m.count(); break;
+        case 'sweep': got = yield m.sweep(); break;
+        case 'next_deadline': got = off(yield m.nextDeadline()); break;
+        case 'metrics': got = Object.fromEntries(Object.entries(yield m.metrics()).map(([k, v]) => [snake(k), v])); break;
         case 'restart': {
-          const blob = m.export();
-          m = manager(api, policy, clock);
-          got = m.import(blob);
+          const blob = yield m.export();
+          m = manager(api, policy, clock, options);
+          got = yield m.import(blob);
           break;
         }
         case 'sign': got = signCookie(st.id, st.secret); break;
@@ -143,15 +177,15 @@ export function runScenario(api, doc, name) {
     const where = `${name} step ${i} (${st.do})`;
     if (st.expect === undefined) {
       check(!(got && got.error), `${where}: unexpected ${JSON.stringify(got)}`);
-      return;
+      continue;
     }
     if ((st.do === 'info' || st.do === 'metrics') && got && !got.error) {
       for (const [k, v] of Object.entries(st.expect)) {
         check(same(v, canon(got[k])), `${where}: ${k}: expected ${JSON.stringify(v)}, got ${got[k]}`);
       }
-      return;
+      continue;
     }
     check(same(st.expect, canon(got)), `${where}: expected ${JSON.stringify(st.expect)}, got ${JSON.stringify(canon(got))}`);
-  });
+  }
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import express5 from 'express';
 import express4 from 'express4';
-import { SessionManager, ManualClock, signCookie, encodeUriComponent } from 'tenure';
+import { SessionManager, ManualClock, signCookie, encodeUriComponent, recordVersion } from 'tenure';
 import { session } from 'tenure/express';
 
 const SECRET = 'test-secret-0123456789-0123456789-abcdef';
@@ -144,8 +144,14 @@ test('a store failure mid-request reaches next(err) before anything is sent', as
   let fail = false;
   const store = {
     get: (id) => data.get(id) ?? null,
-    set: (id, b) => { if (fail) throw new Error('disk on fire'); data.set(id, b); },
-    delete: (id) => data.delete(id),
+    insert: (id, b) => { if (fail) throw new Error('disk on fire'); if (data.has(id)) return false; data.set(id, b); return true; },
+    replace: (id, b, expected) => {
+      if (fail) throw new Error('disk on fire');
+      if (recordVersion(data.get(id) ?? '') !== expected) return false;
+      data.set(id, b);
+      return true;
+    },
+    delete: (id, expected) => (expected === undefined || recordVersion(data.get(id) ?? '') === expected) && data.delete(id),
     ids: () => [...data.keys()],
   };
   const m = new SessionManager({ store });

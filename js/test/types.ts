@@ -1,11 +1,20 @@
 // Typed usage of the whole API, checked by `tsc --noEmit` in `make test`.
-import { SessionManager, ManualClock, FileStore, AsyncFileStore, signCookie, unsignCookieIndex, buildSetCookie } from 'tenure';
-import type { Value, Store, SessionInfo, TenureError } from 'tenure';
+import { SessionManager, AsyncSessionManager, ManualClock, FileStore, AsyncFileStore, signCookie, unsignCookieIndex, buildSetCookie, recordVersion } from 'tenure';
+import type { Value, Store, AsyncStore, SessionInfo, TenureError, Metrics, Session } from 'tenure';
 import { session } from 'tenure/express';
 import http from 'node:http';
 
 const clock = new ManualClock(0);
-const store: Store = new FileStore('/tmp/tenure-types');
+const files = new FileStore('/tmp/tenure-types');
+const fileIds: string[] = files.ids();
+const map = new Map<string, Uint8Array>();
+const store: Store = {
+  get: (id) => map.get(id) ?? null,
+  insert: (id, bytes) => (map.has(id) ? false : (map.set(id, bytes), true)),
+  replace: (id, bytes, expected) => (recordVersion(map.get(id) ?? '') === expected ? (map.set(id, bytes), true) : false),
+  delete: (id, expected) => (expected === undefined || recordVersion(map.get(id) ?? '') === expected) && map.delete(id),
+  ids: () => [...map.keys()],
+};
 const m = new SessionManager({ idleTimeout: 60_000, absoluteTimeout: null, clock, store, onFull: 'evictLru' });
 m.on('expired', (id: string) => console.log(id)).on('regenerated', (a: string, b: string) => console.log(a, b));
 const s = m.create({ principal: 'ann', data: { a: 1 } });
@@ -33,7 +42,39 @@ http.createServer((req, res) => mw(req, res, () => {
   req.session.views = (req.session.views ?? 0) + 1;
   res.end(String(req.session.increment('n')));
 }));
-void [v, n, infos, cursor, found, header];
+const asyncStore: AsyncStore = {
+  get: async (id) => map.get(id) ?? null,
+  insert: async (id, bytes) => (map.has(id) ? false : (map.set(id, bytes), true)),
+  replace: (id, bytes, expected) => Promise.resolve(recordVersion(map.get(id) ?? '') === expected && (map.set(id, bytes), true)),
+  delete: async (id) => map.delete(id),
+  ids: () => [...map.keys()],
+};
+const am = new AsyncSessionManager({ store: asyncStore, clock, idleTimeout: null, autoSweep: 1000 });
+am.on('destroyed', (id: string) => console.log(id));
+async function asyncUsage(): Promise<void> {
+  const a: Session = await am.create({ principal: 'ann' });
+  const opened: Session | null = await am.open(a.id);
+  a.set('k', 1);
+  await am.commit(a);
+  await am.regenerate(a, false);
+  const gone: boolean = await am.destroy(a.id);
+  const count: number = await am.count();
+  const metrics: Metrics = await am.metrics();
+  const listed: { sessions: SessionInfo[]; cursor: string | null } = await am.list(null, 5);
+  const d = am.draft();
+  await am.insertDraft(d);
+  const blob: Uint8Array = await am.export();
+  const imported: number = await am.import(blob);
+  const deadline: number | null = await am.nextDeadline();
+  void [opened, gone, count, metrics, listed, imported, deadline];
+}
+const amw = session({ secret: 'x'.repeat(32), manager: am });
+const omw = session({ secret: 'x'.repeat(32), store: asyncStore, async: true, onError: (err, req, res) => { res.statusCode = 500; res.end(); } });
+http.createServer((req, res) => amw(req, res, (err?: unknown) => {
+  if (err) { res.statusCode = 500; res.end(); return; }
+  req.session.regenerate(true, (e) => { if (e) console.log(e); res.end(); });
+}));
+void [v, n, infos, cursor, found, header, fileIds, asyncUsage, omw];
 {
   // The file stores speak the conditional store protocol, sync and async.
   const fileStore = new FileStore('/tmp/tenure-types', { lockWait: 1000 });

@@ -4,6 +4,7 @@
 
 mod errors;
 mod host;
+mod pending;
 mod values;
 
 use errors::{core_error, js_error};
@@ -283,6 +284,17 @@ pub struct Manager {
 }
 
 impl Manager {
+    /// The `data` argument of create: a plain object, or nothing.
+    fn data_arg(&self, data: &JsValue) -> Result<Option<tenure::DataMap>, JsValue> {
+        if data.is_null() || data.is_undefined() {
+            return Ok(None);
+        }
+        match values::to_value(data, "data", self.core.policy().limits().max_depth + 1)? {
+            tenure::Value::Map(m) => Ok(Some(m)),
+            _ => Err(js_error("INVALID_VALUE", "data must be a plain object")),
+        }
+    }
+
     fn run<R>(
         &mut self,
         f: impl FnOnce(&mut Core) -> Result<R, tenure::Error>,
@@ -360,16 +372,20 @@ impl Manager {
     }
 
     pub fn create(&mut self, principal: Option<String>, data: JsValue) -> Result<Session, JsValue> {
-        let data = if data.is_null() || data.is_undefined() {
-            None
-        } else {
-            match values::to_value(&data, "data", self.core.policy().limits().max_depth + 1)? {
-                tenure::Value::Map(m) => Some(m),
-                _ => return Err(js_error("INVALID_VALUE", "data must be a plain object")),
-            }
-        };
+        let data = self.data_arg(&data)?;
         self.run(|m| m.create(principal.as_deref(), data))
             .map(|inner| Session { inner })
+    }
+    /// A new session that is not stored yet (no I/O); store it with `insertDraft` (or
+    /// `beginInsertDraft`).
+    pub fn draft(&mut self, principal: Option<String>, data: JsValue) -> Result<Session, JsValue> {
+        let data = self.data_arg(&data)?;
+        self.run(|m| m.draft(principal.as_deref(), data))
+            .map(|inner| Session { inner })
+    }
+    #[wasm_bindgen(js_name = insertDraft)]
+    pub fn insert_draft(&mut self, session: &mut Session) -> Result<(), JsValue> {
+        self.run(|m| m.insert_draft(&mut session.inner))
     }
     pub fn open(&mut self, id: &str) -> Result<Option<Session>, JsValue> {
         Ok(self.run(|m| m.open(id))?.map(|inner| Session { inner }))
@@ -454,21 +470,7 @@ impl Manager {
     }
     pub fn metrics(&mut self) -> Result<JsValue, JsValue> {
         let x = self.run(|m| m.metrics())?;
-        let o = Object::new();
-        for (k, v) in [
-            ("active", x.active as f64),
-            ("peakActive", x.peak_active as f64),
-            ("createdTotal", x.created_total as f64),
-            ("expiredTotal", x.expired_total as f64),
-            ("destroyedTotal", x.destroyed_total as f64),
-            ("rejectedTotal", x.rejected_total as f64),
-            ("evictedTotal", x.evicted_total as f64),
-            ("maxAliveMs", x.max_alive_ms as f64),
-            ("avgAliveMs", x.avg_alive_ms as f64),
-        ] {
-            let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v));
-        }
-        Ok(o.into())
+        Ok(metrics_js(&x))
     }
     pub fn export(&mut self) -> Result<Uint8Array, JsValue> {
         Ok(Uint8Array::from(self.run(|m| m.export())?.as_slice()))
@@ -506,6 +508,39 @@ impl Manager {
             })
             .collect()
     }
+}
+
+/// Metrics as a plain object with camelCase keys.
+fn metrics_js(x: &tenure::Metrics) -> JsValue {
+    let o = Object::new();
+    for (k, v) in [
+        ("active", x.active as f64),
+        ("peakActive", x.peak_active as f64),
+        ("createdTotal", x.created_total as f64),
+        ("expiredTotal", x.expired_total as f64),
+        ("destroyedTotal", x.destroyed_total as f64),
+        ("rejectedTotal", x.rejected_total as f64),
+        ("evictedTotal", x.evicted_total as f64),
+        ("maxAliveMs", x.max_alive_ms as f64),
+        ("avgAliveMs", x.avg_alive_ms as f64),
+    ] {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v));
+    }
+    o.into()
+}
+
+/// The `version` of an encoded record (Uint8Array or string), or null if it does not read
+/// as a v1 record: what a host store compares for `replace` and `delete(id, expected)`.
+#[wasm_bindgen(js_name = recordVersion)]
+pub fn record_version(bytes: JsValue) -> Option<f64> {
+    let v = if let Some(s) = bytes.as_string() {
+        tenure::record::stored_version(s.as_bytes())
+    } else if let Some(b) = bytes.dyn_ref::<Uint8Array>() {
+        tenure::record::stored_version(&b.to_vec())
+    } else {
+        None
+    };
+    v.map(|n| n as f64)
 }
 
 fn secret_list(secrets: &JsValue) -> Result<Vec<Vec<u8>>, JsValue> {

@@ -9,7 +9,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
-fn type_name(v: &JsValue) -> String {
+pub(crate) fn type_name(v: &JsValue) -> String {
     if v.is_function() {
         return "function".into();
     }

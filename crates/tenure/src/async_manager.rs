@@ -334,3 +334,64 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
         self.absorb(cx, out)
     }
 }
+
+/// A synchronous [`ByteStore`](crate::ByteStore) (a [`FileStore`](crate::file::FileStore))
+/// for the async driver: each call runs on a thread of its own, so an executor's threads
+/// never wait for file I/O. Calls are serialized per store, like the sync store's.
+#[derive(Debug)]
+pub struct Offloaded<B>(Arc<Mutex<B>>);
+
+impl<B> Offloaded<B> {
+    /// Wraps `store`.
+    pub fn new(store: B) -> Self {
+        Offloaded(Arc::new(Mutex::new(store)))
+    }
+}
+
+type Slot = Arc<
+    Mutex<(
+        Option<Result<ByteReply, StoreError>>,
+        Option<core::task::Waker>,
+    )>,
+>;
+
+impl<B: crate::ByteStore + Send + 'static> AsyncByteStore for Offloaded<B> {
+    fn call(
+        &self,
+        request: ByteRequest,
+    ) -> impl Future<Output = Result<ByteReply, StoreError>> + Send {
+        let store = self.0.clone();
+        let slot: Slot = Arc::new(Mutex::new((None, None)));
+        let mut request = Some(request);
+        core::future::poll_fn(move |cx| {
+            if let Some(request) = request.take() {
+                let (store, done) = (store.clone(), slot.clone());
+                let spawned = std::thread::Builder::new()
+                    .name("tenure-store".into())
+                    .spawn(move || {
+                        let reply = store
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .execute(request);
+                        let mut s = done.lock().unwrap_or_else(PoisonError::into_inner);
+                        s.0 = Some(reply);
+                        if let Some(w) = s.1.take() {
+                            w.wake();
+                        }
+                    });
+                if let Err(e) = spawned {
+                    let msg = alloc::format!("cannot start a store thread: {e}");
+                    return core::task::Poll::Ready(Err(StoreError::new(msg)));
+                }
+            }
+            let mut s = slot.lock().unwrap_or_else(PoisonError::into_inner);
+            match s.0.take() {
+                Some(reply) => core::task::Poll::Ready(reply),
+                None => {
+                    s.1 = Some(cx.waker().clone());
+                    core::task::Poll::Pending
+                }
+            }
+        })
+    }
+}

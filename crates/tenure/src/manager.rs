@@ -111,6 +111,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
     }
 
     /// Runs one operation to completion against the store, with this manager's context.
+    #[inline(always)]
     fn drive<R>(
         &mut self,
         op: impl AsyncFnOnce(&mut Cx<&mut E>, &mut SyncPort<'_, S>) -> Result<R, Error>,
@@ -145,6 +146,33 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         data: Option<DataMap>,
     ) -> Result<Session, Error> {
         self.drive(async |cx, port| ops::create(cx, port, principal, data).await)
+    }
+
+    /// A new session that is not stored yet (see [`ops::draft`]); store it with
+    /// [`insert_draft`](Self::insert_draft).
+    ///
+    /// ```
+    /// let mut m = tenure::SessionManager::in_memory(tenure::Policy::default());
+    /// let mut s = m.draft(None, None).unwrap();
+    /// s.set("n", 1).unwrap();
+    /// assert!(m.peek(s.id()).unwrap().is_none(), "a draft is not stored");
+    /// m.insert_draft(&mut s).unwrap();
+    /// assert_eq!(m.peek(s.id()).unwrap().unwrap().get("n"), Some(&tenure::Value::from(1)));
+    /// assert!(!s.is_modified());
+    /// assert!(m.insert_draft(&mut s).is_err(), "never overwrites");
+    /// assert_eq!(m.metrics().unwrap().created_total, 1);
+    /// ```
+    pub fn draft(
+        &mut self,
+        principal: Option<&str>,
+        data: Option<DataMap>,
+    ) -> Result<Session, Error> {
+        self.drive(async |cx, _| ops::draft(cx, principal, data))
+    }
+
+    /// Stores a [`draft`](Self::draft) as a new session (see [`ops::insert_draft`]).
+    pub fn insert_draft(&mut self, session: &mut Session) -> Result<(), Error> {
+        self.drive(async |cx, port| ops::insert_draft(cx, port, session).await)
     }
 
     /// Opens a live session and touches it (persisting the touch once `touch_interval` has

@@ -268,14 +268,12 @@ async fn make_room<E: Entropy, P: Port>(cx: &mut Cx<E>, io: &mut Io<'_, P>) -> R
     Ok(())
 }
 
-/// Creates a session (see [`SessionManager::create`](crate::SessionManager::create)).
-pub async fn create<E: Entropy, P: Port>(
-    cx: &mut Cx<E>,
-    port: &mut P,
+/// The record of a new session (no id yet), checked against the policy's limits.
+fn new_record<E: Entropy>(
+    cx: &Cx<E>,
     principal: Option<&str>,
     data: Option<DataMap>,
-) -> Result<Session, Error> {
-    let io = &mut Io(port);
+) -> Result<Record, Error> {
     let limits = *cx.policy.limits();
     // The record is built and checked once, in place: no scratch copies.
     let mut record = Record::new(
@@ -299,6 +297,19 @@ pub async fn create<E: Entropy, P: Port>(
         record.check_payload(&limits)?;
     }
     record.version = 1;
+    Ok(record)
+}
+
+/// Creates a session (see [`SessionManager::create`](crate::SessionManager::create)).
+pub async fn create<E: Entropy, P: Port>(
+    cx: &mut Cx<E>,
+    port: &mut P,
+    principal: Option<&str>,
+    data: Option<DataMap>,
+) -> Result<Session, Error> {
+    let io = &mut Io(port);
+    let limits = *cx.policy.limits();
+    let mut record = new_record(cx, principal, data)?;
     make_room(cx, io).await?;
     for _ in 0..ID_ATTEMPTS {
         record.id = cx.fresh_id()?;
@@ -319,6 +330,51 @@ pub async fn create<E: Entropy, P: Port>(
         StoreError::new("could not mint an unused session id (is the entropy source broken?)")
             .into(),
     )
+}
+
+/// A new session with a fresh id that is not stored yet: no I/O. Store it with
+/// [`insert_draft`] (an HTTP middleware on an asynchronous store makes one when a handler
+/// first writes to a request without a session, and stores it before the response goes
+/// out). Until then it exists only in the caller's hands.
+pub fn draft<E: Entropy>(
+    cx: &mut Cx<E>,
+    principal: Option<&str>,
+    data: Option<DataMap>,
+) -> Result<Session, Error> {
+    let mut record = new_record(cx, principal, data)?;
+    record.id = cx.fresh_id()?;
+    Ok(Session::from_record(record, *cx.policy.limits()))
+}
+
+/// Stores a [`draft`] (with every change made to it since) as a new session, counted and
+/// reported like [`create`]. Its id is never overwritten: if it is taken (or the draft's
+/// lifetime is over) nothing is stored and the session is unchanged.
+pub async fn insert_draft<E: Entropy, P: Port>(
+    cx: &mut Cx<E>,
+    port: &mut P,
+    session: &mut Session,
+) -> Result<(), Error> {
+    let io = &mut Io(port);
+    let mut record = session.record().clone();
+    record.accessed = record.accessed.max(cx.now);
+    if record.is_expired(cx.now) {
+        return Err(Cx::<E>::gone(session.id()));
+    }
+    make_room(cx, io).await?;
+    let shared = Arc::new(record);
+    if !io.insert(shared.clone()).await? {
+        return Err(
+            StoreError::new("the draft's session id is already taken; nothing was stored").into(),
+        );
+    }
+    cx.effects.counters.created_total += 1;
+    let n = io.len().await?;
+    cx.note_active(n);
+    cx.effects.events.push(Event::Created {
+        id: shared.id.to_string(),
+    });
+    session.replace_record(shared);
+    Ok(())
 }
 
 /// Opens and touches a live session (see [`SessionManager::open`](crate::SessionManager::open)).

@@ -35,6 +35,7 @@ impl<S: Store> Port for SyncPort<'_, S> {
 
 /// Runs a future that never waits (one over [`SyncPort`]s): `None` if it did wait, which
 /// means it was given a port that is not synchronous.
+#[inline(always)]
 pub fn run_ready<F: Future>(future: F) -> Option<F::Output> {
     let future = pin!(future);
     match future.poll(&mut Context::from_waker(Waker::noop())) {

@@ -12,7 +12,9 @@ use tenure::{
     SessionManager, Value,
 };
 
-use tenure::async_manager::{AsyncByteStore, AsyncEncoded, AsyncSessionManager, SharedStore};
+use tenure::async_manager::{
+    AsyncByteStore, AsyncEncoded, AsyncSessionManager, Offloaded, SharedStore,
+};
 use tenure::file::FileStore;
 use tenure::store::EitherStore;
 use tenure::{
@@ -26,6 +28,7 @@ enum Kind {
     SyncFile,
     AsyncMemory,
     AsyncFile,
+    AsyncFileOffloaded,
 }
 
 /// A file store whose every call makes its caller wait once (returns `Pending` first), so
@@ -58,6 +61,8 @@ type AsyncStore = EitherAsync;
 enum EitherAsync {
     Memory(SharedStore<MemoryStore>),
     File(AsyncEncoded<Yielding>),
+    /// The file store with each call on a thread of its own.
+    Offloaded(AsyncEncoded<Offloaded<FileStore>>),
 }
 
 impl tenure::async_manager::AsyncStore for EitherAsync {
@@ -65,6 +70,7 @@ impl tenure::async_manager::AsyncStore for EitherAsync {
         match self {
             EitherAsync::Memory(s) => s.call(request).await,
             EitherAsync::File(s) => s.call(request).await,
+            EitherAsync::Offloaded(s) => s.call(request).await,
         }
     }
 }
@@ -119,6 +125,12 @@ impl Mgr {
             )),
             Kind::AsyncMemory => Mgr::Async(AsyncSessionManager::new(
                 EitherAsync::Memory(SharedStore::new(MemoryStore::new())),
+                clock,
+                SeededEntropy::new(seed),
+                policy,
+            )),
+            Kind::AsyncFileOffloaded => Mgr::Async(AsyncSessionManager::new(
+                EitherAsync::Offloaded(AsyncEncoded::new(Offloaded::new(dir()), limits)),
                 clock,
                 SeededEntropy::new(seed),
                 policy,
@@ -639,4 +651,9 @@ fn every_scenario_passes_through_the_async_driver() {
 #[test]
 fn every_scenario_passes_through_the_async_driver_on_the_file_store() {
     every_scenario_passes(Kind::AsyncFile);
+}
+
+#[test]
+fn every_scenario_passes_through_the_async_driver_on_the_offloaded_file_store() {
+    every_scenario_passes(Kind::AsyncFileOffloaded);
 }

@@ -2,6 +2,7 @@
 //! through the store protocol lose no update, and a holder killed with SIGKILL blocks nobody
 //! for long. The children are this test binary run again (see `child`), so the test needs
 //! nothing built beyond itself.
+#![cfg(feature = "std")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

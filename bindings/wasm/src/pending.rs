@@ -1,0 +1,461 @@
+//! Operations over an asynchronous JS store: `Manager.begin*()` starts one of the core's
+//! operations (`tenure::ops`) in a [`Stepper`] and hands it to JS as a [`PendingOp`]. The
+//! JS driver performs each byte-level request with its store (awaiting Promises), feeds the
+//! answer back with `step` (or the store's exception with `fail`) and ends with `finish`,
+//! which folds the operation's events and counters into the manager. Nothing is borrowed
+//! between steps, so any number of operations may be in flight on one manager.
+//!
+//! Only translation happens here: requests to JS arrays, answers validated into
+//! [`ByteReply`]s, outcomes to JS values. Every rule is the core's.
+
+use crate::errors::{core_error, js_error};
+use crate::host::JsEntropy;
+use crate::values::type_name;
+use crate::{info, metrics_js, Manager, Session};
+use js_sys::{Array, Reflect, Uint8Array};
+use std::future::Future;
+use std::sync::Arc;
+use tenure::encoded::{ByteReply, ByteRequest, Encoded};
+use tenure::ops::{self, Cx, Effects};
+use tenure::stepper::{ChannelPort, Step, Stepper};
+use tenure::{Error, Record, StoreError};
+use wasm_bindgen::prelude::*;
+
+/// What an operation gives back, before it becomes a JS value.
+enum Outcome {
+    /// create, open, peek.
+    Session(Option<tenure::Session>),
+    /// commit, regenerate, insertDraft: the committed copy and how many of the session's
+    /// changes it carries (for `Session::adopt`).
+    Adopt(tenure::Session, usize),
+    Bool(bool),
+    Count(usize),
+    Records(Vec<Arc<Record>>),
+    Page(Vec<Arc<Record>>, Option<String>),
+    Deadline(Option<u64>),
+    /// metrics: the number of stored sessions.
+    Stored(usize),
+    Bytes(Vec<u8>),
+}
+
+type Out = (Result<Outcome, Error>, Effects);
+type Port = Encoded<ChannelPort>;
+
+/// One operation in flight over an asynchronous store.
+#[wasm_bindgen]
+pub struct PendingOp {
+    stepper: Stepper<Out>,
+    /// The protocol method of the request waiting for its answer.
+    asked: Option<&'static str>,
+    out: Option<Out>,
+    /// The first exception (or rejection) a store call raised: the error's `cause`.
+    cause: Option<JsValue>,
+}
+
+/// A JS value's message, without calling anything that could throw.
+fn describe(e: &JsValue) -> String {
+    if let Some(s) = e.as_string() {
+        return s;
+    }
+    if e.is_object() {
+        if let Some(m) = Reflect::get(e, &JsValue::from_str("message"))
+            .ok()
+            .and_then(|m| m.as_string())
+        {
+            return m;
+        }
+    }
+    format!("{e:?}")
+}
+
+/// `[method, id, bytes?, expected?]`.
+fn request_js(r: &ByteRequest) -> JsValue {
+    let a = Array::new();
+    a.push(&JsValue::from_str(r.name()));
+    match r {
+        ByteRequest::Get { id } => {
+            a.push(&JsValue::from_str(id));
+        }
+        ByteRequest::Insert { id, bytes } => {
+            a.push(&JsValue::from_str(id));
+            a.push(&Uint8Array::from(&bytes[..]));
+        }
+        ByteRequest::Replace {
+            id,
+            bytes,
+            expected,
+        } => {
+            a.push(&JsValue::from_str(id));
+            a.push(&Uint8Array::from(&bytes[..]));
+            a.push(&JsValue::from_f64(*expected as f64));
+        }
+        ByteRequest::Delete { id, expected } => {
+            a.push(&JsValue::from_str(id));
+            a.push(&JsValue::UNDEFINED);
+            a.push(&expected.map_or(JsValue::UNDEFINED, |v| JsValue::from_f64(v as f64)));
+        }
+        ByteRequest::Ids => {}
+    }
+    a.into()
+}
+
+/// A store's answer to `method`, checked.
+fn reply_from_js(method: &str, v: &JsValue) -> Result<ByteReply, StoreError> {
+    match method {
+        "get" => {
+            if v.is_null() || v.is_undefined() {
+                Ok(ByteReply::Bytes(None))
+            } else if let Some(b) = v.dyn_ref::<Uint8Array>() {
+                Ok(ByteReply::Bytes(Some(b.to_vec())))
+            } else if let Some(s) = v.as_string() {
+                Ok(ByteReply::Bytes(Some(s.into_bytes())))
+            } else {
+                Err(StoreError::new(format!(
+                    "store.get must return (or resolve to) a Uint8Array, a string or null, not a {}",
+                    type_name(v)
+                )))
+            }
+        }
+        "ids" => {
+            if !Array::is_array(v) {
+                return Err(StoreError::new(format!(
+                    "store.ids must return (or resolve to) an array of strings, not a {}",
+                    type_name(v)
+                )));
+            }
+            Array::from(v)
+                .iter()
+                .map(|x| {
+                    x.as_string().ok_or_else(|| {
+                        StoreError::new(format!(
+                            "store.ids must return (or resolve to) an array of strings; it held a {}",
+                            type_name(&x)
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(ByteReply::Ids)
+        }
+        _ => v.as_bool().map(ByteReply::Done).ok_or_else(|| {
+            StoreError::new(format!(
+                "store.{method} must return (or resolve to) a boolean, not {}",
+                if v.is_undefined() {
+                    "undefined".to_owned()
+                } else {
+                    format!("a {}", type_name(v))
+                }
+            ))
+        }),
+    }
+}
+
+impl PendingOp {
+    fn advance(&mut self, answer: Option<Result<ByteReply, StoreError>>) -> JsValue {
+        if self.out.is_some() {
+            return JsValue::NULL;
+        }
+        match self.stepper.resume(answer) {
+            Step::Io(request) => {
+                self.asked = Some(request.name());
+                request_js(&request)
+            }
+            Step::Done(out) => {
+                self.out = Some(out);
+                JsValue::NULL
+            }
+            Step::Spent => {
+                let e = StoreError::new("the operation stalled without a request");
+                self.out = Some((Err(e.into()), Effects::default()));
+                JsValue::NULL
+            }
+        }
+    }
+
+    /// The outcome, with the effects folded into `manager`.
+    fn take(&mut self, manager: &mut Manager) -> Result<Outcome, JsValue> {
+        let Some((result, effects)) = self.out.take() else {
+            return Err(js_error(
+                "STORE_ERROR",
+                "finish() was called before the operation was done (or twice)",
+            ));
+        };
+        manager.core.absorb(effects);
+        result.map_err(|e| core_error(&e, self.cause.take()))
+    }
+}
+
+#[wasm_bindgen]
+impl PendingOp {
+    /// Resumes with the store's answer to the last request (nothing on the first call) and
+    /// returns the next request, `[method, id, bytes?, expected?]`, or null when done. An
+    /// answer of the wrong shape fails the operation with `TENURE_STORE_ERROR`.
+    pub fn step(&mut self, reply: JsValue) -> JsValue {
+        let answer = self.asked.take().map(|m| reply_from_js(m, &reply));
+        self.advance(answer)
+    }
+
+    /// Resumes with the exception (or rejection reason) of the last store call: the
+    /// operation ends (after any rollback it needs) with `TENURE_STORE_ERROR` whose `cause`
+    /// is `error`. Returns the next request or null, like `step`.
+    pub fn fail(&mut self, error: JsValue) -> JsValue {
+        let Some(method) = self.asked.take() else {
+            return self.advance(None);
+        };
+        let message = format!("store.{method} failed: {}", describe(&error));
+        if self.cause.is_none() {
+            self.cause = Some(error);
+        }
+        self.advance(Some(Err(StoreError::new(message))))
+    }
+
+    /// Whether the operation is over (finish may be called).
+    #[wasm_bindgen(getter)]
+    pub fn done(&self) -> bool {
+        self.out.is_some()
+    }
+
+    /// Ends the operation: its events and counters go to `manager`, its result comes back
+    /// (a Session or null, a boolean, a count, `[infos, cursor]`, …) or its error is thrown.
+    pub fn finish(&mut self, manager: &mut Manager) -> Result<JsValue, JsValue> {
+        Ok(match self.take(manager)? {
+            Outcome::Session(s) => s.map_or(JsValue::NULL, |inner| Session { inner }.into()),
+            Outcome::Adopt(..) => {
+                return Err(js_error(
+                    "INVALID_VALUE",
+                    "this operation ends with finishSession(manager, session)",
+                ))
+            }
+            Outcome::Bool(b) => JsValue::from_bool(b),
+            Outcome::Count(n) => JsValue::from_f64(n as f64),
+            Outcome::Records(rs) => rs.iter().map(|r| info(r)).collect::<Array>().into(),
+            Outcome::Page(rs, next) => {
+                let infos: Array = rs.iter().map(|r| info(r)).collect();
+                [
+                    infos.into(),
+                    next.map_or(JsValue::NULL, |c| JsValue::from_str(&c)),
+                ]
+                .iter()
+                .collect::<Array>()
+                .into()
+            }
+            Outcome::Deadline(d) => d.map_or(JsValue::NULL, |d| JsValue::from_f64(d as f64)),
+            Outcome::Stored(n) => metrics_js(&manager.core.metrics_with(n)),
+            Outcome::Bytes(b) => Uint8Array::from(&b[..]).into(),
+        })
+    }
+
+    /// Ends a commit, regenerate or insertDraft: the session takes the stored state and
+    /// keeps the changes made to it since the operation began. On error it is unchanged.
+    #[wasm_bindgen(js_name = finishSession)]
+    pub fn finish_session(
+        &mut self,
+        manager: &mut Manager,
+        session: &mut Session,
+    ) -> Result<(), JsValue> {
+        match self.take(manager)? {
+            Outcome::Adopt(committed, ops) => session
+                .inner
+                .adopt(committed, ops)
+                .map_err(|e| core_error(&e, None)),
+            _ => Err(js_error(
+                "INVALID_VALUE",
+                "finishSession is for commit, regenerate and insertDraft; use finish",
+            )),
+        }
+    }
+}
+
+impl Manager {
+    /// Starts `op` with this manager's context (policy, time now, entropy).
+    fn begin<F, Fut>(&self, op: F) -> PendingOp
+    where
+        F: FnOnce(Cx<JsEntropy>, Port) -> Fut,
+        Fut: Future<Output = Out> + 'static,
+    {
+        let cx = self.core.context(JsEntropy);
+        let limits = *self.core.policy().limits();
+        PendingOp {
+            stepper: Stepper::new(limits, move |port| op(cx, port)),
+            asked: None,
+            out: None,
+            cause: None,
+        }
+    }
+
+    /// Starts an operation on a copy of `session`, to be adopted back by `finishSession`.
+    fn begin_adopt<F, Fut>(&self, session: &Session, op: F) -> PendingOp
+    where
+        F: FnOnce(Cx<JsEntropy>, Port, tenure::Session) -> Fut,
+        Fut: Future<Output = (Result<tenure::Session, Error>, Effects)> + 'static,
+    {
+        let snapshot = session.inner.clone();
+        let ops = snapshot.changes().ops().len();
+        self.begin(move |cx, port| {
+            let fut = op(cx, port, snapshot);
+            async move {
+                let (r, effects) = fut.await;
+                (r.map(|s| Outcome::Adopt(s, ops)), effects)
+            }
+        })
+    }
+}
+
+/// `(result mapped to an Outcome, effects)` of an op run in `cx`.
+macro_rules! run {
+    ($cx:ident, $body:expr, $map:expr) => {{
+        let r = $body.await.map($map);
+        (r, $cx.into_effects())
+    }};
+}
+
+#[wasm_bindgen]
+impl Manager {
+    #[wasm_bindgen(js_name = beginCreate)]
+    pub fn begin_create(
+        &self,
+        principal: Option<String>,
+        data: JsValue,
+    ) -> Result<PendingOp, JsValue> {
+        let data = self.data_arg(&data)?;
+        Ok(self.begin(move |mut cx, mut port| async move {
+            run!(
+                cx,
+                ops::create(&mut cx, &mut port, principal.as_deref(), data),
+                |s| Outcome::Session(Some(s))
+            )
+        }))
+    }
+
+    #[wasm_bindgen(js_name = beginOpen)]
+    pub fn begin_open(&self, id: String) -> PendingOp {
+        self.begin(move |mut cx, mut port| async move {
+            run!(cx, ops::open(&mut cx, &mut port, &id), Outcome::Session)
+        })
+    }
+
+    #[wasm_bindgen(js_name = beginPeek)]
+    pub fn begin_peek(&self, id: String) -> PendingOp {
+        self.begin(move |mut cx, mut port| async move {
+            run!(cx, ops::peek(&mut cx, &mut port, &id), Outcome::Session)
+        })
+    }
+
+    #[wasm_bindgen(js_name = beginCommit)]
+    pub fn begin_commit(&self, session: &Session) -> PendingOp {
+        self.begin_adopt(session, |mut cx, mut port, mut s| async move {
+            let r = ops::commit(&mut cx, &mut port, &mut s).await.map(|()| s);
+            (r, cx.into_effects())
+        })
+    }
+
+    #[wasm_bindgen(js_name = beginRegenerate)]
+    pub fn begin_regenerate(&self, session: &Session, clear: Option<bool>) -> PendingOp {
+        let clear = clear.unwrap_or(false);
+        self.begin_adopt(session, move |mut cx, mut port, mut s| async move {
+            let r = ops::regenerate(&mut cx, &mut port, &mut s, clear)
+                .await
+                .map(|()| s);
+            (r, cx.into_effects())
+        })
+    }
+
+    #[wasm_bindgen(js_name = beginInsertDraft)]
+    pub fn begin_insert_draft(&self, session: &Session) -> PendingOp {
+        self.begin_adopt(session, |mut cx, mut port, mut s| async move {
+            let r = ops::insert_draft(&mut cx, &mut port, &mut s)
+                .await
+                .map(|()| s);
+            (r, cx.into_effects())
+        })
+    }
+
+    #[wasm_bindgen(js_name = beginDestroy)]
+    pub fn begin_destroy(&self, id: String) -> PendingOp {
+        self.begin(move |mut cx, mut port| async move {
+            run!(cx, ops::destroy(&mut cx, &mut port, &id), Outcome::Bool)
+        })
+    }
+
+    #[wasm_bindgen(js_name = beginDestroyAllOf)]
+    pub fn begin_destroy_all_of(&self, principal: String, except: Option<String>) -> PendingOp {
+        self.begin(move |mut cx, mut port| async move {
+            run!(
+                cx,
+                ops::destroy_all_of(&mut cx, &mut port, &principal, except.as_deref()),
+                Outcome::Count
+            )
+        })
+    }
+
+    #[wasm_bindgen(js_name = beginSessionsOf)]
+    pub fn begin_sessions_of(&self, principal: String) -> PendingOp {
+        self.begin(move |mut cx, mut port| async move {
+            run!(
+                cx,
+                ops::sessions_of(&mut cx, &mut port, &principal),
+                Outcome::Records
+            )
+        })
+    }
+
+    #[wasm_bindgen(js_name = beginCount)]
+    pub fn begin_count(&self) -> PendingOp {
+        self.begin(|mut cx, mut port| async move {
+            run!(cx, ops::count(&mut cx, &mut port), Outcome::Count)
+        })
+    }
+
+    /// Finishes with `[infos, nextCursor]`.
+    #[wasm_bindgen(js_name = beginList)]
+    pub fn begin_list(&self, cursor: Option<String>, limit: Option<usize>) -> PendingOp {
+        let limit = limit.unwrap_or(100);
+        self.begin(move |mut cx, mut port| async move {
+            run!(
+                cx,
+                ops::list(&mut cx, &mut port, cursor.as_deref(), limit),
+                |(page, next)| Outcome::Page(page, next)
+            )
+        })
+    }
+
+    #[wasm_bindgen(js_name = beginSweep)]
+    pub fn begin_sweep(&self) -> PendingOp {
+        self.begin(|mut cx, mut port| async move {
+            run!(cx, ops::sweep(&mut cx, &mut port), Outcome::Count)
+        })
+    }
+
+    #[wasm_bindgen(js_name = beginDestroyAll)]
+    pub fn begin_destroy_all(&self) -> PendingOp {
+        self.begin(|mut cx, mut port| async move {
+            run!(cx, ops::destroy_all(&mut cx, &mut port), Outcome::Count)
+        })
+    }
+
+    #[wasm_bindgen(js_name = beginNextDeadline)]
+    pub fn begin_next_deadline(&self) -> PendingOp {
+        self.begin(|cx, mut port| async move {
+            run!(cx, ops::next_deadline(&mut port), Outcome::Deadline)
+        })
+    }
+
+    /// Finishes with the metrics object (the manager's counters, the store's size).
+    #[wasm_bindgen(js_name = beginMetrics)]
+    pub fn begin_metrics(&self) -> PendingOp {
+        self.begin(|cx, mut port| async move { run!(cx, ops::stored(&mut port), Outcome::Stored) })
+    }
+
+    #[wasm_bindgen(js_name = beginExport)]
+    pub fn begin_export(&self) -> PendingOp {
+        self.begin(|mut cx, mut port| async move {
+            run!(cx, ops::export(&mut cx, &mut port), Outcome::Bytes)
+        })
+    }
+
+    #[wasm_bindgen(js_name = beginImport)]
+    pub fn begin_import(&self, data: Vec<u8>) -> PendingOp {
+        self.begin(move |mut cx, mut port| async move {
+            run!(cx, ops::import(&mut cx, &mut port, &data), Outcome::Count)
+        })
+    }
+}
