@@ -299,14 +299,7 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
 
     /// See [`SessionManager::set_idle_timeout`](crate::SessionManager::set_idle_timeout).
     pub fn set_idle_timeout(&self, session: &mut Session, ms: Option<Millis>) -> Result<(), Error> {
-        if ms == Some(0) {
-            return Err(Error::invalid(
-                "idle_timeout",
-                "must be > 0 ms (use None for never)",
-            ));
-        }
-        session.set_idle(ms);
-        Ok(())
+        ops::set_idle_timeout(session, ms)
     }
 
     /// Takes the events that happened since the last call.

@@ -253,14 +253,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         session: &mut Session,
         ms: Option<Millis>,
     ) -> Result<(), Error> {
-        if ms == Some(0) {
-            return Err(Error::invalid(
-                "idle_timeout",
-                "must be > 0 ms (use None for never)",
-            ));
-        }
-        session.set_idle(ms);
-        Ok(())
+        ops::set_idle_timeout(session, ms)
     }
 
     /// Removes every session past its deadline, in O(expired · log n) on the memory

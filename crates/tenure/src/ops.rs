@@ -412,6 +412,19 @@ pub async fn open<E: Entropy, P: Port>(
     Ok(Some(s))
 }
 
+/// Sets the session's idle timeout (`None`: never idles out), stored on commit; no I/O.
+/// The one "> 0" rule for every driver.
+pub fn set_idle_timeout(session: &mut Session, ms: Option<Millis>) -> Result<(), Error> {
+    if ms == Some(0) {
+        return Err(Error::invalid(
+            "idle_timeout",
+            "must be > 0 ms (use None for never)",
+        ));
+    }
+    session.set_idle(ms);
+    Ok(())
+}
+
 /// Reads a live session without touching it.
 pub async fn peek<E: Entropy, P: Port>(
     cx: &mut Cx<E>,
