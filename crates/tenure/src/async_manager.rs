@@ -49,6 +49,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 /// A store whose calls are awaited: the [`Store`] contract as one method over
 /// [`Request`]s. Implementations keep the same atomic guarantees (see [`crate::store`]).
 pub trait AsyncStore: Send + Sync {
+    /// Whether the store writes only what changed (see [`Port::CHANGES`]).
+    const CHANGES: bool = false;
+
     /// Answers one request.
     fn call(&self, request: Request) -> impl Future<Output = Result<Reply, StoreError>> + Send;
 }
@@ -129,6 +132,8 @@ impl<B: AsyncByteStore> AsyncStore for AsyncEncoded<B> {
 struct PortOf<'a, S>(&'a S);
 
 impl<S: AsyncStore> Port for PortOf<'_, S> {
+    const CHANGES: bool = S::CHANGES;
+
     fn call(&mut self, request: Request) -> impl Future<Output = Result<Reply, StoreError>> {
         self.0.call(request)
     }

@@ -8,6 +8,7 @@
 use crate::error::{DecodeError, Error};
 use crate::limits::Limits;
 use crate::record::{decode_error, Flash, Record};
+use crate::store::Changes;
 use crate::value::Value;
 use crate::Millis;
 use alloc::format;
@@ -250,6 +251,41 @@ impl Delta {
 
     pub(crate) fn clear(&mut self) {
         self.ops.clear();
+    }
+
+    /// What applying this log changes (see [`Changes`]).
+    ///
+    /// ```
+    /// use tenure::{Delta, Op, Value};
+    /// let d = Delta::from_ops(vec![
+    ///     Op::Set { key: "a".into(), value: Value::Int(1) },
+    ///     Op::Increment { key: "a".into(), by: 1 },
+    ///     Op::Delete { key: "b".into() },
+    /// ]);
+    /// let c = d.changes();
+    /// assert_eq!(c.keys, ["a", "b"]);
+    /// assert!(!c.cleared && !c.meta);
+    /// ```
+    pub fn changes(&self) -> Changes {
+        let mut c = Changes::default();
+        for op in &self.ops {
+            match op {
+                Op::Set { key, .. } | Op::Delete { key } | Op::Increment { key, .. } => {
+                    if !c.keys.contains(key) {
+                        c.keys.push(key.clone());
+                    }
+                }
+                Op::Clear => {
+                    c.cleared = true;
+                    c.keys.clear();
+                }
+                Op::Flash { .. }
+                | Op::TakeFlashes { .. }
+                | Op::SetPrincipal { .. }
+                | Op::SetIdle { .. } => c.meta = true,
+            }
+        }
+        c
     }
 
     /// Applies every operation to a copy of `current` and checks the result against

@@ -334,13 +334,14 @@ impl<P: BytePort> Port for Encoded<P> {
                 };
                 Reply::Inserted(self.done(request).await?)
             }
-            Request::Replace { record, expected } => {
-                Reply::Cas(self.replace(record, expected).await?)
-            }
+            Request::Replace {
+                record, expected, ..
+            } => Reply::Cas(self.replace(record, expected).await?),
             Request::Touch {
                 id,
                 accessed,
                 expected,
+                ..
             } => Reply::Cas(self.touch(&id, accessed, expected).await?),
             Request::Remove { id, expected } => Reply::Record(self.remove(&id, expected).await?),
             Request::Len => Reply::Len(self.ids().await?.len()),
@@ -421,13 +422,19 @@ impl<B: ByteStore> Store for EncodedStore<B> {
         expect_reply!(self.run(Request::Insert { record }), Reply::Inserted(b) => b, "insert")
     }
     fn replace(&mut self, record: Arc<Record>, expected: u64) -> Result<Cas, StoreError> {
-        expect_reply!(self.run(Request::Replace { record, expected }), Reply::Cas(c) => c, "replace")
+        let request = Request::Replace {
+            record,
+            expected,
+            changes: None,
+        };
+        expect_reply!(self.run(request), Reply::Cas(c) => c, "replace")
     }
     fn touch(&mut self, id: &str, accessed: Millis, expected: u64) -> Result<Cas, StoreError> {
         let request = Request::Touch {
             id: id.into(),
             accessed,
             expected,
+            deadline: None,
         };
         expect_reply!(self.run(request), Reply::Cas(c) => c, "touch")
     }

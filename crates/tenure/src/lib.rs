@@ -62,6 +62,7 @@ pub mod ops;
 pub mod policy;
 pub mod port;
 pub mod record;
+pub mod redis;
 pub mod session;
 pub mod stepper;
 pub mod store;

@@ -11,7 +11,7 @@
 //! re-applies the session's change log and tries again, at most [`CAS_ATTEMPTS`] times.
 
 use crate::data::DataMap;
-use crate::delta::{self, Op};
+use crate::delta::{self, Delta, Op};
 use crate::entropy::Entropy;
 use crate::error::{Error, StoreError};
 use crate::event::Event;
@@ -20,8 +20,8 @@ use crate::policy::{OnFull, Policy};
 use crate::port::{mismatch, Port};
 use crate::record::Record;
 use crate::session::Session;
-use crate::store::{Cas, Page, Reply, Request};
-use crate::{id, Millis};
+use crate::store::{Cas, Changes, Page, Reply, Request};
+use crate::{expiry, id, Millis};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -134,20 +134,40 @@ impl<P: Port> Io<'_, P> {
     async fn insert(&mut self, record: Arc<Record>) -> Result<bool, StoreError> {
         ask!(self, Request::Insert { record }, Reply::Inserted(b) => b)
     }
-    async fn replace(&mut self, record: Arc<Record>, expected: u64) -> Result<Cas, StoreError> {
-        ask!(self, Request::Replace { record, expected }, Reply::Cas(c) => c)
-    }
-    async fn touch(
+    /// Replaces the record at version `expected`; `changes` is the log that made `record`
+    /// from it and whether its access time was raised (`None`: unknown, the whole record is
+    /// new), passed on to ports that want it.
+    async fn replace(
         &mut self,
-        id: &str,
-        accessed: Millis,
+        record: Arc<Record>,
         expected: u64,
+        changes: Option<(&Delta, bool)>,
     ) -> Result<Cas, StoreError> {
-        let request = Request::Touch {
-            id: id.into(),
-            accessed,
-            expected,
+        let changes = match changes {
+            Some((delta, touched)) if P::CHANGES => Some(Changes {
+                touched,
+                ..delta.changes()
+            }),
+            _ => None,
         };
+        let request = Request::Replace {
+            record,
+            expected,
+            changes,
+        };
+        ask!(self, request, Reply::Cas(c) => c)
+    }
+    /// Touches `stored` (the record at the version it holds) at `now`. The caller drops its
+    /// own copy first, so a memory store can update the record in place.
+    fn touch_request(stored: &Record, now: Millis) -> Request {
+        Request::Touch {
+            id: stored.id.clone(),
+            accessed: now,
+            expected: stored.version,
+            deadline: expiry::deadline(stored.created, now, stored.idle(), stored.absolute()),
+        }
+    }
+    async fn touch(&mut self, request: Request) -> Result<Cas, StoreError> {
         ask!(self, request, Reply::Cas(c) => c)
     }
     async fn remove(
@@ -391,10 +411,10 @@ pub async fn open<E: Entropy, P: Port>(
         if !cx.touch_due(record.accessed) {
             break;
         }
-        let expected = record.version;
+        let request = Io::<P>::touch_request(&record, cx.now);
         // Drop our snapshot first so a memory store can update its record in place.
         drop(record);
-        match io.touch(id, cx.now, expected).await? {
+        match io.touch(request).await? {
             Cas::Stored(r) => {
                 record = r;
                 break;
@@ -456,8 +476,9 @@ pub async fn commit<E: Entropy, P: Port>(
                 session.replace_record(current);
                 return Ok(());
             }
+            let request = Io::<P>::touch_request(&current, cx.now);
             drop(current);
-            io.touch(session.id(), cx.now, expected).await?
+            io.touch(request).await?
         } else {
             let version = expected.saturating_add(1);
             let accessed = if due { cx.now } else { current.accessed };
@@ -467,7 +488,8 @@ pub async fn commit<E: Entropy, P: Port>(
                 // merge. It is stamped in place and restored if the write is refused.
                 drop(current);
                 let old = session.stamp(version, accessed);
-                match io.replace(session.shared(), expected).await {
+                let changes = (session.changes(), due);
+                match io.replace(session.shared(), expected, Some(changes)).await {
                     Ok(cas) => {
                         if matches!(cas, Cas::Conflict(_)) {
                             session.stamp(old.0, old.1);
@@ -484,7 +506,8 @@ pub async fn commit<E: Entropy, P: Port>(
                 next.version = version;
                 next.accessed = accessed;
                 drop(current);
-                io.replace(Arc::new(next), expected).await?
+                io.replace(Arc::new(next), expected, Some((session.changes(), due)))
+                    .await?
             }
         };
         match cas {
@@ -787,7 +810,7 @@ async fn import_one<E: Entropy, P: Port>(
                 // merges onto the imported state instead of taking its own for the merge.
                 let expected = existing.version;
                 r.version = expected.max(imported).saturating_add(1);
-                if let Cas::Stored(_) = io.replace(Arc::new(r.clone()), expected).await? {
+                if let Cas::Stored(_) = io.replace(Arc::new(r.clone()), expected, None).await? {
                     return Ok(());
                 }
             }

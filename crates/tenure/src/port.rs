@@ -19,6 +19,11 @@ use core::task::{Context, Poll, Waker};
 
 /// Where an operation sends its storage requests.
 pub trait Port {
+    /// Whether this port's store writes only what changed, and so wants the
+    /// [`Changes`](crate::store::Changes) of every replace (computing them costs a little,
+    /// so other stores are not given them).
+    const CHANGES: bool = false;
+
     /// Answers one request (asynchronously, if the store needs I/O).
     fn call(&mut self, request: Request) -> impl Future<Output = Result<Reply, StoreError>>;
 }

@@ -33,8 +33,10 @@
 use crate::encoded::{BytePort, ByteReply, ByteRequest, Encoded};
 use crate::error::StoreError;
 use crate::limits::Limits;
+use crate::redis::{Command, CommandPort, RedisConfig, RedisPort, RedisReply};
 use alloc::boxed::Box;
 use alloc::rc::Rc;
+use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::future::Future;
 use core::pin::Pin;
@@ -42,24 +44,22 @@ use core::task::{Context, Poll, Waker};
 
 /// Where a request waits for its answer.
 #[derive(Debug, Default)]
-enum Exchange {
+enum Exchange<Q, A> {
     #[default]
     Empty,
-    Asked(ByteRequest),
-    Answered(Result<ByteReply, StoreError>),
+    Asked(Q),
+    Answered(Result<A, StoreError>),
 }
 
-/// The [`BytePort`] of a stepped operation: a request is parked until the host answers it.
+/// The port of a stepped operation: a request (`Q`, a [`ByteRequest`] or a batch of Redis
+/// [`Command`]s) is parked until the host answers it (`A`).
 #[derive(Debug)]
-pub struct ChannelPort {
-    exchange: Rc<RefCell<Exchange>>,
+pub struct ChannelPort<Q = ByteRequest, A = ByteReply> {
+    exchange: Rc<RefCell<Exchange<Q, A>>>,
 }
 
-impl BytePort for ChannelPort {
-    fn call(
-        &mut self,
-        request: ByteRequest,
-    ) -> impl Future<Output = Result<ByteReply, StoreError>> {
+impl<Q, A> ChannelPort<Q, A> {
+    fn ask(&mut self, request: Q) -> impl Future<Output = Result<A, StoreError>> {
         *self.exchange.borrow_mut() = Exchange::Asked(request);
         let exchange = self.exchange.clone();
         core::future::poll_fn(move |_| {
@@ -75,24 +75,50 @@ impl BytePort for ChannelPort {
     }
 }
 
+impl BytePort for ChannelPort {
+    fn call(
+        &mut self,
+        request: ByteRequest,
+    ) -> impl Future<Output = Result<ByteReply, StoreError>> {
+        self.ask(request)
+    }
+}
+
+impl CommandPort for ChannelPort<Vec<Command>, Vec<RedisReply>> {
+    fn call(
+        &mut self,
+        batch: Vec<Command>,
+    ) -> impl Future<Output = Result<Vec<RedisReply>, StoreError>> {
+        self.ask(batch)
+    }
+}
+
 /// What a stepped operation needs next.
 #[derive(Debug)]
-pub enum Step<T> {
+pub enum Step<T, Q = ByteRequest> {
     /// Perform this request on the host's store, then `resume` with the answer.
-    Io(ByteRequest),
+    Io(Q),
     /// The operation is over; this is its outcome.
     Done(T),
     /// The operation was already over (or resumed without the answer it waits for).
     Spent,
 }
 
-/// An operation in flight, advanced by the host one storage request at a time.
-pub struct Stepper<T> {
+/// An operation in flight, advanced by the host one storage request at a time: over a
+/// byte store by default, or over Redis ([`Stepper::redis`]: each request is a batch of
+/// commands to send as one pipeline, answered with their replies).
+pub struct Stepper<T, Q = ByteRequest, A = ByteReply> {
     future: Option<Pin<Box<dyn Future<Output = T>>>>,
-    exchange: Rc<RefCell<Exchange>>,
+    exchange: Rc<RefCell<Exchange<Q, A>>>,
 }
 
-impl<T> core::fmt::Debug for Stepper<T> {
+/// A [`Stepper`] over Redis.
+pub type RedisStepper<T> = Stepper<T, Vec<Command>, Vec<RedisReply>>;
+
+/// The port a [`RedisStepper`]'s operation runs on.
+pub type RedisChannel = RedisPort<ChannelPort<Vec<Command>, Vec<RedisReply>>, RedisConfig>;
+
+impl<T, Q, A> core::fmt::Debug for Stepper<T, Q, A> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Stepper")
             .field("done", &self.future.is_none())
@@ -107,19 +133,40 @@ impl<T> Stepper<T> {
     where
         F: Future<Output = T> + 'static,
     {
+        Stepper::over(|port| op(Encoded::new(port, limits)))
+    }
+}
+
+impl<T> RedisStepper<T> {
+    /// Starts `op` over Redis as `config` lays it out: every request the op makes is
+    /// stepped out as the batch of commands that performs it.
+    pub fn redis<F>(config: RedisConfig, op: impl FnOnce(RedisChannel) -> F) -> Self
+    where
+        F: Future<Output = T> + 'static,
+    {
+        Stepper::over(|port| op(RedisPort::new(port, config)))
+    }
+}
+
+impl<T, Q: 'static, A: 'static> Stepper<T, Q, A> {
+    /// Starts `op` with the raw channel port.
+    fn over<F>(op: impl FnOnce(ChannelPort<Q, A>) -> F) -> Self
+    where
+        F: Future<Output = T> + 'static,
+    {
         let exchange = Rc::new(RefCell::new(Exchange::Empty));
         let port = ChannelPort {
             exchange: exchange.clone(),
         };
         Stepper {
-            future: Some(Box::pin(op(Encoded::new(port, limits)))),
+            future: Some(Box::pin(op(port))),
             exchange,
         }
     }
 
     /// Advances the operation: with the answer to the request it last asked for (`None`
     /// on the first call), until it asks for another or is done.
-    pub fn resume(&mut self, reply: Option<Result<ByteReply, StoreError>>) -> Step<T> {
+    pub fn resume(&mut self, reply: Option<Result<A, StoreError>>) -> Step<T, Q> {
         let Some(future) = self.future.as_mut() else {
             return Step::Spent;
         };

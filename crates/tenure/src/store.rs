@@ -118,11 +118,14 @@ pub trait Store {
         Ok(match request {
             Request::Get { id } => Reply::Record(self.get(&id)?),
             Request::Insert { record } => Reply::Inserted(self.insert(record)?),
-            Request::Replace { record, expected } => Reply::Cas(self.replace(record, expected)?),
+            Request::Replace {
+                record, expected, ..
+            } => Reply::Cas(self.replace(record, expected)?),
             Request::Touch {
                 id,
                 accessed,
                 expected,
+                ..
             } => Reply::Cas(self.touch(&id, accessed, expected)?),
             Request::Remove { id, expected } => Reply::Record(self.remove(&id, expected)?),
             Request::Len => Reply::Len(self.len()?),
@@ -135,6 +138,22 @@ pub trait Store {
             Request::LeastRecent => Reply::Id(self.least_recent()?),
         })
     }
+}
+
+/// What a [`Request::Replace`] changes relative to the stored version it expects: the data
+/// keys written or removed, whether the data was cleared, whether the metadata (principal,
+/// flash messages, idle timeout) or the access time (and so the deadline) changed. The
+/// version always changes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Data keys set, incremented or deleted (each once, in the order first changed).
+    pub keys: Vec<CompactString>,
+    /// Every data key was removed (before the keys above were written).
+    pub cleared: bool,
+    /// The principal, the flash messages or the idle timeout may have changed.
+    pub meta: bool,
+    /// The access time was raised (the deadline may have moved).
+    pub touched: bool,
 }
 
 /// One call of the [`Store`] contract, owned, so it can wait for asynchronous I/O.
@@ -156,6 +175,10 @@ pub enum Request {
         record: Arc<Record>,
         /// The version the stored record must have.
         expected: u64,
+        /// What changed since that version, for stores that write only what changed
+        /// (Redis); `None` when the driver was not asked for it ([`Port::CHANGES`](crate::port::Port::CHANGES)):
+        /// then the whole record is to be written.
+        changes: Option<Changes>,
     },
     /// [`Store::touch`].
     Touch {
@@ -165,6 +188,8 @@ pub enum Request {
         accessed: Millis,
         /// The version the stored record must have.
         expected: u64,
+        /// The session's deadline once touched (for stores that expire records themselves).
+        deadline: Option<Millis>,
     },
     /// [`Store::remove`].
     Remove {

@@ -29,7 +29,33 @@ enum Kind {
     AsyncMemory,
     AsyncFile,
     AsyncFileOffloaded,
+    /// A real redis-server, through the core's Redis layout and script.
+    AsyncRedis,
 }
+
+#[path = "support/redis.rs"]
+mod redis_support;
+
+/// The core's Redis port over the test's own blocking RESP client.
+struct RespStore {
+    conn: std::sync::Mutex<redis_support::Resp>,
+    config: tenure::redis::RedisConfig,
+}
+
+struct Locked<'a>(&'a std::sync::Mutex<redis_support::Resp>);
+
+impl tenure::redis::CommandPort for Locked<'_> {
+    async fn call(
+        &mut self,
+        batch: Vec<tenure::redis::Command>,
+    ) -> Result<Vec<tenure::redis::RedisReply>, StoreError> {
+        self.0.lock().unwrap().call(batch)
+    }
+}
+
+/// The port of the redis-server the Redis test started (it stops it when done); each
+/// scenario runs under a prefix of its own.
+static REDIS_PORT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
 
 /// A file store whose every call makes its caller wait once (returns `Pending` first), so
 /// the async driver really suspends between requests.
@@ -63,14 +89,24 @@ enum EitherAsync {
     File(AsyncEncoded<Yielding>),
     /// The file store with each call on a thread of its own.
     Offloaded(AsyncEncoded<Offloaded<FileStore>>),
+    Redis(RespStore),
 }
 
 impl tenure::async_manager::AsyncStore for EitherAsync {
+    const CHANGES: bool = true;
+
     async fn call(&self, request: tenure::Request) -> Result<tenure::Reply, StoreError> {
         match self {
             EitherAsync::Memory(s) => s.call(request).await,
             EitherAsync::File(s) => s.call(request).await,
             EitherAsync::Offloaded(s) => s.call(request).await,
+            EitherAsync::Redis(s) => {
+                tenure::port::Port::call(
+                    &mut tenure::redis::RedisPort::new(Locked(&s.conn), &s.config),
+                    request,
+                )
+                .await
+            }
         }
     }
 }
@@ -135,6 +171,26 @@ impl Mgr {
                 SeededEntropy::new(seed),
                 policy,
             )),
+            Kind::AsyncRedis => {
+                static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+                let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let prefix = format!("conf{n}:");
+                let config = tenure::redis::RedisConfig::new(&prefix, limits).unwrap();
+                Mgr::Async(AsyncSessionManager::new(
+                    EitherAsync::Redis(RespStore {
+                        conn: std::sync::Mutex::new(
+                            redis_support::Resp::connect(
+                                REDIS_PORT.load(std::sync::atomic::Ordering::Relaxed),
+                            )
+                            .unwrap(),
+                        ),
+                        config,
+                    }),
+                    clock,
+                    SeededEntropy::new(seed),
+                    policy,
+                ))
+            }
             Kind::AsyncFile => Mgr::Async(AsyncSessionManager::new(
                 EitherAsync::File(AsyncEncoded::new(
                     Yielding(std::sync::Mutex::new(dir())),
@@ -656,4 +712,11 @@ fn every_scenario_passes_through_the_async_driver_on_the_file_store() {
 #[test]
 fn every_scenario_passes_through_the_async_driver_on_the_offloaded_file_store() {
     every_scenario_passes(Kind::AsyncFileOffloaded);
+}
+
+#[test]
+fn every_scenario_passes_on_redis() {
+    let server = redis_support::RedisServer::start();
+    REDIS_PORT.store(server.port, std::sync::atomic::Ordering::Relaxed);
+    every_scenario_passes(Kind::AsyncRedis);
 }
