@@ -40,6 +40,7 @@ use crate::port::Port;
 use crate::record::Record;
 use crate::session::Session;
 use crate::store::{Page, Reply, Request, Store};
+use crate::turns::Turns;
 use crate::Millis;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -160,6 +161,7 @@ pub struct AsyncSessionManager<S, C, E> {
     entropy: Mutex<E>,
     policy: Policy,
     state: Mutex<(Vec<Event>, Counters)>,
+    turns: Turns,
 }
 
 impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
@@ -171,6 +173,7 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
             entropy: Mutex::new(entropy),
             policy,
             state: Mutex::new((Vec::new(), Counters::default())),
+            turns: Turns::default(),
         }
     }
 
@@ -231,7 +234,11 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
     }
 
     /// See [`SessionManager::commit`](crate::SessionManager::commit).
+    ///
+    /// Commits of one session through one manager take turns: concurrent requests to one
+    /// session queue here rather than racing each other at the store.
     pub async fn commit(&self, session: &mut Session) -> Result<(), Error> {
+        let _turn = self.turns.take(session.id()).await;
         let mut cx = self.cx();
         let out = ops::commit(&mut cx, &mut PortOf(&self.store), session).await;
         self.absorb(cx, out)
@@ -239,6 +246,7 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
 
     /// See [`SessionManager::regenerate`](crate::SessionManager::regenerate).
     pub async fn regenerate(&self, session: &mut Session, clear: bool) -> Result<(), Error> {
+        let _turn = self.turns.take(session.id()).await;
         let mut cx = self.cx();
         let out = ops::regenerate(&mut cx, &mut PortOf(&self.store), session, clear).await;
         self.absorb(cx, out)

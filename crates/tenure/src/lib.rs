@@ -66,6 +66,8 @@ pub mod redis;
 pub mod session;
 pub mod stepper;
 pub mod store;
+#[cfg(feature = "std")]
+mod turns;
 pub mod value;
 
 #[cfg(feature = "std")]
