@@ -66,6 +66,7 @@ pub mod session;
 pub mod stepper;
 pub mod store;
 pub mod value;
+pub mod web;
 
 #[cfg(feature = "std")]
 pub use clock::SystemClock;
