@@ -181,7 +181,7 @@ where
                 },
                 None => None,
             };
-            let session = Session::new(backend, web, opened);
+            let session = Session::new(backend, web, &incoming, opened);
             req.extensions_mut().insert(session.clone());
             let mut res = inner.call(req).await?;
             match session.finish(&incoming).await {

@@ -8,7 +8,7 @@ use http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use tenure::web::{Ending, Incoming, Outcome, ResponseHeaders, WebConfig};
+use tenure::web::{Ending, Incoming, Outcome, ResponseHeaders, Source, WebConfig};
 use tenure::{DataMap, Error, ErrorCode, Flash, Millis, Record, Value};
 
 /// The id a draft carries until it is stored; never shown (drafts have no [`Session::id`]).
@@ -30,6 +30,8 @@ struct State {
 pub(crate) struct Inner {
     pub(crate) backend: Arc<dyn Backend>,
     pub(crate) web: Arc<WebConfig>,
+    /// The request's bearer token verified under an older secret only.
+    stale_token: bool,
     state: Mutex<State>,
 }
 
@@ -71,12 +73,17 @@ impl Session {
     pub(crate) fn new(
         backend: Arc<dyn Backend>,
         web: Arc<WebConfig>,
+        incoming: &Incoming,
         opened: Option<tenure::Session>,
     ) -> Self {
+        let stale_token = opened.is_some()
+            && incoming.stale_secret()
+            && incoming.found.as_ref().map(|f| f.source) == Some(Source::Bearer);
         Session {
             inner: Arc::new(Inner {
                 backend,
                 web,
+                stale_token,
                 state: Mutex::new(State {
                     session: opened,
                     ..State::default()
@@ -104,7 +111,8 @@ impl Session {
     /// Runs `f` on the session, creating a draft first if the request has none.
     fn write<T>(&self, f: impl FnOnce(&mut tenure::Session) -> T) -> T {
         let mut st = self.state();
-        if st.session.is_none() {
+        let st = &mut *st;
+        let session = st.session.get_or_insert_with(|| {
             let policy = self.inner.backend.policy();
             let record = Record::new(
                 DRAFT_ID,
@@ -112,12 +120,12 @@ impl Session {
                 policy.idle_timeout(),
                 policy.absolute_timeout(),
             );
-            st.session = Some(tenure::Session::from_record(record, *policy.limits()));
             st.draft = true;
             st.created = true;
             st.destroyed = false;
-        }
-        f(st.session.as_mut().expect("just made"))
+            tenure::Session::from_record(record, *policy.limits())
+        });
+        f(session)
     }
 
     fn read<T>(&self, f: impl FnOnce(&tenure::Session) -> T) -> Option<T> {
@@ -242,6 +250,12 @@ impl Session {
     /// The session's public id: names it (in admin lists, logs) but opens nothing.
     pub fn public_id(&self) -> Option<String> {
         self.id().map(|id| tenure::record::public_id(&id))
+    }
+
+    /// Whether the request's bearer token verified only under an older secret (rotation):
+    /// hand the client a new [`token`](Session::token). Cookies are re-signed by the layer.
+    pub fn stale_token(&self) -> bool {
+        self.inner.stale_token
     }
 
     /// Whether the session was created in this request.

@@ -101,6 +101,10 @@ fn app(manager: Arc<Manager>, web: WebConfig) -> Router {
         .route("/nothing", get(nothing))
         .route("/profile", get(profile))
         .route("/flashes", get(flashes))
+        .route(
+            "/stale",
+            get(|s: Session| async move { s.stale_token().to_string() }),
+        )
         .layer(SessionLayer::new(manager, web))
 }
 
@@ -470,4 +474,38 @@ async fn a_handler_without_the_layer_gets_a_clear_500() {
     let addr = serve(app).await;
     let r = fetch(addr, "/count", &[]).await;
     assert_eq!(r.status, 500);
+}
+
+#[tokio::test]
+async fn a_session_ended_elsewhere_mid_request_is_not_resurrected() {
+    let clock = ManualClock::new(0);
+    let m = manager(&clock);
+    let other = m.clone();
+    let app = Router::new()
+        .route("/count", get(count))
+        .route(
+            "/count-while-logged-out",
+            get(move |s: Session| {
+                let m = other.clone();
+                async move {
+                    s.increment("n", 1).unwrap();
+                    // "Log out everywhere" from another request, before this one commits.
+                    let id = s.id().unwrap();
+                    assert!(m.destroy(&id).await.unwrap());
+                    "counted"
+                }
+            }),
+        )
+        .layer(SessionLayer::new(m.clone(), web(&[NEW], Transport::Cookie)));
+    let addr = serve(app).await;
+    let cookie = fetch(addr, "/count", &[]).await.cookie().unwrap();
+    let r = fetch(addr, "/count-while-logged-out", &[("cookie", &cookie)]).await;
+    assert_eq!(r.status, 200);
+    let cleared = r.set_cookie().expect("the client forgets the cookie");
+    assert!(cleared.starts_with("sid=;"), "{cleared}");
+    assert_eq!(
+        m.count().await.unwrap(),
+        0,
+        "the commit did not bring it back"
+    );
 }
