@@ -452,7 +452,10 @@ impl Session {
                     _ if gone => Ending::Gone,
                     _ if created => Ending::Created { id: stored.id() },
                     _ if regenerated => Ending::Regenerated { id: stored.id() },
-                    _ => Ending::Kept { id: stored.id() },
+                    _ => Ending::Kept {
+                        id: stored.id(),
+                        refresh: false,
+                    },
                 }
             }
         };

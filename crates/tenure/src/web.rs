@@ -189,6 +189,9 @@ pub enum Ending<'a> {
     Kept {
         /// Its id.
         id: &'a str,
+        /// The application asked for the cookie to be sent again (Flask's
+        /// `session.modified = True`, a changed cookie lifetime); with a cookie session it is.
+        refresh: bool,
     },
     /// A session created (and stored) in this request.
     Created {
@@ -226,7 +229,7 @@ pub enum SetCookieReason {
     Regenerated,
     /// The cookie verified under an older secret: re-signed with the newest.
     Resigned,
-    /// `rolling`: every response refreshes the cookie's expiry.
+    /// `rolling`, or a refresh the application asked for: the cookie's expiry starts over.
     Rolling,
     /// The session ended (destroyed or gone): the client forgets the cookie.
     Cleared,
@@ -407,6 +410,18 @@ impl WebConfig {
         outcome: &Outcome<'_>,
         now: Millis,
     ) -> Result<ResponseHeaders, Error> {
+        self.respond_with_max_age(incoming, outcome, now, self.max_age)
+    }
+
+    /// [`respond`](WebConfig::respond) with this response's own cookie lifetime instead of
+    /// the configured one (Flask's permanent sessions decide it per request).
+    pub fn respond_with_max_age(
+        &self,
+        incoming: &Incoming,
+        outcome: &Outcome<'_>,
+        now: Millis,
+        max_age: Option<Millis>,
+    ) -> Result<ResponseHeaders, Error> {
         let from_cookie = |id: &str| {
             incoming
                 .found
@@ -418,9 +433,9 @@ impl WebConfig {
             Ending::NoSession => (None, None),
             Ending::Created { id } => (Some(SetCookieReason::Created), Some(id)),
             Ending::Regenerated { id } => (Some(SetCookieReason::Regenerated), Some(id)),
-            Ending::Kept { id } => match from_cookie(id) {
+            Ending::Kept { id, refresh } => match from_cookie(id) {
                 Some(f) if f.secret_index > 0 => (Some(SetCookieReason::Resigned), Some(id)),
-                Some(_) if self.rolling => (Some(SetCookieReason::Rolling), Some(id)),
+                Some(_) if self.rolling || refresh => (Some(SetCookieReason::Rolling), Some(id)),
                 _ => (None, None),
             },
             Ending::Destroyed | Ending::Gone if incoming.had_cookie => {
@@ -429,7 +444,10 @@ impl WebConfig {
             Ending::Destroyed | Ending::Gone => (None, None),
         };
         let set_cookie = match (reason, id) {
-            (Some(_), Some(id)) => Some(self.set_cookie(id, now)?),
+            (Some(_), Some(id)) => {
+                let value = cookie::encode_uri_component(&self.secrets.sign(id));
+                Some(self.cookie.build(&value, max_age, now)?)
+            }
             (Some(_), None) => Some(self.clear_cookie()?),
             _ => None,
         };
@@ -476,7 +494,7 @@ mod tests {
     fn kept(id: &str) -> Outcome<'_> {
         Outcome {
             accessed: true,
-            ending: Ending::Kept { id },
+            ending: Ending::Kept { id, refresh: false },
         }
     }
 
@@ -744,6 +762,35 @@ mod tests {
     }
 
     #[test]
+    fn a_refresh_asked_for_resends_the_cookie_with_its_own_lifetime() {
+        let w = web(Transport::Cookie);
+        let c = cookie_for(ID, NEW);
+        let i = w.find([c.as_str()], None);
+        let refresh = Outcome {
+            accessed: true,
+            ending: Ending::Kept {
+                id: ID,
+                refresh: true,
+            },
+        };
+        let h = w.respond(&i, &refresh, 0).unwrap();
+        assert_eq!(h.reason, Some(SetCookieReason::Rolling));
+        assert!(!h.set_cookie.unwrap().contains("Max-Age"));
+        let h = w
+            .respond_with_max_age(&i, &refresh, 0, Some(3_600_000))
+            .unwrap();
+        let v = h.set_cookie.unwrap();
+        assert!(
+            v.contains("Max-Age=3600") && v.contains("Expires=Thu, 01 Jan 1970 01:00:00 GMT"),
+            "{v}"
+        );
+        // A bearer client is still not handed a cookie.
+        let b = bearer_for(ID, NEW);
+        let h = w.respond(&w.find([], Some(&b)), &refresh, 0).unwrap();
+        assert_eq!(h.set_cookie, None);
+    }
+
+    #[test]
     fn vary_follows_access_and_the_transport() {
         let cases: Vec<(Transport, &str)> = vec![
             (Transport::Cookie, "Cookie"),
@@ -769,7 +816,10 @@ mod tests {
         let c = cookie_for(ID, OLD);
         let quiet = Outcome {
             accessed: false,
-            ending: Ending::Kept { id: ID },
+            ending: Ending::Kept {
+                id: ID,
+                refresh: false,
+            },
         };
         let h = w.respond(&w.find([c.as_str()], None), &quiet, 0).unwrap();
         assert_eq!(
