@@ -53,8 +53,8 @@
 //! - **New sessions.** A session the request created is stored (and its cookie sent) only if
 //!   it holds something (data, flashes or a principal), unless `save_uninitialized`.
 //! - **Set-Cookie** (cookie transport only): for a session created or regenerated in this
-//!   request; for a kept session opened from a cookie if it was signed with an old secret
-//!   or `rolling` is on (a client that came with a bearer token is not handed a cookie it
+//!   request; for a kept session opened from a cookie if it was signed with an old secret,
+//!   `rolling` is on, or the application asked for a refresh (a client that came with a bearer token is not handed a cookie it
 //!   did not ask for); a clearing cookie when the session was destroyed, or found gone at
 //!   commit (destroyed or expired meanwhile), and the request carried our cookie.
 //! - **Vary**: when the handler looked at the session or a cookie is set, the response
