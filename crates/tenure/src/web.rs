@@ -54,9 +54,10 @@
 //!   it holds something (data, flashes or a principal), unless `save_uninitialized`.
 //! - **Set-Cookie** (cookie transport only): for a session created or regenerated in this
 //!   request; for a kept session opened from a cookie if it was signed with an old secret,
-//!   `rolling` is on, or the application asked for a refresh (a client that came with a bearer token is not handed a cookie it
-//!   did not ask for); a clearing cookie when the session was destroyed, or found gone at
-//!   commit (destroyed or expired meanwhile), and the request carried our cookie.
+//!   `rolling` is on, or the application asked for a refresh (a client that came with a
+//!   bearer token is not handed a cookie it did not ask for); a clearing cookie when the
+//!   session was destroyed, or found gone at commit (destroyed or expired meanwhile), and
+//!   the request carried our cookie.
 //! - **Vary**: when the handler looked at the session or a cookie is set, the response
 //!   depends on the credential headers: `Cookie` (cookie transport), `Authorization`
 //!   (header transport) or `Cookie, Authorization` (both), so caches don't serve one
