@@ -509,3 +509,48 @@ async fn a_session_ended_elsewhere_mid_request_is_not_resurrected() {
         "the commit did not bring it back"
     );
 }
+
+#[tokio::test]
+async fn a_file_store_folder_serves_two_layers_like_two_processes() {
+    use tenure::async_manager::{AsyncEncoded, Offloaded};
+    use tenure::file::FileStore;
+    let dir = std::env::temp_dir().join(format!(
+        "tenure-axum-test-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    let server = || {
+        let store = AsyncEncoded::new(
+            Offloaded::new(FileStore::new(&dir).unwrap()),
+            tenure::Limits::default(),
+        );
+        let m = Arc::new(AsyncSessionManager::new(
+            store,
+            tenure::SystemClock,
+            OsEntropy,
+            Policy::default(),
+        ));
+        Router::new()
+            .route("/count", get(count))
+            .route("/read", get(read))
+            .layer(SessionLayer::new(m, web(&[NEW], Transport::Cookie)))
+    };
+    let (a, b) = (serve(server()).await, serve(server()).await);
+    let cookie = fetch(a, "/count", &[]).await.cookie().unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let cookie = cookie.clone();
+            let addr = if i % 2 == 0 { a } else { b };
+            tokio::spawn(async move { fetch(addr, "/count", &[("cookie", &cookie)]).await.status })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    assert_eq!(fetch(b, "/read", &[("cookie", &cookie)]).await.body, "21");
+    assert_eq!(fetch(a, "/read", &[("cookie", &cookie)]).await.body, "21");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
