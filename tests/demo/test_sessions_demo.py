@@ -1,4 +1,5 @@
-"""The 35-sessions sample workflow over real HTTP, against the Node and the Python server.
+"""The 35-sessions sample workflow over real HTTP, against the Node, the Python and the Rust
+(axum) server, and one session handed between them through one FileStore folder.
 
 Each server is started here as a subprocess on a free port; nothing needs to be running.
 Only the standard library is used on the client side.
@@ -30,9 +31,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+KINDS = ["node", "python", "rust"]
+
+
 def server_command(kind: str) -> list[str]:
     if kind == "node":
         return ["node", str(ROOT / "js/examples/sessions/server.mjs")]
+    if kind == "rust":
+        # Built by `make test-interop` (cargo build -p tenure-axum --example demo).
+        target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+        binary = target / "debug/examples/demo"
+        if not binary.exists():
+            raise RuntimeError(f"{binary} is missing: run cargo build -p tenure-axum --example demo")
+        return [str(binary)]
     return [sys.executable, str(ROOT / "python/examples/sessions/server.py")]
 
 
@@ -90,7 +101,7 @@ class Server:
         return body["session"]
 
 
-@pytest.fixture(params=["node", "python"])
+@pytest.fixture(params=KINDS)
 def server(request):
     s = Server(request.param)
     yield s
@@ -184,9 +195,11 @@ def test_concurrent_increments_all_count(server: Server):
     assert sorted(results) == list(range(1, 51))
 
 
-@pytest.mark.parametrize("first, second", [("node", "python"), ("python", "node")])
+@pytest.mark.parametrize("first, second", [
+    (a, b) for a in KINDS for b in KINDS if a != b
+])
 def test_a_token_from_one_server_works_in_the_other_through_one_file_store(first, second):
-    """Node and Python over one FileStore folder: one session, one set of rules."""
+    """Two of Node, Python and Rust over one FileStore folder: one session, one set of rules."""
     with tempfile.TemporaryDirectory() as store:
         one, two = Server(first, store), Server(second, store)
         try:
@@ -203,3 +216,59 @@ def test_a_token_from_one_server_works_in_the_other_through_one_file_store(first
         finally:
             one.stop()
             two.stop()
+
+
+def test_one_session_through_all_three_servers():
+    """Rust, Node and Python on one folder: each change lands, wherever it was made."""
+    with tempfile.TemporaryDirectory() as store:
+        servers = {k: Server(k, store) for k in KINDS}
+        try:
+            rust, node, python = servers["rust"], servers["node"], servers["python"]
+            tok = rust.login("user2", "pass2")
+            assert node.call("SessionApi.SetValue", {"key": "from", "value": {"node": [1.5, None]}}, tok)[0] == 200
+            for i, s in enumerate([python, rust, node, python, rust, node]):
+                assert s.call("SessionApi.IncrementCounter", {"key": "n"}, tok)[1] == {"key": "n", "value": i + 1}
+            assert rust.call("SessionApi.GetValue", {"key": "from"}, tok)[1] == {
+                "key": "from", "value": {"node": [1.5, None]}}
+            assert python.call("SessionApi.ListKeys", {}, tok)[1] == {"keys": ["from", "n"]}
+            # Concurrent increments spread over the three servers all count.
+            with ThreadPoolExecutor(max_workers=9) as pool:
+                list(pool.map(
+                    lambda i: [rust, node, python][i % 3].call("SessionApi.IncrementCounter", {"key": "c"}, tok),
+                    range(30)))
+            assert node.call("SessionApi.GetValue", {"key": "c"}, tok)[1]["value"] == 30
+            info = python.call("SessionApi.ListActiveSessions", {}, tok)[1]
+            assert [s["user"] for s in info["sessions"]] == ["user2"]
+            assert node.call("Logout", {}, tok)[0] == 200
+            for s in (rust, python):
+                assert s.call("SessionApi.ListKeys", {}, tok)[0] == 401
+        finally:
+            for s in servers.values():
+                s.stop()
+
+
+def test_rust_cookie_transport_logout_clears_the_cookie_and_varies():
+    """The axum layer's headers over real HTTP: a login cookie, Vary, and a clearing cookie."""
+    server = Server("rust")
+    try:
+        status, body, headers = server.call(
+            "Auth?UserName=user1", {"UserName": "user1", "PassWord": "pass1"})
+        assert status == 200
+        cookie = headers["Set-Cookie"].split(";")[0]
+        assert cookie.startswith("sid=s%3A")
+        assert headers["Vary"] == "Cookie, Authorization"
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{server.port}/root/Logout", data=b"{}", method="POST",
+            headers={"Content-Type": "application/json", "Cookie": cookie})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.status == 200
+            cleared = r.headers["Set-Cookie"]
+        assert cleared.startswith("sid=;") and "Max-Age=0" in cleared
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{server.port}/root/SessionApi.ListKeys", data=b"{}", method="POST",
+            headers={"Content-Type": "application/json", "Cookie": cookie})
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=10)
+        assert e.value.code == 401
+    finally:
+        server.stop()

@@ -69,6 +69,7 @@ pub mod store;
 #[cfg(feature = "std")]
 mod turns;
 pub mod value;
+pub mod web;
 
 #[cfg(feature = "std")]
 pub use clock::SystemClock;

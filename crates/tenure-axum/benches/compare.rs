@@ -1,0 +1,210 @@
+//! axum + tenure against axum + tower-sessions (its MemoryStore), same machine, same run:
+//! requests per second on a read, an increment and a new-session route over 50 kept-alive
+//! connections, and increments lost when those 50 connections all bump one session.
+//! Printed, not asserted: medians of several rounds, and the ratios.
+//!
+//!     cargo bench -p tenure-axum --bench compare       (or `make bench`)
+//!
+//! Environment: TENURE_BENCH_ROUNDS (default 5), TENURE_BENCH_MS per round (default 1000),
+//! TENURE_BENCH_CONNS (default 50).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use axum::routing::get;
+use axum::Router;
+use common::{serve, Conn};
+use http::Method;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tenure::async_manager::{AsyncSessionManager, SharedStore};
+use tenure::cookie::{CookieOptions, Secrets};
+use tenure::{MemoryStore, OsEntropy, Policy, SystemClock};
+use tenure_axum::{SessionLayer, Transport, WebConfig};
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn tenure_app() -> Router {
+    use tenure_axum::Session;
+    let manager = Arc::new(AsyncSessionManager::new(
+        SharedStore::new(MemoryStore::new()),
+        SystemClock,
+        OsEntropy,
+        Policy::default(),
+    ));
+    let cookie = CookieOptions {
+        secure: false,
+        ..CookieOptions::default()
+    };
+    let secrets = Secrets::new(["bench-secret-bench-secret-bench-secret"]).unwrap();
+    let web = WebConfig::new(secrets, cookie, Transport::Cookie).unwrap();
+    Router::new()
+        .route(
+            "/read",
+            get(|s: Session| async move { s.get::<i64>("n").ok().flatten().unwrap_or(0).to_string() }),
+        )
+        .route(
+            "/increment",
+            get(|s: Session| async move {
+                s.increment("n", 1).map(|n| n.to_string()).map_err(|e| e.to_string())
+            }),
+        )
+        .route(
+            "/new",
+            get(|s: Session| async move {
+                s.insert("n", 0).map_err(|e| e.to_string())?;
+                Ok::<_, String>("new")
+            }),
+        )
+        .layer(SessionLayer::new(manager, web))
+}
+
+fn tower_sessions_app() -> Router {
+    use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
+    Router::new()
+        .route(
+            "/read",
+            get(|s: Session| async move {
+                s.get::<i64>("n")
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or(0)
+                    .to_string()
+            }),
+        )
+        .route(
+            "/increment",
+            get(|s: Session| async move {
+                // tower-sessions has no increment: read, add, write (what its examples do).
+                let n = s
+                    .get::<i64>("n")
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .unwrap_or(0)
+                    + 1;
+                s.insert("n", n).await.map_err(|e| e.to_string())?;
+                Ok::<_, String>(n.to_string())
+            }),
+        )
+        .route(
+            "/new",
+            get(|s: Session| async move {
+                s.insert("n", 0).await.map_err(|e| e.to_string())?;
+                Ok::<_, String>("new")
+            }),
+        )
+        .layer(SessionManagerLayer::new(MemoryStore::default()).with_secure(false))
+}
+
+/// Requests per second over `conns` connections for `ms`, each sending `cookie` (if any).
+/// Every answer must be a 200.
+async fn rate(
+    addr: SocketAddr,
+    path: &'static str,
+    cookie: Option<String>,
+    conns: u64,
+    ms: u64,
+) -> (f64, u64) {
+    let deadline = Instant::now() + Duration::from_millis(ms);
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..conns)
+        .map(|_| {
+            let cookie = cookie.clone();
+            tokio::spawn(async move {
+                let mut c = Conn::open(addr).await;
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    let headers: Vec<(&str, &str)> =
+                        cookie.iter().map(|c| ("cookie", c.as_str())).collect();
+                    let r = c.send(Method::GET, path, &headers).await;
+                    assert_eq!(r.status, 200, "{path}: {}", r.body);
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.expect("client task");
+    }
+    (total as f64 / start.elapsed().as_secs_f64(), total)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+struct Rates {
+    read: f64,
+    increment: f64,
+    new: f64,
+    lost: Vec<u64>,
+}
+
+async fn measure(name: &str, app: Router, rounds: u64, ms: u64, conns: u64) -> Rates {
+    let addr = serve(app).await;
+    let mut c = Conn::open(addr).await;
+    let (mut read, mut inc, mut new, mut lost) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..rounds {
+        // A fresh session per round: its counter starts at 1.
+        let first = c.send(Method::GET, "/increment", &[]).await;
+        let cookie = first.cookie().expect("a session cookie");
+        read.push(rate(addr, "/read", Some(cookie.clone()), conns, ms).await.0);
+        let (r, sent) = rate(addr, "/increment", Some(cookie.clone()), conns, ms).await;
+        inc.push(r);
+        let stored: u64 = c
+            .send(Method::GET, "/read", &[("cookie", &cookie)])
+            .await
+            .body
+            .parse()
+            .expect("a count");
+        lost.push((sent + 1).saturating_sub(stored));
+        new.push(rate(addr, "/new", None, conns, ms).await.0);
+    }
+    let out = Rates {
+        read: median(read),
+        increment: median(inc),
+        new: median(new),
+        lost,
+    };
+    println!(
+        "{name:<16} read {:>8.0} req/s   increment {:>8.0} req/s   new session {:>8.0} req/s   lost increments per round {:?}",
+        out.read, out.increment, out.new, out.lost
+    );
+    out
+}
+
+fn main() {
+    let rounds = env("TENURE_BENCH_ROUNDS", 5).max(1);
+    let ms = env("TENURE_BENCH_MS", 1000).max(50);
+    let conns = env("TENURE_BENCH_CONNS", 50).max(1);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!(
+        "axum + tenure vs axum + tower-sessions (MemoryStore): {conns} connections, {rounds} rounds of {ms} ms per route, {} worker threads; medians",
+        std::thread::available_parallelism().map(usize::from).unwrap_or(1)
+    );
+    rt.block_on(async {
+        let t = measure("tenure", tenure_app(), rounds, ms, conns).await;
+        let ts = measure("tower-sessions", tower_sessions_app(), rounds, ms, conns).await;
+        println!(
+            "tenure / tower-sessions: read {:.2}x   increment {:.2}x   new session {:.2}x   lost increments: tenure {} vs tower-sessions {} (total over {rounds} rounds)",
+            t.read / ts.read,
+            t.increment / ts.increment,
+            t.new / ts.new,
+            t.lost.iter().sum::<u64>(),
+            ts.lost.iter().sum::<u64>(),
+        );
+    });
+}
