@@ -2,6 +2,7 @@
 //! js/examples/sessions/server.mjs and python/examples/sessions/server.py (docs/demo.md).
 //!
 //!     PORT=8080 STORE_DIR=/tmp/sessions TENURE_SECRET=... cargo run -p tenure-axum --example demo
+//!     PORT=8080 REDIS_URL=redis://127.0.0.1/ TENURE_SECRET=... cargo run -p tenure-axum --example demo
 //!
 //! Two users, isolated session data, atomic counters, an admin list of active sessions and
 //! a per-session shopping cart.
@@ -29,17 +30,21 @@ const USERS: [(&str, &str); 2] = [("user1", "pass1"), ("user2", "pass2")];
 const PRICES: [(&str, f64); 3] = [("item1", 10.50), ("item2", 25.00), ("item3", 15.75)];
 const DEV_SECRET: &str = "tenure-demo-development-secret-change-me!";
 
-/// Memory, or a FileStore folder shared with other processes (Node, Python, Rust).
+/// Memory, a FileStore folder or a Redis shared with other processes (Node, Python, Rust).
 enum DemoStore {
     Memory(SharedStore<MemoryStore>),
     Files(AsyncEncoded<Offloaded<FileStore>>),
+    Redis(tenure_redis::RedisStore<redis::aio::ConnectionManager>),
 }
 
 impl AsyncStore for DemoStore {
+    const CHANGES: bool = true;
+
     async fn call(&self, request: Request) -> Result<Reply, StoreError> {
         match self {
             DemoStore::Memory(s) => s.call(request).await,
             DemoStore::Files(s) => s.call(request).await,
+            DemoStore::Redis(s) => s.call(request).await,
         }
     }
 }
@@ -381,12 +386,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("warning: TENURE_SECRET is not set; using the development secret");
         DEV_SECRET.into()
     });
-    let store = match std::env::var("STORE_DIR").ok().filter(|s| !s.is_empty()) {
-        Some(dir) => DemoStore::Files(AsyncEncoded::new(
+    let env = |name| std::env::var(name).ok().filter(|s: &String| !s.is_empty());
+    let store = match (env("REDIS_URL"), env("STORE_DIR")) {
+        (Some(url), _) => {
+            let client =
+                redis::Client::open(url.as_str()).map_err(|e| format!("REDIS_URL {url}: {e}"))?;
+            let conn = redis::aio::ConnectionManager::new(client)
+                .await
+                .map_err(|e| format!("REDIS_URL {url}: {e}"))?;
+            let prefix = env("REDIS_PREFIX").unwrap_or_else(|| "tenure:".into());
+            DemoStore::Redis(tenure_redis::RedisStore::new(
+                conn,
+                &prefix,
+                &Limits::default(),
+            )?)
+        }
+        (None, Some(dir)) => DemoStore::Files(AsyncEncoded::new(
             Offloaded::new(FileStore::new(&dir).map_err(|e| format!("STORE_DIR {dir}: {e}"))?),
             Limits::default(),
         )),
-        None => DemoStore::Memory(SharedStore::new(MemoryStore::new())),
+        (None, None) => DemoStore::Memory(SharedStore::new(MemoryStore::new())),
     };
     let manager = Arc::new(AsyncSessionManager::new(
         store,

@@ -45,6 +45,10 @@ pub use error::SessionError;
 pub use session::Session;
 /// The core's lifecycle settings (secrets, cookie, transport), re-exported.
 pub use tenure::web::{Transport, WebConfig};
+/// Sessions in Redis or Valkey (feature `redis`): `redis::RedisStore` over a redis-rs
+/// connection, shared with tenure's Node and Python adapters (see the `tenure-redis` crate).
+#[cfg(feature = "redis")]
+pub use tenure_redis as redis;
 
 use backend::Backend;
 use http::header::{AUTHORIZATION, COOKIE, SET_COOKIE, VARY};
