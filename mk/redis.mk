@@ -11,3 +11,10 @@ $(REDIS_SERVER_STAMP): | $(STAMP)
 setup-redis: $(REDIS_SERVER_STAMP)
 
 test-rust: $(REDIS_SERVER_STAMP)
+
+# Redis against the peers, same run (printed, not asserted): express-session + connect-redis
+# versus tenure/express + tenure/redis, starsessions' RedisStore versus tenure.asgi + tenure.redis.
+.PHONY: bench-redis
+bench-redis: $(REDIS_SERVER_STAMP) build-js build-python
+	node js/bench/redis.mjs
+	$(PY) python/bench/redis_bench.py

@@ -48,12 +48,15 @@ def server_command(kind: str) -> list[str]:
 
 
 class Server:
-    def __init__(self, kind: str, store_dir: str | None = None):
+    def __init__(self, kind: str, store_dir: str | None = None, redis_url: str | None = None):
         self.kind = kind
         self.port = free_port()
         env = dict(os.environ, PORT=str(self.port), TENURE_SECRET=SECRET, HOST="127.0.0.1")
+        env.pop("REDIS_URL", None)
         if store_dir:
             env["STORE_DIR"] = store_dir
+        if redis_url:
+            env["REDIS_URL"] = redis_url
         self.proc = subprocess.Popen(
             server_command(kind), env=env, cwd=ROOT,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
