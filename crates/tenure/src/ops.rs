@@ -465,13 +465,31 @@ pub async fn commit<E: Entropy, P: Port>(
     session: &mut Session,
 ) -> Result<(), Error> {
     let io = &mut Io(port);
-    let mut current = load_live(cx, io, session.id(), true)
-        .await?
-        .ok_or_else(|| Cx::<E>::gone(session.id()))?;
+    // A store that writes only what changed (Redis) is asked at once to write at the
+    // version this copy was read at: one round trip, not a read and a write. Fields it is
+    // not sent keep their stored values (a touch by another process stays), and a refusal
+    // hands back the current record, as a read would. A copy already dead by its own
+    // deadline is checked against the store first (another process may have kept it alive).
+    let write_first = P::CHANGES && session.is_modified() && !session.record().is_expired(cx.now);
+    let mut current = if write_first {
+        None
+    } else {
+        Some(
+            load_live(cx, io, session.id(), true)
+                .await?
+                .ok_or_else(|| Cx::<E>::gone(session.id()))?,
+        )
+    };
     for _ in 0..CAS_ATTEMPTS {
-        let due = cx.touch_due(current.accessed);
-        let expected = current.version;
+        let (expected, stored_access) = match &current {
+            Some(c) => (c.version, c.accessed),
+            None => (session.base_version(), session.record().accessed),
+        };
+        let due = cx.touch_due(stored_access);
         let cas = if !session.is_modified() {
+            let Some(current) = current else {
+                return Err(Cx::<E>::gone(session.id()));
+            };
             if !due {
                 session.replace_record(current);
                 return Ok(());
@@ -481,33 +499,37 @@ pub async fn commit<E: Entropy, P: Port>(
             io.touch(request).await?
         } else {
             let version = expected.saturating_add(1);
-            let accessed = if due { cx.now } else { current.accessed };
-            if expected == session.base_version() {
-                // Nobody committed since this copy was read: the copy, which already holds
-                // its own changes (checked against the limits as they were made), is the
-                // merge. It is stamped in place and restored if the write is refused.
-                drop(current);
-                let old = session.stamp(version, accessed);
-                let changes = (session.changes(), due);
-                match io.replace(session.shared(), expected, Some(changes)).await {
-                    Ok(cas) => {
-                        if matches!(cas, Cas::Conflict(_)) {
-                            session.stamp(old.0, old.1);
+            let accessed = if due { cx.now } else { stored_access };
+            match current {
+                Some(current) if expected != session.base_version() => {
+                    let mut next = session.changes().apply(&current, cx.policy.limits())?;
+                    next.version = version;
+                    next.accessed = accessed;
+                    drop(current);
+                    io.replace(Arc::new(next), expected, Some((session.changes(), due)))
+                        .await?
+                }
+                current => {
+                    // Nobody committed since this copy was read: the copy, which already
+                    // holds its own changes (checked against the limits as they were
+                    // made), is the merge. It is stamped in place and restored if the
+                    // write is refused.
+                    drop(current);
+                    let old = session.stamp(version, accessed);
+                    let changes = (session.changes(), due);
+                    match io.replace(session.shared(), expected, Some(changes)).await {
+                        Ok(cas) => {
+                            if matches!(cas, Cas::Conflict(_)) {
+                                session.stamp(old.0, old.1);
+                            }
+                            cas
                         }
-                        cas
-                    }
-                    Err(e) => {
-                        session.stamp(old.0, old.1);
-                        return Err(e.into());
+                        Err(e) => {
+                            session.stamp(old.0, old.1);
+                            return Err(e.into());
+                        }
                     }
                 }
-            } else {
-                let mut next = session.changes().apply(&current, cx.policy.limits())?;
-                next.version = version;
-                next.accessed = accessed;
-                drop(current);
-                io.replace(Arc::new(next), expected, Some((session.changes(), due)))
-                    .await?
             }
         };
         match cas {
@@ -516,7 +538,7 @@ pub async fn commit<E: Entropy, P: Port>(
                 return Ok(());
             }
             Cas::Conflict(now_stored) => match live(cx, io, now_stored).await? {
-                Some(r) => current = r,
+                Some(r) => current = Some(r),
                 None => return Err(Cx::<E>::gone(session.id())),
             },
         }

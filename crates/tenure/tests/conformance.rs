@@ -89,24 +89,26 @@ enum EitherAsync {
     File(AsyncEncoded<Yielding>),
     /// The file store with each call on a thread of its own.
     Offloaded(AsyncEncoded<Offloaded<FileStore>>),
-    Redis(RespStore),
+}
+
+impl tenure::async_manager::AsyncStore for RespStore {
+    const CHANGES: bool = true;
+
+    async fn call(&self, request: tenure::Request) -> Result<tenure::Reply, StoreError> {
+        tenure::port::Port::call(
+            &mut tenure::redis::RedisPort::new(Locked(&self.conn), &self.config),
+            request,
+        )
+        .await
+    }
 }
 
 impl tenure::async_manager::AsyncStore for EitherAsync {
-    const CHANGES: bool = true;
-
     async fn call(&self, request: tenure::Request) -> Result<tenure::Reply, StoreError> {
         match self {
             EitherAsync::Memory(s) => s.call(request).await,
             EitherAsync::File(s) => s.call(request).await,
             EitherAsync::Offloaded(s) => s.call(request).await,
-            EitherAsync::Redis(s) => {
-                tenure::port::Port::call(
-                    &mut tenure::redis::RedisPort::new(Locked(&s.conn), &s.config),
-                    request,
-                )
-                .await
-            }
         }
     }
 }
@@ -125,6 +127,7 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 enum Mgr {
     Sync(SessionManager<SyncStore, ManualClock, SeededEntropy>),
     Async(AsyncSessionManager<AsyncStore, ManualClock, SeededEntropy>),
+    Redis(AsyncSessionManager<RespStore, ManualClock, SeededEntropy>),
 }
 
 macro_rules! both {
@@ -132,6 +135,7 @@ macro_rules! both {
         match $self {
             Mgr::Sync($m) => $e,
             Mgr::Async($m) => block_on(async { $e.await }),
+            Mgr::Redis($m) => block_on(async { $e.await }),
         }
     };
 }
@@ -176,8 +180,8 @@ impl Mgr {
                 let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let prefix = format!("conf{n}:");
                 let config = tenure::redis::RedisConfig::new(&prefix, limits).unwrap();
-                Mgr::Async(AsyncSessionManager::new(
-                    EitherAsync::Redis(RespStore {
+                Mgr::Redis(AsyncSessionManager::new(
+                    RespStore {
                         conn: std::sync::Mutex::new(
                             redis_support::Resp::connect(
                                 REDIS_PORT.load(std::sync::atomic::Ordering::Relaxed),
@@ -185,7 +189,7 @@ impl Mgr {
                             .unwrap(),
                         ),
                         config,
-                    }),
+                    },
                     clock,
                     SeededEntropy::new(seed),
                     policy,
@@ -215,6 +219,7 @@ impl Mgr {
         match self {
             Mgr::Sync(m) => m.set_idle_timeout(s, ms),
             Mgr::Async(m) => m.set_idle_timeout(s, ms),
+            Mgr::Redis(m) => m.set_idle_timeout(s, ms),
         }
     }
     fn commit(&mut self, s: &mut Session) -> Result<(), Error> {

@@ -168,12 +168,12 @@ fn a_commit_sends_only_the_keys_it_changed_in_one_script_call() {
         s.set(&format!("k{i}"), "x".repeat(100)).unwrap();
     }
     run(m.commit(&mut s)).unwrap();
-    let mut s = run(m.open(s.id())).unwrap().unwrap();
     m.store().sent.lock().unwrap().clear();
+    let mut s = run(m.open(s.id())).unwrap().unwrap();
     s.set("k3", "changed").unwrap();
     run(m.commit(&mut s)).unwrap();
     let sent = m.store().sent.lock().unwrap().clone();
-    // One read of the stored record, one script call.
+    // One round trip to open, one to commit: the script checks the version it was read at.
     let names: Vec<&str> = sent.iter().map(Command::name).collect();
     assert_eq!(names, ["HGETALL", "EVALSHA"], "{sent:?}");
     let args = sent[1].args().join(" ");
