@@ -258,3 +258,20 @@ test('Redis stopped mid-run: operations reject with TENURE_STORE_ERROR, Express 
     await redis.stop();
   }
 });
+
+test('tenure/express given just a Redis store makes an AsyncSessionManager on it', async () => {
+  const client = ioredis();
+  const a = express();
+  a.use(session({ secret: 'a-secret-of-at-least-32-bytes-long!!', store: redisStore(client, { prefix: 'mw:' }), cookie: { secure: false } }));
+  a.get('/n', (req, res) => { req.session.increment('n'); res.json({ n: req.session.n, async: req.sessionManager instanceof AsyncSessionManager }); });
+  const web = http.createServer(a);
+  await new Promise((r) => web.listen(0, '127.0.0.1', r));
+  try {
+    const first = await get(web.address().port);
+    assert.deepEqual(first.body, { n: 1, async: true });
+    assert.deepEqual((await get(web.address().port, first.cookie)).body, { n: 2, async: true });
+    assert.equal((await client.keys('mw:s:*')).length, 1);
+  } finally {
+    await new Promise((r) => web.close(r));
+  }
+});
