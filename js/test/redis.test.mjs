@@ -275,3 +275,34 @@ test('tenure/express given just a Redis store makes an AsyncSessionManager on it
     await new Promise((r) => web.close(r));
   }
 });
+
+test('replies in every shape the binding accepts: Map, Buffer, BigInt, {error}, and a cycle refused', async () => {
+  const real = await nodeRedis();
+  // Hands node-redis's RESP3 replies over in other shapes: maps as Map, strings as Buffers,
+  // integers as BigInt, error replies as { error } objects.
+  const reshape = (v) => {
+    if (typeof v === 'string') return Buffer.from(v);
+    if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+    if (Array.isArray(v)) return v.map(reshape);
+    if (v && typeof v === 'object') return new Map(Object.entries(v).map(([k, x]) => [k, reshape(x)]));
+    return v;
+  };
+  const odd = {
+    sendCommand: (args) => real.sendCommand(args).then(reshape, (e) => { if (e.constructor.name === 'SimpleError') return { error: e.message }; throw e; }),
+  };
+  const m = new AsyncSessionManager({ store: redisStore(odd, { prefix: 'shapes:' }) });
+  const s = await m.create({ principal: 'bo', data: { a: 'x' } });
+  await real.sendCommand(['SCRIPT', 'FLUSH']); // the next write gets NOSCRIPT, as { error }
+  s.increment('n', 5);
+  await m.commit(s);
+  assert.deepEqual((await m.open(s.id)).toObject(), { a: 'x', n: 5 });
+  assert.equal(typeof (await m.nextDeadline()), 'number');
+  // A reply that contains itself is refused, not followed.
+  const loop = [];
+  loop.push(loop);
+  const cyc = new AsyncSessionManager({ store: redisStore({ sendCommand: async () => loop }) });
+  await assert.rejects(cyc.open('AAAAAAAAAAAAAAAAAAAAAA'), (e) => e.code === 'TENURE_STORE_ERROR' && /nests deeper than 8/.test(e.message));
+  // Error replies other than NOSCRIPT fail the operation, naming Redis's message.
+  const wrong = new AsyncSessionManager({ store: redisStore({ sendCommand: async () => { throw Object.assign(new (class ErrorReply extends Error {})('WRONGTYPE Operation against a key holding the wrong kind of value')); } }) });
+  await assert.rejects(wrong.count(), (e) => e.code === 'TENURE_STORE_ERROR' && /Redis refused a command: WRONGTYPE/.test(e.message));
+});
