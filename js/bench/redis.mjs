@@ -133,10 +133,10 @@ async function round(name, server) {
       }
     }));
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    const valueBytes = name.startsWith('tenure')
-      ? Number(await admin.sendCommand(['MEMORY', 'USAGE', (await admin.sendCommand(['KEYS', 'tenure:s:*']))[0]]))
-      : Number(await admin.sendCommand(['MEMORY', 'USAGE', (await admin.sendCommand(['KEYS', 'sess:*']))[0]]));
-    return { bytes, commands, sent, lost, rps: RPS_REQUESTS / seconds, memory: valueBytes };
+    // Exact (SAMPLES 0: every field of a hash counted, not an estimate from five).
+    const key = (await admin.sendCommand(['KEYS', name.startsWith('tenure') ? 'tenure:s:*' : 'sess:*']))[0];
+    const memory = Number(await admin.sendCommand(['MEMORY', 'USAGE', key, 'SAMPLES', '0']));
+    return { bytes, commands, sent, lost, rps: RPS_REQUESTS / seconds, memory };
   } finally {
     await new Promise((r) => web.close(r));
     await client.quit();
@@ -163,7 +163,7 @@ try {
       ['commands sent by the client / request', 'sent', 2],
       [`lost increments of ${CONCURRENT} concurrent`, 'lost', 0],
       ['requests / second', 'rps', 0],
-      ['Redis memory of one session (MEMORY USAGE, bytes)', 'memory', 0],
+      ['Redis memory of one session (MEMORY USAGE … SAMPLES 0, bytes)', 'memory', 0],
     ];
     console.log();
     console.log(`VALUE_BYTES=${size}`);
