@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AsyncManagerOptions, AsyncSessionManager, AsyncStore, CookieOptions, ManagerOptions, SessionManager, Store, Value } from './index';
+import type { AsyncManagerOptions, AsyncSessionManager, AsyncStore, CookieOptions, ManagerOptions, RedisStore, SessionManager, Store, Value } from './index';
 
 export interface SessionOptions extends Omit<ManagerOptions, 'store'> {
-  /** A synchronous store (SessionManager) or an asynchronous one (AsyncSessionManager). */
-  store?: Store | AsyncStore;
+  /** A synchronous store (SessionManager) or an asynchronous one (AsyncSessionManager), e.g. `redisStore(client)`. */
+  store?: Store | AsyncStore | RedisStore;
   /** Make an AsyncSessionManager (also implied by a store with `async` methods or `async = true`). */
   async?: boolean;
   /** Failures after the handler ran, when `next` can't take them (plain node:http); default: a bare 500. */

@@ -37,6 +37,23 @@ export interface AsyncStore {
   async?: boolean;
 }
 
+/**
+ * A Redis store, made by `redisStore(client, options)` from `tenure/redis`: the core's
+ * commands sent through your node-redis or ioredis client. For AsyncSessionManager only.
+ */
+export interface RedisStore {
+  readonly async: true;
+  /** Which client it drives. */
+  readonly kind: 'node-redis' | 'ioredis';
+  /** Every key starts with it (default 'tenure:'). */
+  readonly prefix: string;
+  /** How long Redis keeps a session past its deadline (default 0). */
+  readonly graceMs: number;
+  readonly client: object;
+  /** Sends a batch of commands as one pipeline: one reply per command, in order. */
+  send(batch: string[][]): Promise<unknown[]>;
+}
+
 export type EventName = 'created' | 'expired' | 'destroyed' | 'regenerated' | 'evicted' | 'rejected';
 
 export interface ManagerOptions {
@@ -58,7 +75,7 @@ export interface ManagerOptions {
 }
 
 export interface AsyncManagerOptions extends Omit<ManagerOptions, 'store'> {
-  store?: AsyncStore;
+  store?: AsyncStore | RedisStore;
 }
 
 export interface SessionInfo {
@@ -181,7 +198,7 @@ export class SessionManager {
 export class AsyncSessionManager {
   constructor(options?: AsyncManagerOptions);
   readonly clock: ManualClock | undefined;
-  readonly store: AsyncStore | undefined;
+  readonly store: AsyncStore | RedisStore | undefined;
   on(event: 'regenerated', fn: (oldId: string, newId: string) => void): this;
   on(event: 'rejected', fn: () => void): this;
   on(event: Exclude<EventName, 'regenerated' | 'rejected'>, fn: (id: string) => void): this;

@@ -5,7 +5,7 @@ TOOLS_HOME := $(HOME)/.cache/tenure/tools
 WASM_BINDGEN := $(TOOLS_HOME)/bin/wasm-bindgen
 WASM_OUT := $(CURDIR)/target/wasm32-unknown-unknown/wasm/tenure_wasm.wasm
 
-.PHONY: build-js test-js demo
+.PHONY: build-js test-js demo bench-redis-js
 
 # The CLI must be exactly the version of the wasm-bindgen crate (pinned with `=` in
 # bindings/wasm/Cargo.toml); it is cached outside the checkout so CI reuses it.
@@ -37,12 +37,21 @@ build-js: setup-rust wasm-bindgen-check js/node_modules/.package-lock.json
 	# that Rust 1.95 + wasm-bindgen 0.2.130 emit; run before wasm-bindgen it works but the final
 	# module is larger (292,916 bytes against 286,542 with opt-level="z" + LTO alone).
 
-test-js: build-js $(STAMP)/chromium
+# The Redis tests start redis-servers of their own; mk/redis.mk (included after this file,
+# hence the ?=) installs it.
+REDIS_SERVER_STAMP ?= $(STAMP)/redis-server
+
+test-js: build-js $(STAMP)/chromium $(REDIS_SERVER_STAMP)
 	mkdir -p $(TOOLS)
 	cd js && npx tsc --noEmit -p tsconfig.json
 	cd js && node --test --test-reporter=tap test/ 2>&1 | tee $(TOOLS)/test-js.log
 
 demo: build-js
 	node js/examples/sessions/server.mjs
+
+# The Node half of the Redis benchmark: express-session + connect-redis against
+# tenure/express + tenure/redis, each on a redis-server of its own (printed, not asserted).
+bench-redis-js: build-js $(REDIS_SERVER_STAMP)
+	node js/bench/redis.mjs
 
 TEST_TARGETS += test-js

@@ -16,6 +16,9 @@ function createApi(wasm) {
   }
 
   const STORE_METHODS = ['get', 'insert', 'replace', 'delete', 'ids'];
+  // What tenure/redis's redisStore() marks its stores with (src/redis.cjs).
+  const REDIS_STORE = Symbol.for('tenure.redisStore');
+  const isRedis = (store) => store != null && store[REDIS_STORE] === true;
 
   function invalidPolicy(message) {
     return Object.assign(new Error(message), { code: 'TENURE_INVALID_POLICY' });
@@ -25,7 +28,11 @@ function createApi(wasm) {
     if (options === null || typeof options !== 'object') throw invalidPolicy(`${name} options must be an object`);
     const { clock, store, autoSweep, ...policy } = options;
     if (clock !== undefined && !(clock instanceof ManualClock)) throw invalidPolicy('clock must be a tenure ManualClock');
-    if (store != null) {
+    if (isRedis(store)) {
+      if (name !== 'AsyncSessionManager') {
+        throw invalidPolicy(`a Redis store answers asynchronously: use AsyncSessionManager, not ${name} (tenure/express makes one for it)`);
+      }
+    } else if (store != null) {
       if (typeof store !== 'object' && typeof store !== 'function') throw invalidPolicy('store must be an object with the store protocol\'s methods');
       for (const m of STORE_METHODS) {
         if (typeof store[m] !== 'function') {
@@ -170,6 +177,10 @@ function createApi(wasm) {
       // The native manager keeps the policy, clock, counters and events; with a store it
       // never touches its own (memory) store: operations go through PendingOps.
       this._native = new wasm.Manager({ ...policy }, clock ? clock._native.share() : undefined);
+      // Over Redis, each request of an operation is a batch of commands (the core's) that
+      // the store sends as one pipeline; its answer is one reply per command.
+      this._redis = isRedis(store);
+      if (this._redis) this._native.setRedis(store.prefix, store.graceMs);
       this._init(clock, store, autoSweep);
       this._writes = new Map(); // session id -> the tail of its queue of writes
     }
@@ -206,7 +217,7 @@ function createApi(wasm) {
           let ok = true;
           let reply;
           try {
-            reply = await callStore(this.store, request);
+            reply = await (this._redis ? this.store.send(request) : callStore(this.store, request));
           } catch (err) {
             ok = false;
             reply = err;

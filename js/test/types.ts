@@ -86,3 +86,22 @@ void [v, n, infos, cursor, found, header, fileIds, asyncUsage, omw];
   const ids: Promise<string[]> = asyncStore.ids();
   console.log(inserted, replaced, removed, later, ids);
 }
+
+// tenure/redis with both clients' own types.
+import { redisStore } from 'tenure/redis';
+import type { RedisStore } from 'tenure/redis';
+import { createClient } from 'redis';
+import IORedis from 'ioredis';
+async function redisTypes(): Promise<void> {
+  const nodeRedis = createClient({ url: 'redis://127.0.0.1:6379' });
+  const a: RedisStore = redisStore(nodeRedis, { prefix: 'app:', graceMs: 1000 });
+  const io = new IORedis(6379, '127.0.0.1', { lazyConnect: true });
+  const b = redisStore(io);
+  const manager = new AsyncSessionManager({ store: a, idleTimeout: 60_000 });
+  const s2 = await manager.create({ principal: 'ann' });
+  await manager.commit(s2);
+  session({ secret: 'x'.repeat(32), store: b });
+  const kind: 'node-redis' | 'ioredis' = b.kind;
+  console.log(kind);
+}
+void redisTypes;

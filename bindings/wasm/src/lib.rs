@@ -281,6 +281,8 @@ fn info(r: &Record) -> JsValue {
 #[wasm_bindgen]
 pub struct Manager {
     core: Core,
+    /// Set by `setRedis`: every `begin*` operation then runs over Redis.
+    redis: Option<tenure::redis::RedisConfig>,
 }
 
 impl Manager {
@@ -368,6 +370,7 @@ impl Manager {
         };
         Ok(Manager {
             core: tenure::SessionManager::new(store, clock, JsEntropy, policy),
+            redis: None,
         })
     }
 

@@ -1,23 +1,29 @@
 //! Operations over an asynchronous JS store: `Manager.begin*()` starts one of the core's
 //! operations (`tenure::ops`) in a [`Stepper`] and hands it to JS as a [`PendingOp`]. The
-//! JS driver performs each byte-level request with its store (awaiting Promises), feeds the
-//! answer back with `step` (or the store's exception with `fail`) and ends with `finish`,
-//! which folds the operation's events and counters into the manager. Nothing is borrowed
-//! between steps, so any number of operations may be in flight on one manager.
+//! JS driver performs each request with its store (awaiting Promises), feeds the answer
+//! back with `step` (or the store's exception with `fail`) and ends with `finish`, which
+//! folds the operation's events and counters into the manager. Nothing is borrowed between
+//! steps, so any number of operations may be in flight on one manager.
+//!
+//! Two kinds of store: a byte-level store (the default; each request is one protocol call,
+//! `[method, id, bytes?, expected?]`), or Redis, once `Manager.setRedis` was called (each
+//! request is a batch of commands, `[[name, ...args], ...]`, to send as one pipeline, and
+//! its answer the replies, one per command). Each operation's body is written once and
+//! compiled for both ports (`begin!`).
 //!
 //! Only translation happens here: requests to JS arrays, answers validated into
-//! [`ByteReply`]s, outcomes to JS values. Every rule is the core's.
+//! [`ByteReply`]s or [`RedisReply`]s, outcomes to JS values. Every rule is the core's.
 
 use crate::errors::{core_error, js_error};
 use crate::host::JsEntropy;
 use crate::values::type_name;
 use crate::{info, metrics_js, Manager, Session};
 use js_sys::{Array, Reflect, Uint8Array};
-use std::future::Future;
 use std::sync::Arc;
-use tenure::encoded::{ByteReply, ByteRequest, Encoded};
-use tenure::ops::{self, Cx, Effects};
-use tenure::stepper::{ChannelPort, Step, Stepper};
+use tenure::encoded::{ByteReply, ByteRequest};
+use tenure::ops::{self, Effects};
+use tenure::redis::{Command, RedisConfig, RedisReply};
+use tenure::stepper::{RedisStepper, Step, Stepper};
 use tenure::{Error, Record, StoreError};
 use wasm_bindgen::prelude::*;
 
@@ -39,13 +45,21 @@ enum Outcome {
 }
 
 type Out = (Result<Outcome, Error>, Effects);
-type Port = Encoded<ChannelPort>;
+
+/// The stepped operation, over a byte store or over Redis.
+enum Machine {
+    Bytes(Stepper<Out>),
+    Redis(RedisStepper<Out>),
+}
+
+/// What `asked` holds while a Redis batch waits for its replies.
+const REDIS: &str = "redis";
 
 /// One operation in flight over an asynchronous store.
 #[wasm_bindgen]
 pub struct PendingOp {
-    stepper: Stepper<Out>,
-    /// The protocol method of the request waiting for its answer.
+    machine: Machine,
+    /// What the request waiting for its answer is: a protocol method, or [`REDIS`].
     asked: Option<&'static str>,
     out: Option<Out>,
     /// The first exception (or rejection) a store call raised: the error's `cause`.
@@ -149,15 +163,218 @@ fn reply_from_js(method: &str, v: &JsValue) -> Result<ByteReply, StoreError> {
     }
 }
 
+/// `[[name, ...args], ...]`.
+fn batch_js(batch: &[Command]) -> JsValue {
+    batch
+        .iter()
+        .map(|c| -> JsValue {
+            c.args()
+                .iter()
+                .map(|a| JsValue::from_str(a))
+                .collect::<Array>()
+                .into()
+        })
+        .collect::<Array>()
+        .into()
+}
+
+/// How deep a Redis reply may nest (the core's commands nest two levels at most; this
+/// also stops a self-referencing array).
+const MAX_REPLY_DEPTH: usize = 8;
+
+/// One Redis reply from JS: null → Nil, an integer → Int, a string (or UTF-8 bytes) → Text,
+/// an array → List, an `Error` (or `{error: string}`) → Error. RESP3's shapes, as clients
+/// hand them over, become RESP2's: a map (a `Map` or a plain object) the flat
+/// `[field, value, ...]` list, a double that is not an integer its text.
+fn redis_reply_from_js(v: &JsValue, at: &str, depth: usize) -> Result<RedisReply, StoreError> {
+    let bad = |what: String| {
+        StoreError::new(format!(
+            "Redis reply {at} must be null, an integer, a string, an array or an Error, not {what}"
+        ))
+    };
+    if v.is_null() {
+        return Ok(RedisReply::Nil);
+    }
+    if let Some(t) = v.as_string() {
+        return Ok(RedisReply::Text(t));
+    }
+    if let Some(n) = v.as_f64() {
+        return Ok(if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 {
+            RedisReply::Int(n as i64)
+        } else if n.is_nan() {
+            return Err(bad("NaN".into()));
+        } else if n.is_infinite() {
+            // A RESP3 double, as Redis writes it in RESP2.
+            RedisReply::Text(if n > 0.0 { "inf" } else { "-inf" }.into())
+        } else {
+            RedisReply::Text(format!("{n}"))
+        });
+    }
+    if v.is_bigint() {
+        let text = js_sys::BigInt::from(v.clone())
+            .to_string(10)
+            .ok()
+            .and_then(|t| t.as_string());
+        return match text.as_deref().map(str::parse::<i64>) {
+            Some(Ok(i)) => Ok(RedisReply::Int(i)),
+            _ => Err(bad("a BigInt beyond 64 bits".into())),
+        };
+    }
+    if Array::is_array(v) {
+        if depth >= MAX_REPLY_DEPTH {
+            return Err(StoreError::new(format!(
+                "Redis reply {at} nests deeper than {MAX_REPLY_DEPTH} arrays"
+            )));
+        }
+        return Array::from(v)
+            .iter()
+            .enumerate()
+            .map(|(i, x)| redis_reply_from_js(&x, &format!("{at}[{i}]"), depth + 1))
+            .collect::<Result<Vec<_>, _>>()
+            .map(RedisReply::List);
+    }
+    if let Some(b) = v.dyn_ref::<Uint8Array>() {
+        return String::from_utf8(b.to_vec())
+            .map(RedisReply::Text)
+            .map_err(|_| bad("bytes that are not UTF-8".into()));
+    }
+    if let Some(e) = v.dyn_ref::<js_sys::Error>() {
+        return Ok(RedisReply::Error(e.message().into()));
+    }
+    if let Some(map) = v.dyn_ref::<js_sys::Map>() {
+        // A RESP3 map: the flat `[field, value, ...]` list RESP2 sends.
+        let mut items = Vec::with_capacity(map.size() as usize * 2);
+        let mut entries = Vec::new();
+        map.for_each(&mut |value, key| entries.push((key, value)));
+        for (i, (key, value)) in entries.iter().enumerate() {
+            items.push(redis_reply_from_js(
+                key,
+                &format!("{at}.key{i}"),
+                depth + 1,
+            )?);
+            items.push(redis_reply_from_js(
+                value,
+                &format!("{at}.value{i}"),
+                depth + 1,
+            )?);
+        }
+        return Ok(RedisReply::List(items));
+    }
+    if is_plain_object(v) {
+        let entries = js_sys::Object::entries(v.unchecked_ref());
+        if entries.length() == 1 {
+            let only = Array::from(&entries.get(0));
+            if only.get(0).as_string().as_deref() == Some("error") {
+                if let Some(m) = only.get(1).as_string() {
+                    return Ok(RedisReply::Error(m));
+                }
+            }
+        }
+        // A RESP3 map (as node-redis hands it over): the flat list RESP2 sends.
+        if depth >= MAX_REPLY_DEPTH {
+            return Err(StoreError::new(format!(
+                "Redis reply {at} nests deeper than {MAX_REPLY_DEPTH} levels"
+            )));
+        }
+        let mut items = Vec::with_capacity(entries.length() as usize * 2);
+        for pair in entries.iter() {
+            let pair = Array::from(&pair);
+            let key = pair.get(0);
+            items.push(RedisReply::Text(key.as_string().unwrap_or_default()));
+            items.push(redis_reply_from_js(
+                &pair.get(1),
+                &format!("{at}.{}", key.as_string().unwrap_or_default()),
+                depth + 1,
+            )?);
+        }
+        return Ok(RedisReply::List(items));
+    }
+    Err(bad(if v.is_undefined() {
+        "undefined".into()
+    } else {
+        format!("a {}", type_name(v))
+    }))
+}
+
+/// Whether `v` is a plain object (`{}` or `Object.create(null)`), not a class instance.
+fn is_plain_object(v: &JsValue) -> bool {
+    if !v.is_object() || v.is_function() {
+        return false;
+    }
+    let proto = js_sys::Object::get_prototype_of(v);
+    proto.is_null()
+        || js_sys::Object::get_prototype_of(&proto).is_null()
+            && Reflect::get(&proto, &JsValue::from_str("hasOwnProperty"))
+                .is_ok_and(|f| f.is_function())
+}
+
+/// The replies to a batch: an array, one per command (the core checks the count).
+fn redis_replies_from_js(v: &JsValue) -> Result<Vec<RedisReply>, StoreError> {
+    if !Array::is_array(v) {
+        return Err(StoreError::new(format!(
+            "the Redis replies must be an array (one reply per command), not {}",
+            if v.is_undefined() {
+                "undefined".to_owned()
+            } else {
+                format!("a {}", type_name(v))
+            }
+        )));
+    }
+    Array::from(v)
+        .iter()
+        .enumerate()
+        .map(|(i, x)| redis_reply_from_js(&x, &i.to_string(), 0))
+        .collect()
+}
+
+/// A stepper's next step with its request as JS (and what it is).
+fn io_js<Q>(
+    step: Step<Out, Q>,
+    js: impl FnOnce(&Q) -> (JsValue, &'static str),
+) -> Step<Out, (JsValue, &'static str)> {
+    match step {
+        Step::Io(q) => Step::Io(js(&q)),
+        Step::Done(out) => Step::Done(out),
+        Step::Spent => Step::Spent,
+    }
+}
+
 impl PendingOp {
-    fn advance(&mut self, answer: Option<Result<ByteReply, StoreError>>) -> JsValue {
+    fn new(machine: Machine) -> Self {
+        PendingOp {
+            machine,
+            asked: None,
+            out: None,
+            cause: None,
+        }
+    }
+
+    /// Resumes with `answer` to the request asked (`None` on the first call).
+    fn advance(&mut self, answer: Option<Result<&JsValue, StoreError>>) -> JsValue {
         if self.out.is_some() {
             return JsValue::NULL;
         }
-        match self.stepper.resume(answer) {
-            Step::Io(request) => {
-                self.asked = Some(request.name());
-                request_js(&request)
+        let asked = self.asked.take();
+        let step = match &mut self.machine {
+            Machine::Bytes(stepper) => {
+                let answer = match (asked, answer) {
+                    (Some(method), Some(a)) => Some(a.and_then(|v| reply_from_js(method, v))),
+                    _ => None,
+                };
+                io_js(stepper.resume(answer), |r| (request_js(r), r.name()))
+            }
+            Machine::Redis(stepper) => {
+                let answer = match (asked, answer) {
+                    (Some(_), Some(a)) => Some(a.and_then(redis_replies_from_js)),
+                    _ => None,
+                };
+                io_js(stepper.resume(answer), |batch| (batch_js(batch), REDIS))
+            }
+        };
+        match step {
+            Step::Io((request, what)) => {
+                self.asked = Some(what);
+                request
             }
             Step::Done(out) => {
                 self.out = Some(out);
@@ -187,21 +404,29 @@ impl PendingOp {
 #[wasm_bindgen]
 impl PendingOp {
     /// Resumes with the store's answer to the last request (nothing on the first call) and
-    /// returns the next request, `[method, id, bytes?, expected?]`, or null when done. An
-    /// answer of the wrong shape fails the operation with `TENURE_STORE_ERROR`.
+    /// returns the next request, or null when done. Over a byte store a request is
+    /// `[method, id, bytes?, expected?]`; over Redis it is a batch of commands,
+    /// `[[name, ...args], ...]`, to send as one pipeline, answered with an array of one
+    /// reply per command (null, an integer, a string, an array, or an `Error` /
+    /// `{error: message}` for an error reply). An answer of the wrong shape fails the
+    /// operation with `TENURE_STORE_ERROR`.
     pub fn step(&mut self, reply: JsValue) -> JsValue {
-        let answer = self.asked.take().map(|m| reply_from_js(m, &reply));
-        self.advance(answer)
+        self.advance(Some(Ok(&reply)))
     }
 
-    /// Resumes with the exception (or rejection reason) of the last store call: the
-    /// operation ends (after any rollback it needs) with `TENURE_STORE_ERROR` whose `cause`
-    /// is `error`. Returns the next request or null, like `step`.
+    /// Resumes with the exception (or rejection reason) of the last store call (over
+    /// Redis: a transport failure, not an error reply): the operation ends (after any
+    /// rollback it needs) with `TENURE_STORE_ERROR` whose `cause` is `error`. Returns the
+    /// next request or null, like `step`.
     pub fn fail(&mut self, error: JsValue) -> JsValue {
-        let Some(method) = self.asked.take() else {
+        let Some(what) = self.asked else {
             return self.advance(None);
         };
-        let message = format!("store.{method} failed: {}", describe(&error));
+        let message = if what == REDIS {
+            format!("the Redis client failed: {}", describe(&error))
+        } else {
+            format!("store.{what} failed: {}", describe(&error))
+        };
         if self.cause.is_none() {
             self.cause = Some(error);
         }
@@ -265,39 +490,48 @@ impl PendingOp {
     }
 }
 
-impl Manager {
-    /// Starts `op` with this manager's context (policy, time now, entropy).
-    fn begin<F, Fut>(&self, op: F) -> PendingOp
-    where
-        F: FnOnce(Cx<JsEntropy>, Port) -> Fut,
-        Fut: Future<Output = Out> + 'static,
-    {
-        let cx = self.core.context(JsEntropy);
-        let limits = *self.core.policy().limits();
-        PendingOp {
-            stepper: Stepper::new(limits, move |port| op(cx, port)),
-            asked: None,
-            out: None,
-            cause: None,
-        }
-    }
-
-    /// Starts an operation on a copy of `session`, to be adopted back by `finishSession`.
-    fn begin_adopt<F, Fut>(&self, session: &Session, op: F) -> PendingOp
-    where
-        F: FnOnce(Cx<JsEntropy>, Port, tenure::Session) -> Fut,
-        Fut: Future<Output = (Result<tenure::Session, Error>, Effects)> + 'static,
-    {
-        let snapshot = session.inner.clone();
-        let ops = snapshot.changes().ops().len();
-        self.begin(move |cx, port| {
-            let fut = op(cx, port, snapshot);
-            async move {
-                let (r, effects) = fut.await;
-                (r.map(|s| Outcome::Adopt(s, ops)), effects)
-            }
+/// Starts an operation with `manager`'s context (policy, time now, entropy) over its store:
+/// `$body`, an async body using `$cx` (the `ops::Cx`) and `$port`, is written once and
+/// compiled for both ports (a byte store's and Redis's); only one of them runs.
+macro_rules! begin {
+    ($manager:expr, |$cx:ident, $port:ident| $body:expr) => {{
+        let manager: &Manager = $manager;
+        let cx = manager.core.context(JsEntropy);
+        PendingOp::new(match &manager.redis {
+            Some(config) => Machine::Redis(RedisStepper::redis(
+                config.clone(),
+                #[allow(unused_mut)]
+                move |mut $port| {
+                    #[allow(unused_mut)]
+                    let mut $cx = cx;
+                    async move { $body }
+                },
+            )),
+            None => Machine::Bytes(Stepper::new(
+                *manager.core.policy().limits(),
+                #[allow(unused_mut)]
+                move |mut $port| {
+                    #[allow(unused_mut)]
+                    let mut $cx = cx;
+                    async move { $body }
+                },
+            )),
         })
-    }
+    }};
+}
+
+/// Starts an operation on a copy of `$session` (`$s`), to be adopted back by
+/// `finishSession`; `$body` gives the stored copy (`Result<tenure::Session, Error>`).
+macro_rules! begin_adopt {
+    ($manager:expr, $session:expr, |$cx:ident, $port:ident, $s:ident| $body:expr) => {{
+        let snapshot = $session.inner.clone();
+        let n_ops = snapshot.changes().ops().len();
+        begin!($manager, |$cx, $port| {
+            let mut $s = snapshot;
+            let r: Result<tenure::Session, Error> = $body;
+            (r.map(|s| Outcome::Adopt(s, n_ops)), $cx.into_effects())
+        })
+    }};
 }
 
 /// `(result mapped to an Outcome, effects)` of an op run in `cx`.
@@ -310,6 +544,50 @@ macro_rules! run {
 
 #[wasm_bindgen]
 impl Manager {
+    /// Puts this manager in Redis mode: from now on every `begin*` operation runs over
+    /// Redis, keys under `prefix` (default `"tenure:"`), Redis keeping a session `graceMs`
+    /// (default 0) past its deadline. The prefix is checked by the core.
+    #[wasm_bindgen(js_name = setRedis)]
+    pub fn set_redis(&mut self, prefix: JsValue, grace_ms: JsValue) -> Result<(), JsValue> {
+        let prefix = if prefix.is_undefined() || prefix.is_null() {
+            "tenure:".to_owned()
+        } else {
+            prefix.as_string().ok_or_else(|| {
+                js_error(
+                    "INVALID_POLICY",
+                    &format!(
+                        "the Redis prefix must be a string, not a {}",
+                        type_name(&prefix)
+                    ),
+                )
+            })?
+        };
+        let grace = if grace_ms.is_undefined() || grace_ms.is_null() {
+            0
+        } else {
+            match grace_ms.as_f64() {
+                Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => n as u64,
+                _ => {
+                    return Err(js_error(
+                        "INVALID_POLICY",
+                        "graceMs must be a non-negative integer number of milliseconds",
+                    ))
+                }
+            }
+        };
+        let config = RedisConfig::new(&prefix, *self.core.policy().limits())
+            .map_err(|e| core_error(&e, None))?
+            .with_grace(grace);
+        self.redis = Some(config);
+        Ok(())
+    }
+
+    /// The Redis key prefix, or null when the manager is not in Redis mode.
+    #[wasm_bindgen(getter, js_name = redisPrefix)]
+    pub fn redis_prefix(&self) -> Option<String> {
+        self.redis.as_ref().map(|c| c.layout().prefix().to_owned())
+    }
+
     #[wasm_bindgen(js_name = beginCreate)]
     pub fn begin_create(
         &self,
@@ -317,145 +595,158 @@ impl Manager {
         data: JsValue,
     ) -> Result<PendingOp, JsValue> {
         let data = self.data_arg(&data)?;
-        Ok(self.begin(move |mut cx, mut port| async move {
-            run!(
-                cx,
-                ops::create(&mut cx, &mut port, principal.as_deref(), data),
-                |s| Outcome::Session(Some(s))
-            )
-        }))
+        Ok(begin!(self, |cx, port| run!(
+            cx,
+            ops::create(&mut cx, &mut port, principal.as_deref(), data),
+            |s| Outcome::Session(Some(s))
+        )))
     }
 
     #[wasm_bindgen(js_name = beginOpen)]
     pub fn begin_open(&self, id: String) -> PendingOp {
-        self.begin(move |mut cx, mut port| async move {
-            run!(cx, ops::open(&mut cx, &mut port, &id), Outcome::Session)
-        })
+        begin!(self, |cx, port| run!(
+            cx,
+            ops::open(&mut cx, &mut port, &id),
+            Outcome::Session
+        ))
     }
 
     #[wasm_bindgen(js_name = beginPeek)]
     pub fn begin_peek(&self, id: String) -> PendingOp {
-        self.begin(move |mut cx, mut port| async move {
-            run!(cx, ops::peek(&mut cx, &mut port, &id), Outcome::Session)
-        })
+        begin!(self, |cx, port| run!(
+            cx,
+            ops::peek(&mut cx, &mut port, &id),
+            Outcome::Session
+        ))
     }
 
     #[wasm_bindgen(js_name = beginCommit)]
     pub fn begin_commit(&self, session: &Session) -> PendingOp {
-        self.begin_adopt(session, |mut cx, mut port, mut s| async move {
-            let r = ops::commit(&mut cx, &mut port, &mut s).await.map(|()| s);
-            (r, cx.into_effects())
-        })
+        begin_adopt!(self, session, |cx, port, s| ops::commit(
+            &mut cx, &mut port, &mut s
+        )
+        .await
+        .map(|()| s))
     }
 
     #[wasm_bindgen(js_name = beginRegenerate)]
     pub fn begin_regenerate(&self, session: &Session, clear: Option<bool>) -> PendingOp {
         let clear = clear.unwrap_or(false);
-        self.begin_adopt(session, move |mut cx, mut port, mut s| async move {
-            let r = ops::regenerate(&mut cx, &mut port, &mut s, clear)
-                .await
-                .map(|()| s);
-            (r, cx.into_effects())
-        })
+        begin_adopt!(self, session, |cx, port, s| ops::regenerate(
+            &mut cx, &mut port, &mut s, clear
+        )
+        .await
+        .map(|()| s))
     }
 
     #[wasm_bindgen(js_name = beginInsertDraft)]
     pub fn begin_insert_draft(&self, session: &Session) -> PendingOp {
-        self.begin_adopt(session, |mut cx, mut port, mut s| async move {
-            let r = ops::insert_draft(&mut cx, &mut port, &mut s)
-                .await
-                .map(|()| s);
-            (r, cx.into_effects())
-        })
+        begin_adopt!(self, session, |cx, port, s| ops::insert_draft(
+            &mut cx, &mut port, &mut s
+        )
+        .await
+        .map(|()| s))
     }
 
     #[wasm_bindgen(js_name = beginDestroy)]
     pub fn begin_destroy(&self, id: String) -> PendingOp {
-        self.begin(move |mut cx, mut port| async move {
-            run!(cx, ops::destroy(&mut cx, &mut port, &id), Outcome::Bool)
-        })
+        begin!(self, |cx, port| run!(
+            cx,
+            ops::destroy(&mut cx, &mut port, &id),
+            Outcome::Bool
+        ))
     }
 
     #[wasm_bindgen(js_name = beginDestroyAllOf)]
     pub fn begin_destroy_all_of(&self, principal: String, except: Option<String>) -> PendingOp {
-        self.begin(move |mut cx, mut port| async move {
-            run!(
-                cx,
-                ops::destroy_all_of(&mut cx, &mut port, &principal, except.as_deref()),
-                Outcome::Count
-            )
-        })
+        begin!(self, |cx, port| run!(
+            cx,
+            ops::destroy_all_of(&mut cx, &mut port, &principal, except.as_deref()),
+            Outcome::Count
+        ))
     }
 
     #[wasm_bindgen(js_name = beginSessionsOf)]
     pub fn begin_sessions_of(&self, principal: String) -> PendingOp {
-        self.begin(move |mut cx, mut port| async move {
-            run!(
-                cx,
-                ops::sessions_of(&mut cx, &mut port, &principal),
-                Outcome::Records
-            )
-        })
+        begin!(self, |cx, port| run!(
+            cx,
+            ops::sessions_of(&mut cx, &mut port, &principal),
+            Outcome::Records
+        ))
     }
 
     #[wasm_bindgen(js_name = beginCount)]
     pub fn begin_count(&self) -> PendingOp {
-        self.begin(|mut cx, mut port| async move {
-            run!(cx, ops::count(&mut cx, &mut port), Outcome::Count)
-        })
+        begin!(self, |cx, port| run!(
+            cx,
+            ops::count(&mut cx, &mut port),
+            Outcome::Count
+        ))
     }
 
     /// Finishes with `[infos, nextCursor]`.
     #[wasm_bindgen(js_name = beginList)]
     pub fn begin_list(&self, cursor: Option<String>, limit: Option<usize>) -> PendingOp {
         let limit = limit.unwrap_or(100);
-        self.begin(move |mut cx, mut port| async move {
-            run!(
-                cx,
-                ops::list(&mut cx, &mut port, cursor.as_deref(), limit),
-                |(page, next)| Outcome::Page(page, next)
-            )
-        })
+        begin!(self, |cx, port| run!(
+            cx,
+            ops::list(&mut cx, &mut port, cursor.as_deref(), limit),
+            |(page, next)| Outcome::Page(page, next)
+        ))
     }
 
     #[wasm_bindgen(js_name = beginSweep)]
     pub fn begin_sweep(&self) -> PendingOp {
-        self.begin(|mut cx, mut port| async move {
-            run!(cx, ops::sweep(&mut cx, &mut port), Outcome::Count)
-        })
+        begin!(self, |cx, port| run!(
+            cx,
+            ops::sweep(&mut cx, &mut port),
+            Outcome::Count
+        ))
     }
 
     #[wasm_bindgen(js_name = beginDestroyAll)]
     pub fn begin_destroy_all(&self) -> PendingOp {
-        self.begin(|mut cx, mut port| async move {
-            run!(cx, ops::destroy_all(&mut cx, &mut port), Outcome::Count)
-        })
+        begin!(self, |cx, port| run!(
+            cx,
+            ops::destroy_all(&mut cx, &mut port),
+            Outcome::Count
+        ))
     }
 
     #[wasm_bindgen(js_name = beginNextDeadline)]
     pub fn begin_next_deadline(&self) -> PendingOp {
-        self.begin(|cx, mut port| async move {
-            run!(cx, ops::next_deadline(&mut port), Outcome::Deadline)
-        })
+        begin!(self, |cx, port| run!(
+            cx,
+            ops::next_deadline(&mut port),
+            Outcome::Deadline
+        ))
     }
 
     /// Finishes with the metrics object (the manager's counters, the store's size).
     #[wasm_bindgen(js_name = beginMetrics)]
     pub fn begin_metrics(&self) -> PendingOp {
-        self.begin(|cx, mut port| async move { run!(cx, ops::stored(&mut port), Outcome::Stored) })
+        begin!(self, |cx, port| run!(
+            cx,
+            ops::stored(&mut port),
+            Outcome::Stored
+        ))
     }
 
     #[wasm_bindgen(js_name = beginExport)]
     pub fn begin_export(&self) -> PendingOp {
-        self.begin(|mut cx, mut port| async move {
-            run!(cx, ops::export(&mut cx, &mut port), Outcome::Bytes)
-        })
+        begin!(self, |cx, port| run!(
+            cx,
+            ops::export(&mut cx, &mut port),
+            Outcome::Bytes
+        ))
     }
 
     #[wasm_bindgen(js_name = beginImport)]
     pub fn begin_import(&self, data: Vec<u8>) -> PendingOp {
-        self.begin(move |mut cx, mut port| async move {
-            run!(cx, ops::import(&mut cx, &mut port, &data), Outcome::Count)
-        })
+        begin!(self, |cx, port| run!(
+            cx,
+            ops::import(&mut cx, &mut port, &data),
+            Outcome::Count
+        ))
     }
 }

@@ -1,10 +1,12 @@
 // The "35-sessions" sample API (mORMot2 / DMVC) on tenure, Express edition.
 //   PORT=8080 STORE_DIR=/tmp/sessions TENURE_SECRET=... node server.mjs
+//   PORT=8080 REDIS_URL=redis://127.0.0.1:6379 TENURE_SECRET=... node server.mjs
 // Two users, isolated session data, atomic counters, an admin list of active sessions and a
 // per-session shopping cart. The API is documented in docs/demo.md.
 import express from 'express';
-import { SessionManager, FileStore } from 'tenure';
+import { SessionManager, AsyncSessionManager, FileStore } from 'tenure';
 import { session } from 'tenure/express';
+import { redisStore } from 'tenure/redis';
 
 const USERS = { user1: 'pass1', user2: 'pass2' };
 const PRICES = { item1: 10.5, item2: 25.0, item3: 15.75 };
@@ -28,6 +30,10 @@ class Cart {
     return { items, total: this.total(), item_count: items.length };
   }
 }
+
+// Waits for req.session.save() (immediate with a SessionManager, a Redis round trip with an
+// AsyncSessionManager).
+const saved = (s) => new Promise((resolve, reject) => s.save((err) => (err ? reject(err) : resolve())));
 
 export function makeApp({ manager, secret }) {
   const carts = manager.perSession(() => new Cart());
@@ -74,25 +80,25 @@ export function makeApp({ manager, secret }) {
       for (const k of Object.keys(s)) delete s[k];
       return { cleared: true };
     },
-    SessionInfo(s, b, req) {
-      const live = manager.peek(s.id);
+    async SessionInfo(s) {
+      const live = await manager.peek(s.id);
       return { id: s.publicId, user: s.principal, created: live.createdAt, last_access: live.lastAccess,
         expires_at: live.expiresAt ?? null };
     },
-    ListActiveSessions() {
+    async ListActiveSessions() {
       const sessions = [];
       let cursor = null;
       do {
-        const page = manager.list(cursor, 500);
+        const page = await manager.list(cursor, 500);
         for (const r of page.sessions) if (r.principal) sessions.push({ user: r.principal, id: r.publicId });
         cursor = page.cursor;
       } while (cursor);
       return { sessions, count: sessions.length };
     },
-    IncrementCounter(s, b) {
+    async IncrementCounter(s, b) {
       const key = field(b, 'key', 'string', 'a string');
       s.increment(key);
-      s.save(); // merged with concurrent requests: the answer is the stored value
+      await saved(s); // merged with concurrent requests: the answer is the stored value
       return { key, value: s[key] };
     },
   };
@@ -120,14 +126,15 @@ export function makeApp({ manager, secret }) {
   };
   const apis = { SessionApi: sessionApi, CartApi: cartApi };
 
-  app.post('/root/Auth', (req, res) => {
+  app.post('/root/Auth', async (req, res) => {
     const b = bodyOf(req);
     const user = b.UserName;
     const q = req.query.UserName;
     if (typeof user !== 'string' || USERS[user] === undefined || USERS[user] !== b.PassWord || (q && q !== user)) {
       throw new ApiError(401, 'wrong user name or password');
     }
-    req.session.regenerate(); // new id on login: the session-fixation defence
+    // New id on login, the session-fixation defence (awaited: the token names the new id).
+    await new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
     req.session.setPrincipal(user);
     res.json({ session: req.session.token(), user });
   });
@@ -136,7 +143,7 @@ export function makeApp({ manager, secret }) {
     req.session.destroy();
     res.json({ logged_out: true });
   });
-  app.post('/root/:call', (req, res) => {
+  app.post('/root/:call', async (req, res) => {
     const [api, method] = req.params.call.split('.');
     if (!apis[api]) throw new ApiError(404, `unknown service ${api}`);
     const s = current(req);
@@ -144,7 +151,7 @@ export function makeApp({ manager, secret }) {
     const fn = Object.hasOwn(apis[api], method) ? apis[api][method] : null;
     if (!fn) throw new ApiError(404, `unknown method ${api}.${method}`);
     try {
-      res.json(fn(s, b, req));
+      res.json(await fn(s, b, req));
     } catch (e) {
       if (e.code === 'TENURE_INVALID_VALUE' || e.code === 'TENURE_LIMIT_EXCEEDED') throw new ApiError(400, e.message);
       if (e.code === 'TENURE_SESSION_GONE') throw new ApiError(401, 'the session has ended');
@@ -165,10 +172,21 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const host = process.env.HOST ?? '127.0.0.1';
   const secret = process.env.TENURE_SECRET || DEV_SECRET;
   if (secret === DEV_SECRET) console.warn('warning: TENURE_SECRET is not set; using the development secret');
-  const store = process.env.STORE_DIR ? new FileStore(process.env.STORE_DIR) : undefined;
-  const manager = new SessionManager({ store, autoSweep: true });
+  let manager;
+  if (process.env.REDIS_URL) {
+    // Sessions in Redis, shared with every server given the same REDIS_URL and secret.
+    const { createClient } = await import('redis');
+    const client = createClient({ url: process.env.REDIS_URL });
+    client.on('error', (err) => console.error('redis:', err.message));
+    await client.connect();
+    manager = new AsyncSessionManager({ store: redisStore(client), autoSweep: true });
+  } else {
+    const store = process.env.STORE_DIR ? new FileStore(process.env.STORE_DIR) : undefined;
+    manager = new SessionManager({ store, autoSweep: true });
+  }
   makeApp({ manager, secret }).listen(port, host, () => {
-    console.log(`tenure sessions demo (Node) on http://${host}:${port}/root`);
+    const where = process.env.REDIS_URL ? `, sessions in Redis at ${process.env.REDIS_URL}` : '';
+    console.log(`tenure sessions demo (Node) on http://${host}:${port}/root${where}`);
     console.log(`  curl -X POST "http://${host}:${port}/root/Auth?UserName=user1" -H "Content-Type: application/json" -d '{"UserName":"user1","PassWord":"pass1"}'`);
   });
 }

@@ -533,14 +533,34 @@ impl<C: CommandPort, K: Borrow<RedisConfig>> RedisPort<C, K> {
                 "WITHSCORES",
             ]))
             .await?;
-        let mut items = texts("ZRANGE", reply)?.into_iter();
+        // RESP2 answers `[id, score]`; RESP3 (the default of node-redis 5+ and ioredis 6)
+        // answers `[[id, score]]` with the score a double, which a host may hand over as
+        // an integer or as text.
+        let items = match reply {
+            RedisReply::List(mut items) if matches!(items.first(), Some(RedisReply::List(_))) => {
+                match items.swap_remove(0) {
+                    RedisReply::List(pair) => pair,
+                    _ => Vec::new(),
+                }
+            }
+            RedisReply::List(items) => items,
+            RedisReply::Nil => Vec::new(),
+            other => return Err(unexpected("ZRANGE", &other)),
+        };
+        let mut items = items.into_iter();
         Ok(match (items.next(), items.next()) {
-            (Some(id), Some(score)) => {
-                let at = score.parse::<f64>().ok().filter(|s| s.is_finite());
+            (Some(RedisReply::Text(id)), Some(score)) => {
+                let at = match score {
+                    RedisReply::Text(s) => s.parse::<f64>().ok(),
+                    RedisReply::Int(i) => Some(i as f64),
+                    other => return Err(unexpected("ZRANGE", &other)),
+                }
+                .filter(|s| s.is_finite());
                 // Scores are whole milliseconds, exact in a double.
                 Some((id, at.map(|s| s.max(0.0) as Millis)))
             }
-            _ => None,
+            (None, _) | (_, None) => None,
+            (Some(other), _) => return Err(unexpected("ZRANGE", &other)),
         })
     }
 }
@@ -585,5 +605,45 @@ impl<C: CommandPort, K: Borrow<RedisConfig>> Port for RedisPort<C, K> {
             // least recently active one.
             Request::LeastRecent => Reply::Id(self.first_due().await?.map(|d| d.0)),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::port::run_ready;
+
+    /// Answers every batch with one fixed reply per command.
+    struct Fixed(RedisReply);
+    impl CommandPort for Fixed {
+        async fn call(&mut self, batch: Vec<Command>) -> Result<Vec<RedisReply>, StoreError> {
+            Ok(vec![self.0.clone(); batch.len()])
+        }
+    }
+
+    fn next_deadline(reply: RedisReply) -> Result<Option<Millis>, StoreError> {
+        let config = RedisConfig::default();
+        let mut port = RedisPort::new(Fixed(reply), &config);
+        match run_ready(port.call(Request::NextDeadline)).unwrap()? {
+            Reply::Deadline(d) => Ok(d),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_first_due_score_reads_in_resp2_and_resp3_shapes() {
+        let t = |s: &str| RedisReply::Text(s.into());
+        let l = RedisReply::List;
+        // RESP2: a flat pair, the score as text.
+        assert_eq!(next_deadline(l(vec![t("a"), t("1700")])), Ok(Some(1700)));
+        // RESP3: nested pairs, the score a double (handed over as an integer or as text).
+        assert_eq!(
+            next_deadline(l(vec![l(vec![t("a"), RedisReply::Int(1700)])])),
+            Ok(Some(1700))
+        );
+        assert_eq!(next_deadline(l(vec![l(vec![t("a"), t("inf")])])), Ok(None));
+        assert_eq!(next_deadline(l(vec![])), Ok(None));
+        assert!(next_deadline(l(vec![RedisReply::Int(1), t("2")])).is_err());
+        assert!(next_deadline(RedisReply::Int(3)).is_err());
     }
 }

@@ -1,0 +1,4 @@
+import mod from './redis.cjs';
+
+export const { redisStore, isRedisStore } = mod;
+export default mod.redisStore;
