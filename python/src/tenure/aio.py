@@ -40,6 +40,7 @@ from . import (
     _build_native,
     _Events,
     _opt_ms,
+    _redis_of,
     _seconds,
 )
 from ._errors import InvalidType
@@ -76,6 +77,7 @@ class SessionManager(_Events):
         self.clock = clock
         self.store = store
         self._init_events()
+        self._redis = _redis_of(store) is not None
         # id -> [lock, users]: commits and regenerations of one id run one at a time.
         self._locks: dict[str, list[Any]] = {}
 
@@ -88,7 +90,10 @@ class SessionManager(_Events):
         request = op.step()
         while request is not None:
             try:
-                reply = getattr(store, request[0])(*request[1:])
+                if self._redis:  # a batch of commands for one pipeline
+                    reply = store.execute(request)
+                else:
+                    reply = getattr(store, request[0])(*request[1:])
                 if inspect.isawaitable(reply):
                     reply = await reply
             except Exception as e:
