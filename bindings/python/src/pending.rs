@@ -22,7 +22,7 @@ use crate::{core_err, info, metrics_dict, with_lock, Manager, Session};
 use pyo3::exceptions::PyBaseException;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PySet, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PySet, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -384,9 +384,10 @@ impl PendingOp {
 /// Bounds the nesting of a Redis reply (the core's replies nest two deep).
 const MAX_REPLY_DEPTH: usize = 8;
 
-/// The replies of a pipeline, one per command, from redis-py's shapes: None, int, str or
-/// UTF-8 bytes, lists (also tuples, sets, and RESP3 maps flattened to key, value, ...),
-/// and the exception instance a failed command left in its place.
+/// The replies of a pipeline, one per command, from redis-py's shapes: None, int (and
+/// bool), str or UTF-8 bytes, lists (also tuples), and the exception instance a failed
+/// command left in its place. A RESP3 connection (redis-py 8's default) also gives maps
+/// (read as RESP2's flat key, value, ... lists), sets (lists) and doubles (their text).
 fn redis_replies(reply: &Bound<'_, PyAny>) -> Result<Vec<RedisReply>, String> {
     if !(reply.is_instance_of::<PyList>() || reply.is_instance_of::<PyTuple>()) {
         return Err(format!(
@@ -424,6 +425,10 @@ fn redis_reply(r: &Bound<'_, PyAny>, depth: usize) -> Result<RedisReply, String>
             .extract::<i64>()
             .map(RedisReply::Int)
             .map_err(|_| "a Redis integer reply beyond i64".to_string());
+    }
+    if let Ok(f) = r.cast::<PyFloat>() {
+        // A RESP3 double (a sorted set's score): the text RESP2 would have sent.
+        return Ok(RedisReply::Text(f.value().to_string()));
     }
     if let Ok(s) = r.cast::<PyString>() {
         return s
