@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +35,7 @@ import tenure.flask
 from tenure.redis import AsyncRedisStore, RedisStore
 
 from conftest import SECRET
-from redis_server import RedisServer
+from redis_server import RedisServer, free_port
 
 GOLDEN = Path(__file__).resolve().parents[2] / "tests" / "golden" / "redis" / "session.json"
 
@@ -379,3 +384,58 @@ def test_grace_keeps_the_hash_past_its_deadline_for_sweep(redis_server: RedisSer
     s = m.create()
     ttl = redis.Redis(port=redis_server.port).pttl(f"{prefix}s:{{{s.id}}}")
     assert 60_000 + 5 * 60_000 - 2_000 < ttl <= 60_000 + 5 * 60_000
+
+
+# -- the demo on Redis -----------------------------------------------------------------
+
+DEMO = Path(__file__).resolve().parents[1] / "examples" / "sessions" / "server.py"
+
+
+def start_demo(redis_url: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", REDIS_URL=redis_url, TENURE_SECRET=SECRET)
+    proc = subprocess.Popen([sys.executable, str(DEMO)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the demo server exited"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, f"http://127.0.0.1:{port}/root"
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("the demo server did not start")
+
+
+def test_two_demo_servers_share_sessions_through_redis() -> None:
+    with RedisServer() as server:
+        a, url_a = start_demo(server.url)
+        b, url_b = start_demo(server.url)
+        try:
+            with httpx.Client(timeout=10) as c:
+                r = c.post(f"{url_a}/Auth", json={"UserName": "user1", "PassWord": "pass1"})
+                assert r.status_code == 200
+                auth = {"Authorization": f"Bearer {r.json()['session']}"}
+                assert c.post(f"{url_a}/SessionApi.SetValue", json={"key": "k", "value": [1, "x"]}, headers=auth).status_code == 200
+                got = c.post(f"{url_b}/SessionApi.GetValue", json={"key": "k"}, headers=auth)
+                assert got.json() == {"key": "k", "value": [1, "x"]}, "server B reads what A wrote"
+
+            def bump(i: int) -> int:
+                with httpx.Client(timeout=30) as c:
+                    url = url_a if i % 2 else url_b
+                    r = c.post(f"{url}/SessionApi.IncrementCounter", json={"key": "n"}, headers=auth)
+                    assert r.status_code == 200, r.text
+                    return int(r.json()["value"])
+
+            with ThreadPoolExecutor(50) as pool:
+                values = list(pool.map(bump, range(50)))
+            assert max(values) == 50
+            with httpx.Client(timeout=10) as c:
+                got = c.post(f"{url_a}/SessionApi.GetValue", json={"key": "n"}, headers=auth)
+                assert got.json()["value"] == 50
+                assert c.post(f"{url_b}/Logout", headers=auth).status_code == 200
+                assert c.post(f"{url_a}/SessionApi.ListKeys", headers=auth).status_code == 401
+        finally:
+            for p in (a, b):
+                p.terminate()
+                p.wait(10)
