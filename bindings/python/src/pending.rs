@@ -15,6 +15,12 @@
 //!     request = op.step(reply)
 //! result = op.finish()             # raises the operation's error, folds its events in
 //! ```
+//!
+//! On a manager configured for Redis (`Manager(redis_prefix=...)`) the same operations run
+//! over a `RedisStepper`: each request is a batch of commands (`list[list[str]]`) to send
+//! as one pipeline, answered with the list of replies (None, int, str or bytes, lists, and
+//! the exception instance of a command Redis refused); `throw` reports a transport failure.
+//! `tenure.SessionManager` drives it with a blocking client, `tenure.aio` with redis.asyncio.
 
 use crate::errors::to_py_err;
 use crate::host::{bool_reply, bytes_reply, ids_reply};

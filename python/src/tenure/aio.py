@@ -29,7 +29,7 @@ import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 from . import _native
 from . import (
@@ -93,7 +93,8 @@ class SessionManager(_Events):
                 if self._redis:  # a batch of commands for one pipeline
                     reply = store.execute(request)
                 else:
-                    reply = getattr(store, request[0])(*request[1:])
+                    call = cast(tuple[Any, ...], request)  # ("get", id), ("insert", id, data)...
+                    reply = getattr(store, call[0])(*call[1:])
                 if inspect.isawaitable(reply):
                     reply = await reply
             except Exception as e:
