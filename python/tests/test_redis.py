@@ -439,3 +439,40 @@ def test_two_demo_servers_share_sessions_through_redis() -> None:
             for p in (a, b):
                 p.terminate()
                 p.wait(10)
+
+
+def test_a_failed_op_collected_by_another_thread_is_not_reported(redis_server: RedisServer) -> None:
+    """A StoreError kept in a reference cycle (here: a traceback through a frame that holds
+    it) may be collected by any thread; the op it came from must not be part of it (an op
+    dropped on another thread would be leaked and reported as an unraisable error)."""
+    import gc
+
+    reported: list[Any] = []
+    hook = sys.unraisablehook
+    sys.unraisablehook = reported.append
+    try:
+        with RedisServer() as server:
+            m = sync_manager(server, "cycle:")
+            s = m.create()
+            server.stop()
+
+            def fail() -> None:
+                try:
+                    m.open(s.id)
+                except tenure.StoreError as e:
+                    kept = e  # noqa: F841 (a cycle: e -> traceback -> this frame -> e)
+                    return
+                raise AssertionError("no StoreError")
+
+            fail()
+            gc.disable()  # collect in the other thread only
+            try:
+                fail()
+                t = threading.Thread(target=gc.collect)
+                t.start()
+                t.join()
+            finally:
+                gc.enable()
+    finally:
+        sys.unraisablehook = hook
+    assert not [r for r in reported if "unsendable" in str(r.exc_value)], reported

@@ -413,17 +413,20 @@ class SessionManager(_Events):
         """Sends the op's command batches to Redis until it is done. A client exception is
         handed to the op (which rolls back and raises ``StoreError`` from it)."""
         execute = self.store.execute
-        request = op.step()
-        while request is not None:
-            try:
-                reply = execute(request)
-            except Exception as e:
-                request = op.throw(e)
-                continue
-            request = op.step(reply)
         try:
+            request = op.step()
+            while request is not None:
+                try:
+                    reply = execute(request)
+                except Exception as e:
+                    request = op.throw(e)
+                    continue
+                request = op.step(reply)
             return op.finish()
         finally:
+            # An op belongs to its thread: a traceback through this frame (kept in some
+            # reference cycle, collected by another thread) must not hold it.
+            del op
             if self._listening:
                 self._dispatch()
 
@@ -439,6 +442,7 @@ class SessionManager(_Events):
             with entry[0]:
                 return self._drive(op)
         finally:
+            del op
             with self._locks_guard:
                 entry[1] -= 1
                 if entry[1] == 0 and self._locks.get(id) is entry:

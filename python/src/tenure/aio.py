@@ -87,23 +87,26 @@ class SessionManager(_Events):
         exception is handed to the op (which rolls back and raises ``StoreError`` from
         it); a ``BaseException`` such as cancellation abandons the op at once."""
         store = self.store
-        request = op.step()
-        while request is not None:
-            try:
-                if self._redis:  # a batch of commands for one pipeline
-                    reply = store.execute(request)
-                else:
-                    call = cast(tuple[Any, ...], request)  # ("get", id), ("insert", id, data)...
-                    reply = getattr(store, call[0])(*call[1:])
-                if inspect.isawaitable(reply):
-                    reply = await reply
-            except Exception as e:
-                request = op.throw(e)
-                continue
-            request = op.step(reply)
         try:
+            request = op.step()
+            while request is not None:
+                try:
+                    if self._redis:  # a batch of commands for one pipeline
+                        reply = store.execute(request)
+                    else:
+                        call = cast(tuple[Any, ...], request)  # ("get", id), ("insert", id, data)...
+                        reply = getattr(store, call[0])(*call[1:])
+                    if inspect.isawaitable(reply):
+                        reply = await reply
+                except Exception as e:
+                    request = op.throw(e)
+                    continue
+                request = op.step(reply)
             return op.finish()
         finally:
+            # An op belongs to its thread: a traceback through this frame (kept in some
+            # reference cycle, collected by another thread) must not hold it.
+            del op
             if self._listening:
                 self._dispatch()
 
