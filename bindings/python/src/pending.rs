@@ -341,38 +341,13 @@ impl PendingOp {
         answer: Option<(&'static str, Result<Bound<'py, PyAny>, StoreError>)>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.started = true;
-        let step = match &self.stepper {
-            Driver::Bytes(_) => {
-                let answer =
-                    answer.map(|(name, r)| r.and_then(|reply| self.answer(py, name, &reply)));
-                let Driver::Bytes(stepper) = &mut self.stepper else {
-                    unreachable!()
-                };
-                match stepper.resume(answer) {
-                    Step::Io(request) => {
-                        self.asked = Some(request.name());
-                        Step::Io(request_tuple(py, &request)?)
-                    }
-                    Step::Done(out) => Step::Done(out),
-                    Step::Spent => Step::Spent,
-                }
-            }
-            Driver::Redis(_) => {
-                let answer = answer.map(|(_, r)| {
-                    r.and_then(|reply| redis_replies(&reply).map_err(StoreError::new))
-                });
-                let Driver::Redis(stepper) = &mut self.stepper else {
-                    unreachable!()
-                };
-                match stepper.resume(answer) {
-                    Step::Io(batch) => {
-                        self.asked = Some(REDIS);
-                        Step::Io(batch_list(py, &batch)?)
-                    }
-                    Step::Done(out) => Step::Done(out),
-                    Step::Spent => Step::Spent,
-                }
-            }
+        let step = if matches!(self.stepper, Driver::Redis(_)) {
+            let answer = answer
+                .map(|(_, r)| r.and_then(|reply| redis_replies(&reply).map_err(StoreError::new)));
+            self.resume(py, Answer::Redis(answer))?
+        } else {
+            let answer = answer.map(|(name, r)| r.and_then(|reply| self.answer(py, name, &reply)));
+            self.resume(py, Answer::Bytes(answer))?
         };
         match step {
             Step::Io(request) => Ok(Some(request)),
@@ -384,6 +359,45 @@ impl PendingOp {
                 "this operation is over: call finish()",
             )),
         }
+    }
+}
+
+/// An answer for the stepper, parsed for its kind.
+enum Answer {
+    Bytes(Option<Result<ByteReply, StoreError>>),
+    Redis(Option<Result<Vec<RedisReply>, StoreError>>),
+}
+
+impl PendingOp {
+    /// Resumes the stepper; the next request as a Python value.
+    fn resume<'py>(
+        &mut self,
+        py: Python<'py>,
+        answer: Answer,
+    ) -> PyResult<Step<Done, Bound<'py, PyAny>>> {
+        Ok(match (&mut self.stepper, answer) {
+            (Driver::Bytes(stepper), Answer::Bytes(answer)) => match stepper.resume(answer) {
+                Step::Io(request) => {
+                    self.asked = Some(request.name());
+                    Step::Io(request_tuple(py, &request)?)
+                }
+                Step::Done(out) => Step::Done(out),
+                Step::Spent => Step::Spent,
+            },
+            (Driver::Redis(stepper), Answer::Redis(answer)) => match stepper.resume(answer) {
+                Step::Io(batch) => {
+                    self.asked = Some(REDIS);
+                    Step::Io(batch_list(py, &batch)?)
+                }
+                Step::Done(out) => Step::Done(out),
+                Step::Spent => Step::Spent,
+            },
+            _ => {
+                return Err(PyRuntimeError::new_err(
+                    "an answer for the wrong kind of store",
+                ))
+            }
+        })
     }
 }
 
