@@ -476,3 +476,21 @@ def test_a_failed_op_collected_by_another_thread_is_not_reported(redis_server: R
     finally:
         sys.unraisablehook = hook
     assert not [r for r in reported if "unsendable" in str(r.exc_value)], reported
+
+
+def test_sweep_reports_expiry_and_prunes_the_indexes(redis_server: RedisServer, prefix: str) -> None:
+    clock = tenure.ManualClock(1_700_000_000)
+    m = sync_manager(redis_server, prefix, clock=clock, idle_timeout=60)
+    expired: list[str] = []
+    m.on("expired", expired.append)
+    old = [m.create(principal="ann").id for _ in range(3)]
+    clock.advance(30)
+    young = m.create(principal="ann").id
+    clock.advance(31)
+    assert m.sweep() == 3
+    assert sorted(expired) == sorted(old)
+    r = redis.Redis(port=redis_server.port, decode_responses=True)
+    assert r.zrange(f"{prefix}{{index}}:ids", 0, -1) == [young]
+    assert [i["id"] for i in m.sessions_of("ann")] == [young]
+    assert all(hash_of(redis_server, prefix, i) == {} for i in old)
+    assert m.metrics()["expired_total"] == 3
