@@ -4,7 +4,7 @@
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv build-python test-python bench-python demo-python
+.PHONY: venv build-python test-python bench-python bench-redis bench-redis-python demo-python
 
 $(VENV)/.stamp-dev: python/requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -16,7 +16,8 @@ venv: $(VENV)/.stamp-dev
 build-python: venv
 	cd python && VIRTUAL_ENV=$(VENV) $(VENV)/bin/maturin develop --release --quiet
 
-test-python: build-python
+# $(STAMP)/redis-server is mk/redis.mk's REDIS_SERVER_STAMP (read after this file, so named here).
+test-python: build-python $(STAMP)/redis-server
 	mkdir -p $(TOOLS)
 	$(PY) -m mypy.stubtest tenure
 	$(PY) -m mypy --strict python/src/tenure
@@ -24,6 +25,11 @@ test-python: build-python
 
 bench-python: build-python
 	$(PY) python/bench/bench.py
+
+# The Python half of `make bench-redis` (tenure.asgi vs starsessions over Redis).
+bench-redis: bench-redis-python
+bench-redis-python: build-python $(STAMP)/redis-server
+	$(PY) python/bench/redis_bench.py
 
 demo-python: build-python
 	$(PY) python/examples/sessions/server.py

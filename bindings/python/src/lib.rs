@@ -19,6 +19,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tenure::cookie::{self, CookieOptions, Priority, SameSite};
+use tenure::redis::RedisConfig;
 use tenure::{EncodedStore, Event, Limits, MemoryStore, OnFull, OsEntropy, Policy, Record};
 
 pub(crate) type Core = tenure::SessionManager<AnyStore, AnyClock, OsEntropy>;
@@ -319,6 +320,9 @@ pub(crate) struct Manager {
     /// Whether the Python layer collects events; when not, they are dropped under the lock
     /// instead of piling up in the core.
     pub(crate) listening: AtomicBool,
+    /// Where sessions live when they are kept in Redis: then every operation is a
+    /// `PendingOp` over Redis commands (the Python layer drives it, sync or async).
+    pub(crate) redis: Option<RedisConfig>,
 }
 
 impl Manager {
@@ -328,6 +332,7 @@ impl Manager {
         py: Python<'_>,
         f: impl FnOnce(&mut Core) -> Result<R, tenure::Error> + Send,
     ) -> PyResult<R> {
+        self.local()?;
         let (r, cause) = with_lock(py, &self.core, |m| {
             let r = f(m);
             self.settle(m, r)
@@ -353,6 +358,16 @@ impl Manager {
         (r, cause)
     }
 
+    /// Refuses a direct (synchronous, in-core) operation on a manager over Redis.
+    fn local(&self) -> PyResult<()> {
+        match self.redis {
+            None => Ok(()),
+            Some(_) => Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "this manager keeps its sessions in Redis: run operations with begin_*()",
+            )),
+        }
+    }
+
     /// Initial session data from a dict, validated.
     pub(crate) fn data_map(
         &self,
@@ -375,6 +390,7 @@ impl Manager {
         py: Python<'_>,
         f: impl FnOnce(&mut Core) -> Result<R, tenure::Error> + Send,
     ) -> PyResult<R> {
+        self.local()?;
         let (r, cause) = py.detach(|| {
             let mut m = guard(&self.core);
             let r = f(&mut m);
@@ -389,7 +405,7 @@ impl Manager {
     #[new]
     #[pyo3(signature = (*, idle_ms, absolute_ms, touch_ms=None, max_sessions=None, on_full="reject",
                         max_data_bytes=None, max_key_bytes=None, max_depth=None, id_bytes=16,
-                        store=None, clock=None))]
+                        store=None, clock=None, redis_prefix=None, redis_grace_ms=0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -404,6 +420,8 @@ impl Manager {
         id_bytes: usize,
         store: Option<Py<PyAny>>,
         clock: Option<PyRef<'_, ManualClock>>,
+        redis_prefix: Option<String>,
+        redis_grace_ms: u64,
     ) -> PyResult<Self> {
         let on_full = match on_full {
             "reject" => OnFull::Reject,
@@ -433,6 +451,21 @@ impl Manager {
             b = b.touch_interval(t);
         }
         let policy = b.build().map_err(|e| core_err(py, e))?;
+        let redis = match redis_prefix {
+            None => None,
+            Some(_) if store.is_some() => {
+                return Err(raise(
+                    py,
+                    "InvalidPolicy",
+                    "a manager keeps its sessions in a store or in Redis, not both",
+                ))
+            }
+            Some(prefix) => Some(
+                RedisConfig::new(&prefix, limits)
+                    .map_err(|e| core_err(py, e))?
+                    .with_grace(redis_grace_ms),
+            ),
+        };
         let store = match store {
             Some(obj) => AnyStore::Right(EncodedStore::new(PyStore::new(obj), limits)),
             None => AnyStore::Left(MemoryStore::new()),
@@ -445,6 +478,7 @@ impl Manager {
             core: Mutex::new(tenure::SessionManager::new(store, clock, OsEntropy, policy)),
             max_depth: limits.max_depth,
             listening: AtomicBool::new(false),
+            redis,
         })
     }
 
@@ -469,6 +503,7 @@ impl Manager {
     }
 
     fn commit(&self, py: Python<'_>, session: &Session) -> PyResult<()> {
+        self.local()?;
         let (r, cause) = with_locks(py, &session.inner, &self.core, |s, m| {
             let r = m.commit(s);
             self.settle(m, r)
@@ -478,6 +513,7 @@ impl Manager {
 
     #[pyo3(signature = (session, clear=false))]
     fn regenerate(&self, py: Python<'_>, session: &Session, clear: bool) -> PyResult<()> {
+        self.local()?;
         let (r, cause) = with_locks(py, &session.inner, &self.core, |s, m| {
             let r = m.regenerate(s, clear);
             self.settle(m, r)

@@ -15,20 +15,27 @@
 //!     request = op.step(reply)
 //! result = op.finish()             # raises the operation's error, folds its events in
 //! ```
+//!
+//! On a manager configured for Redis (`Manager(redis_prefix=...)`) the same operations run
+//! over a `RedisStepper`: each request is a batch of commands (`list[list[str]]`) to send
+//! as one pipeline, answered with the list of replies (None, int, str or bytes, lists, and
+//! the exception instance of a command Redis refused); `throw` reports a transport failure.
+//! `tenure.SessionManager` drives it with a blocking client, `tenure.aio` with redis.asyncio.
 
 use crate::errors::to_py_err;
 use crate::host::{bool_reply, bytes_reply, ids_reply};
 use crate::{core_err, info, metrics_dict, with_lock, Manager, Session};
+use pyo3::exceptions::PyBaseException;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PySet, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
-use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tenure::ops::{self, Cx, Effects};
-use tenure::stepper::{ChannelPort, Step, Stepper};
-use tenure::{ByteReply, ByteRequest, DataMap, Encoded, Error, OsEntropy, Record, StoreError};
+use tenure::redis::{Command, RedisConfig, RedisReply};
+use tenure::stepper::{RedisStepper, Step, Stepper};
+use tenure::{ByteReply, ByteRequest, DataMap, Error, Limits, OsEntropy, Record, StoreError};
 
 /// What an operation produced, before it becomes a Python value.
 enum Out {
@@ -53,7 +60,7 @@ type Done = (Result<Out, Error>, Effects);
 /// the event loop that started it.
 #[pyclass(unsendable, module = "tenure._native")]
 pub struct PendingOp {
-    stepper: Stepper<Done>,
+    stepper: Driver,
     manager: Py<Manager>,
     /// The session a commit or regenerate writes its result into.
     target: Option<Py<Session>>,
@@ -65,35 +72,60 @@ pub struct PendingOp {
     cause: Option<PyErr>,
 }
 
-fn begin<F, Fut>(manager: &Bound<'_, Manager>, target: Option<Py<Session>>, op: F) -> PendingOp
-where
-    F: FnOnce(Cx<OsEntropy>, Encoded<ChannelPort>) -> Fut,
-    Fut: Future<Output = Done> + 'static,
-{
+/// The stepper an operation runs on: over the host's byte store (the store protocol), or
+/// over Redis (each request a batch of commands, sent as one pipeline).
+enum Driver {
+    Bytes(Stepper<Done>),
+    Redis(RedisStepper<Done>),
+}
+
+/// What an operation starts from: the manager's context, decoding limits and, when the
+/// manager keeps its sessions in Redis, how.
+fn context(manager: &Bound<'_, Manager>) -> (Cx<OsEntropy>, Limits, Option<RedisConfig>) {
     let py = manager.py();
     let (cx, limits) = with_lock(py, &manager.get().core, |m| {
         (m.context(OsEntropy), *m.policy().limits())
     });
-    PendingOp {
-        stepper: Stepper::new(limits, |port| op(cx, port)),
-        manager: manager.clone().unbind(),
-        target,
-        asked: None,
-        started: false,
-        done: None,
-        cause: None,
+    (cx, limits, manager.get().redis.clone())
+}
+
+impl PendingOp {
+    fn new(manager: &Bound<'_, Manager>, target: Option<Py<Session>>, stepper: Driver) -> Self {
+        PendingOp {
+            stepper,
+            manager: manager.clone().unbind(),
+            target,
+            asked: None,
+            started: false,
+            done: None,
+            cause: None,
+        }
     }
 }
 
 /// `op!(manager, target, |cx, port| body)`: an operation whose `body` (an expression
-/// using `.await`, giving `Result<Out, Error>`) runs with an owned context and port.
+/// using `.await`, giving `Result<Out, Error>`) runs with an owned context and port. The
+/// body is written once and runs over whichever port the manager uses (the store
+/// protocol's bytes, or Redis commands): both are `tenure::port::Port`s.
 macro_rules! op {
-    ($m:expr, $target:expr, |$cx:ident, $port:ident| $body:expr) => {
-        begin($m, $target, move |mut $cx, mut $port| async move {
-            let r: Result<Out, Error> = $body;
-            (r, $cx.into_effects())
-        })
-    };
+    ($m:expr, $target:expr, |$cx:ident, $port:ident| $body:expr) => {{
+        let (cx, limits, redis) = context($m);
+        let stepper = match redis {
+            None => Driver::Bytes(Stepper::new(limits, move |mut $port| async move {
+                let mut $cx = cx;
+                let r: Result<Out, Error> = $body;
+                (r, $cx.into_effects())
+            })),
+            Some(config) => {
+                Driver::Redis(RedisStepper::redis(config, move |mut $port| async move {
+                    let mut $cx = cx;
+                    let r: Result<Out, Error> = $body;
+                    (r, $cx.into_effects())
+                }))
+            }
+        };
+        PendingOp::new($m, $target, stepper)
+    }};
 }
 
 pub fn create(
@@ -227,23 +259,36 @@ pub fn import(m: &Bound<'_, Manager>, blob: Vec<u8>) -> PendingOp {
         .map(Out::Count))
 }
 
-fn request_tuple<'py>(py: Python<'py>, r: &ByteRequest) -> PyResult<Bound<'py, PyTuple>> {
-    match r {
-        ByteRequest::Get { id } => ("get", id.as_str()).into_pyobject(py),
+fn request_tuple<'py>(py: Python<'py>, r: &ByteRequest) -> PyResult<Bound<'py, PyAny>> {
+    let t = match r {
+        ByteRequest::Get { id } => ("get", id.as_str()).into_pyobject(py)?,
         ByteRequest::Insert { id, bytes } => {
-            ("insert", id.as_str(), PyBytes::new(py, bytes)).into_pyobject(py)
+            ("insert", id.as_str(), PyBytes::new(py, bytes)).into_pyobject(py)?
         }
         ByteRequest::Replace {
             id,
             bytes,
             expected,
-        } => ("replace", id.as_str(), PyBytes::new(py, bytes), *expected).into_pyobject(py),
+        } => ("replace", id.as_str(), PyBytes::new(py, bytes), *expected).into_pyobject(py)?,
         ByteRequest::Delete { id, expected } => {
-            ("delete", id.as_str(), *expected).into_pyobject(py)
+            ("delete", id.as_str(), *expected).into_pyobject(py)?
         }
-        ByteRequest::Ids => ("ids",).into_pyobject(py),
-    }
+        ByteRequest::Ids => ("ids",).into_pyobject(py)?,
+    };
+    Ok(t.into_any())
 }
+
+/// A batch of Redis commands as `list[list[str]]`, for one pipeline.
+fn batch_list<'py>(py: Python<'py>, batch: &[Command]) -> PyResult<Bound<'py, PyAny>> {
+    let list = PyList::empty(py);
+    for c in batch {
+        list.append(PyList::new(py, c.args())?)?;
+    }
+    Ok(list.into_any())
+}
+
+/// The request name `asked` holds while Redis performs a batch.
+const REDIS: &str = "redis";
 
 fn records<'py>(py: Python<'py>, rs: &[Arc<Record>]) -> PyResult<Bound<'py, PyList>> {
     let list = PyList::empty(py);
@@ -274,22 +319,38 @@ impl PendingOp {
     }
 
     fn store_raised(&mut self, py: Python<'_>, name: &str, e: PyErr) -> StoreError {
-        let msg = format!("store.{name} raised {}", e.value(py));
+        let msg = if name == REDIS {
+            format!(
+                "the Redis client raised {}",
+                e.value(py)
+                    .repr()
+                    .map_or_else(|_| e.to_string(), |r| r.to_string())
+            )
+        } else {
+            format!("store.{name} raised {}", e.value(py))
+        };
         self.cause = Some(e);
         StoreError::new(msg)
     }
 
+    /// Resumes the stepper with the answer to the request `name` (the host's reply, or
+    /// what its store raised); returns the next request for Python, or None when done.
     fn advance<'py>(
         &mut self,
         py: Python<'py>,
-        answer: Option<Result<ByteReply, StoreError>>,
-    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        answer: Option<(&'static str, Result<Bound<'py, PyAny>, StoreError>)>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.started = true;
-        match self.stepper.resume(answer) {
-            Step::Io(request) => {
-                self.asked = Some(request.name());
-                request_tuple(py, &request).map(Some)
-            }
+        let step = if matches!(self.stepper, Driver::Redis(_)) {
+            let answer = answer
+                .map(|(_, r)| r.and_then(|reply| redis_replies(&reply).map_err(StoreError::new)));
+            self.resume(py, Answer::Redis(answer))?
+        } else {
+            let answer = answer.map(|(name, r)| r.and_then(|reply| self.answer(py, name, &reply)));
+            self.resume(py, Answer::Bytes(answer))?
+        };
+        match step {
+            Step::Io(request) => Ok(Some(request)),
             Step::Done(out) => {
                 self.done = Some(out);
                 Ok(None)
@@ -301,21 +362,163 @@ impl PendingOp {
     }
 }
 
+/// An answer for the stepper, parsed for its kind.
+enum Answer {
+    Bytes(Option<Result<ByteReply, StoreError>>),
+    Redis(Option<Result<Vec<RedisReply>, StoreError>>),
+}
+
+impl PendingOp {
+    /// Resumes the stepper; the next request as a Python value.
+    fn resume<'py>(
+        &mut self,
+        py: Python<'py>,
+        answer: Answer,
+    ) -> PyResult<Step<Done, Bound<'py, PyAny>>> {
+        Ok(match (&mut self.stepper, answer) {
+            (Driver::Bytes(stepper), Answer::Bytes(answer)) => match stepper.resume(answer) {
+                Step::Io(request) => {
+                    self.asked = Some(request.name());
+                    Step::Io(request_tuple(py, &request)?)
+                }
+                Step::Done(out) => Step::Done(out),
+                Step::Spent => Step::Spent,
+            },
+            (Driver::Redis(stepper), Answer::Redis(answer)) => match stepper.resume(answer) {
+                Step::Io(batch) => {
+                    self.asked = Some(REDIS);
+                    Step::Io(batch_list(py, &batch)?)
+                }
+                Step::Done(out) => Step::Done(out),
+                Step::Spent => Step::Spent,
+            },
+            _ => {
+                return Err(PyRuntimeError::new_err(
+                    "an answer for the wrong kind of store",
+                ))
+            }
+        })
+    }
+}
+
+/// Bounds the nesting of a Redis reply (the core's replies nest two deep).
+const MAX_REPLY_DEPTH: usize = 8;
+
+/// The replies of a pipeline, one per command, from redis-py's shapes: None, int (and
+/// bool), str or UTF-8 bytes, lists (also tuples), and the exception instance a failed
+/// command left in its place. A RESP3 connection (redis-py 8's default) also gives maps
+/// (read as RESP2's flat key, value, ... lists), sets (lists) and doubles (their text).
+fn redis_replies(reply: &Bound<'_, PyAny>) -> Result<Vec<RedisReply>, String> {
+    if !(reply.is_instance_of::<PyList>() || reply.is_instance_of::<PyTuple>()) {
+        return Err(format!(
+            "the Redis client answered a batch with {}, not a list of replies",
+            type_name(reply)
+        ));
+    }
+    let items = reply.try_iter().map_err(|e| e.to_string())?;
+    items
+        .map(|r| {
+            let r = r.map_err(|e| e.to_string())?;
+            redis_reply(&r, 0)
+        })
+        .collect()
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map_or_else(|_| "?".into(), |n| n.to_string())
+}
+
+fn redis_reply(r: &Bound<'_, PyAny>, depth: usize) -> Result<RedisReply, String> {
+    if depth > MAX_REPLY_DEPTH {
+        return Err("a Redis reply nests too deep".into());
+    }
+    if r.is_none() {
+        return Ok(RedisReply::Nil);
+    }
+    if r.is_instance_of::<PyBaseException>() {
+        return Ok(RedisReply::Error(error_text(r)));
+    }
+    if r.is_instance_of::<PyInt>() {
+        return r
+            .extract::<i64>()
+            .map(RedisReply::Int)
+            .map_err(|_| "a Redis integer reply beyond i64".to_string());
+    }
+    if let Ok(f) = r.cast::<PyFloat>() {
+        // A RESP3 double (a sorted set's score): the text RESP2 would have sent.
+        return Ok(RedisReply::Text(f.value().to_string()));
+    }
+    if let Ok(s) = r.cast::<PyString>() {
+        return s
+            .to_cow()
+            .map(|s| RedisReply::Text(s.into_owned()))
+            .map_err(|e| e.to_string());
+    }
+    if let Ok(b) = r.cast::<PyBytes>() {
+        return String::from_utf8(b.as_bytes().to_vec())
+            .map(RedisReply::Text)
+            .map_err(|_| "a Redis reply is not UTF-8 text".to_string());
+    }
+    if let Ok(d) = r.cast::<PyDict>() {
+        let mut out = Vec::with_capacity(d.len() * 2);
+        for (k, v) in d.iter() {
+            out.push(redis_reply(&k, depth + 1)?);
+            out.push(redis_reply(&v, depth + 1)?);
+        }
+        return Ok(RedisReply::List(out));
+    }
+    if r.is_instance_of::<PyList>() || r.is_instance_of::<PyTuple>() || r.is_instance_of::<PySet>()
+    {
+        let items = r.try_iter().map_err(|e| e.to_string())?;
+        return items
+            .map(|x| redis_reply(&x.map_err(|e| e.to_string())?, depth + 1))
+            .collect::<Result<_, _>>()
+            .map(RedisReply::List);
+    }
+    Err(format!(
+        "the Redis client answered with a {}, which is not a Redis reply \
+         (a client that converts replies? tenure.redis sends raw commands)",
+        type_name(r)
+    ))
+}
+
+/// An error reply's text as Redis sent it: redis-py strips the code (`NOSCRIPT`, ...) into
+/// the exception's `status_code` or class; it is put back, since the core reads it.
+fn error_text(e: &Bound<'_, PyAny>) -> String {
+    let msg = e.str().map_or_else(|_| String::new(), |s| s.to_string());
+    let code: Option<String> = e
+        .getattr("status_code")
+        .ok()
+        .and_then(|c| c.extract::<String>().ok())
+        .or_else(|| match type_name(e).as_str() {
+            "NoScriptError" => Some("NOSCRIPT".into()),
+            _ => None,
+        });
+    match code {
+        Some(c) if !msg.starts_with(&c) => format!("{c} {msg}"),
+        _ => msg,
+    }
+}
+
 #[pymethods]
 impl PendingOp {
     /// Advances the operation: with the answer to the request it last asked for (the
-    /// first call's argument is ignored). Returns the next request as a tuple, or None
-    /// when the operation is over (then call `finish`).
+    /// first call's argument is ignored). Returns the next request, or None when the
+    /// operation is over (then call `finish`): a tuple for a store, or for Redis a batch
+    /// of commands (`list[list[str]]`) to send as one pipeline, answered with the list of
+    /// their replies.
     #[pyo3(signature = (reply=None))]
     fn step<'py>(
         &mut self,
         py: Python<'py>,
         reply: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let answer = match self.asked.take() {
             Some(name) => {
                 let reply = reply.unwrap_or_else(|| py.None().into_bound(py));
-                Some(self.answer(py, name, &reply))
+                Some((name, Ok(reply)))
             }
             None if !self.started => None,
             None => {
@@ -334,7 +537,7 @@ impl PendingOp {
         &mut self,
         py: Python<'py>,
         error: Bound<'py, PyAny>,
-    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let Some(name) = self.asked.take() else {
             return Err(PyRuntimeError::new_err(
                 "throw(): no store request is outstanding",
@@ -342,7 +545,13 @@ impl PendingOp {
         };
         let e = PyErr::from_value(error);
         let err = self.store_raised(py, name, e);
-        self.advance(py, Some(Err(err)))
+        self.advance(py, Some((name, Err(err))))
+    }
+
+    /// Whether this operation runs over Redis (its requests are command batches).
+    #[getter]
+    fn redis(&self) -> bool {
+        matches!(self.stepper, Driver::Redis(_))
     }
 
     /// Whether the operation is over (`finish` may be called).

@@ -331,3 +331,36 @@ fn redis_down_is_a_store_error_and_service_resumes_when_it_returns() {
         Some(&Value::Int(1))
     );
 }
+
+/// Answers every batch with one canned reply per command.
+struct Canned(RedisReply);
+
+impl CommandPort for Canned {
+    async fn call(&mut self, batch: Vec<Command>) -> Result<Vec<RedisReply>, StoreError> {
+        Ok(vec![self.0.clone(); batch.len()])
+    }
+}
+
+#[test]
+fn withscores_reads_alike_in_resp2_and_resp3() {
+    let text = |s: &str| RedisReply::Text(s.into());
+    let resp2 = RedisReply::List(vec![text("AAAAAAAAAAAAAAAAAAAAAA"), text("1700000000000")]);
+    let resp3 = RedisReply::List(vec![RedisReply::List(vec![
+        text("AAAAAAAAAAAAAAAAAAAAAA"),
+        text("1700000000000"),
+    ])]);
+    let config = RedisConfig::default();
+    for reply in [resp2, resp3] {
+        let mut port = RedisPort::new(Canned(reply.clone()), &config);
+        let got = run_ready(port.call(Request::NextDeadline))
+            .unwrap()
+            .unwrap();
+        assert_eq!(got, Reply::Deadline(Some(1_700_000_000_000)), "{reply:?}");
+        let got = run_ready(port.call(Request::LeastRecent)).unwrap().unwrap();
+        assert_eq!(
+            got,
+            Reply::Id(Some("AAAAAAAAAAAAAAAAAAAAAA".into())),
+            "{reply:?}"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 """The "35-sessions" sample API (mORMot2 / DMVC) on tenure, Starlette edition.
 
     PORT=8080 STORE_DIR=/tmp/sessions TENURE_SECRET=... python server.py
+    PORT=8080 REDIS_URL=redis://127.0.0.1:6379/0 TENURE_SECRET=... python server.py
 
 Two users, isolated session data, atomic counters, an admin list of active sessions and a
 per-session shopping cart. The API is documented in docs/demo.md.
@@ -8,10 +9,11 @@ per-session shopping cart. The API is documented in docs/demo.md.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
-from typing import Any, Callable, Optional
+from typing import Any, Awaitable, Callable, Optional, Union
 
 import uvicorn
 from starlette.applications import Starlette
@@ -20,6 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import tenure
+import tenure.aio
 import tenure.asgi
 
 USERS = {"user1": "pass1", "user2": "pass2"}
@@ -50,7 +53,12 @@ class Cart:
         return round(sum(PRICES[i] * q for i, q in self.items.items()), 2)
 
 
-def make_app(manager: tenure.SessionManager, secret: str) -> Starlette:
+async def settle(x: Any) -> Any:
+    """A manager call's result: awaited with tenure.aio (REDIS_URL), as is without."""
+    return await x if inspect.isawaitable(x) else x
+
+
+def make_app(manager: Union[tenure.SessionManager, tenure.aio.SessionManager], secret: str) -> Starlette:
     carts = manager.per_session(Cart)
 
     async def body_of(request: Request) -> dict[str, Any]:
@@ -81,7 +89,7 @@ def make_app(manager: tenure.SessionManager, secret: str) -> Starlette:
             raise ApiError(401, "authentication required: log in at /root/Auth")
         return s
 
-    def session_api(method: str, s: tenure.Session, body: dict[str, Any]) -> Any:
+    async def session_api(method: str, s: tenure.Session, body: dict[str, Any]) -> Any:
         if method == "SetValue":
             key = field(body, "key", str, "a string")
             if "value" not in body:
@@ -111,7 +119,7 @@ def make_app(manager: tenure.SessionManager, secret: str) -> Starlette:
         if method == "ListActiveSessions":
             out, cursor = [], None
             while True:
-                page, cursor = manager.list(cursor, 500)
+                page, cursor = await settle(manager.list(cursor, 500))
                 out.extend({"user": r["principal"], "id": r["public_id"]} for r in page if r["principal"])
                 if cursor is None:
                     break
@@ -119,11 +127,11 @@ def make_app(manager: tenure.SessionManager, secret: str) -> Starlette:
         if method == "IncrementCounter":
             key = field(body, "key", str, "a string")
             s.increment(key)
-            manager.commit(s)  # merged with concurrent requests: the value is the stored one
+            await settle(manager.commit(s))  # merged with concurrent requests: the value is the stored one
             return {"key": key, "value": s[key]}
         raise ApiError(404, f"unknown method SessionApi.{method}")
 
-    def cart_api(method: str, s: tenure.Session, body: dict[str, Any]) -> Any:
+    async def cart_api(method: str, s: tenure.Session, body: dict[str, Any]) -> Any:
         cart = carts(s)
         if method == "AddItem":
             item = field(body, "itemId", str, "a string")
@@ -156,7 +164,7 @@ def make_app(manager: tenure.SessionManager, secret: str) -> Starlette:
         if not isinstance(user, str) or USERS.get(user) != password or (query_user and query_user != user):
             raise ApiError(401, "wrong user name or password")
         rs = tenure.asgi.session_of(request)
-        rs.regenerate()  # new id on login: the session-fixation defence
+        await rs.aregenerate()  # new id on login (now, so the token is final): the fixation defence
         rs.principal = user
         return JSONResponse({"session": rs.token(), "user": user})
 
@@ -165,7 +173,7 @@ def make_app(manager: tenure.SessionManager, secret: str) -> Starlette:
         tenure.asgi.destroy(request)
         return JSONResponse({"logged_out": True})
 
-    apis: dict[str, Callable[[str, tenure.Session, dict[str, Any]], Any]] = {
+    apis: dict[str, Callable[[str, tenure.Session, dict[str, Any]], Awaitable[Any]]] = {
         "SessionApi": session_api, "CartApi": cart_api,
     }
 
@@ -176,7 +184,7 @@ def make_app(manager: tenure.SessionManager, secret: str) -> Starlette:
         s = current(request)
         body = await body_of(request)
         try:
-            return JSONResponse(apis[api](method, s, body))
+            return JSONResponse(await apis[api](method, s, body))
         except (tenure.InvalidValue, tenure.LimitExceeded) as e:
             raise ApiError(400, str(e))
         except tenure.SessionGone:
@@ -206,8 +214,16 @@ def main() -> None:
     if secret == DEV_SECRET:
         print("warning: TENURE_SECRET is not set; using the development secret", file=sys.stderr)
     store_dir: Optional[str] = os.environ.get("STORE_DIR")
-    store = tenure.FileStore(store_dir) if store_dir else None
-    manager = tenure.SessionManager(store=store)
+    redis_url: Optional[str] = os.environ.get("REDIS_URL")
+    manager: Union[tenure.SessionManager, tenure.aio.SessionManager]
+    if redis_url:  # sessions in Redis, shared with the Node server (same prefix and secret)
+        import redis.asyncio
+        from tenure.redis import AsyncRedisStore
+
+        client = redis.asyncio.Redis.from_url(redis_url)
+        manager = tenure.aio.SessionManager(store=AsyncRedisStore(client, prefix=os.environ.get("REDIS_PREFIX", "tenure:")))
+    else:
+        manager = tenure.SessionManager(store=tenure.FileStore(store_dir) if store_dir else None)
     print(f"tenure sessions demo (Python) on http://{host}:{port}/root")
     print(f"""  curl -X POST "http://{host}:{port}/root/Auth?UserName=user1" -H "Content-Type: application/json" -d '{{"UserName":"user1","PassWord":"pass1"}}'""")
     sys.stdout.flush()

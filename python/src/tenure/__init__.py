@@ -256,8 +256,22 @@ def _build_native(
     native_store: bool,
 ) -> _native.Manager:
     """Checks a manager's arguments and builds its native half (over ``store`` if
-    ``native_store``, else over the core's memory store)."""
-    if store is not None:
+    ``native_store``, else over the core's memory store; over Redis if ``store`` is a
+    ``tenure.redis`` store)."""
+    redis = _redis_of(store)
+    if redis is not None:
+        prefix, grace_ms, is_async = redis
+        if native_store and is_async:
+            raise InvalidPolicy(
+                f"{store!r} uses an asyncio Redis client: use it with tenure.aio.SessionManager "
+                "(or give tenure.SessionManager a tenure.redis.RedisStore over redis.Redis)"
+            )
+        if not native_store and not is_async:
+            raise InvalidPolicy(
+                f"{store!r} uses a blocking Redis client: use it with tenure.SessionManager "
+                "(or give tenure.aio.SessionManager a tenure.redis.AsyncRedisStore over redis.asyncio.Redis)"
+            )
+    elif store is not None:
         for method in _STORE_METHODS:
             if not callable(getattr(store, method, None)):
                 raise InvalidPolicy(
@@ -284,9 +298,20 @@ def _build_native(
         max_key_bytes=max_key_bytes,
         max_depth=max_depth,
         id_bytes=id_bytes,
-        store=store if native_store else None,
+        store=store if native_store and redis is None else None,
         clock=None if clock is None else clock._native,
+        redis_prefix=None if redis is None else redis[0],
+        redis_grace_ms=0 if redis is None else redis[1],
     )
+
+
+def _redis_of(store: Any) -> Optional[tuple[str, int, bool]]:
+    """``(prefix, grace_ms, is_async)`` of a ``tenure.redis`` store, else None."""
+    info = getattr(store, "_tenure_redis", None) if store is not None else None
+    if info is None:
+        return None
+    prefix, grace_ms, is_async = info
+    return str(prefix), int(grace_ms), bool(is_async)
 
 
 class _Events:
@@ -377,10 +402,57 @@ class SessionManager(_Events):
         self.clock = clock
         self.store = store
         self._init_events()
+        # Over Redis, every operation is a native PendingOp whose command batches are sent
+        # here with the blocking client (the rules stay in the core).
+        self._redis = _redis_of(store) is not None
+        # id -> [lock, users]: commits and regenerations of one id run one at a time.
+        self._locks: dict[str, list[Any]] = {}
+        self._locks_guard = threading.Lock()
+
+    def _drive(self, op: _native.PendingOp) -> Any:
+        """Sends the op's command batches to Redis until it is done. A client exception is
+        handed to the op (which rolls back and raises ``StoreError`` from it)."""
+        execute = self.store.execute
+        try:
+            request = op.step()
+            while request is not None:
+                try:
+                    reply = execute(request)
+                except Exception as e:
+                    request = op.throw(e)
+                    continue
+                request = op.step(reply)
+            return op.finish()
+        finally:
+            # An op belongs to its thread: a traceback through this frame (kept in some
+            # reference cycle, collected by another thread) must not hold it.
+            del op
+            if self._listening:
+                self._dispatch()
+
+    def _drive_serial(self, id: str, op: _native.PendingOp) -> Any:
+        """``_drive`` with the commits and regenerations of ``id`` one at a time in this
+        process (they would only conflict and retry; the script keeps them correct)."""
+        with self._locks_guard:
+            entry = self._locks.get(id)
+            if entry is None:
+                entry = self._locks[id] = [threading.Lock(), 0]
+            entry[1] += 1
+        try:
+            with entry[0]:
+                return self._drive(op)
+        finally:
+            del op
+            with self._locks_guard:
+                entry[1] -= 1
+                if entry[1] == 0 and self._locks.get(id) is entry:
+                    del self._locks[id]
 
     # -- sessions -------------------------------------------------------------------
     def create(self, principal: Optional[str] = None, data: Optional[dict[str, Any]] = None) -> Session:
         """A new session (ids are only ever minted here)."""
+        if self._redis:
+            return Session(self._drive(self._native.begin_create(principal, data)))
         if not self._listening:
             return Session(self._native.create(principal, data))
         return Session(self._call(self._native.create, principal, data))
@@ -389,74 +461,109 @@ class SessionManager(_Events):
         """The live session with this id, touched; None if unknown or expired."""
         if not isinstance(id, str):
             return None
-        s = self._call(self._native.open, id)
+        if self._redis:
+            s = self._drive(self._native.begin_open(id))
+        else:
+            s = self._call(self._native.open, id)
         return None if s is None else Session(s)
 
     def peek(self, id: str) -> Optional[Session]:
         """Like ``open`` without touching."""
         if not isinstance(id, str):
             return None
-        s = self._call(self._native.peek, id)
+        if self._redis:
+            s = self._drive(self._native.begin_peek(id))
+        else:
+            s = self._call(self._native.peek, id)
         return None if s is None else Session(s)
 
     def commit(self, session: Session) -> None:
         """Merges the session's changes into the stored session (``SessionGone`` if it was
         destroyed or expired meanwhile)."""
+        if self._redis:
+            self._drive_serial(session.id, self._native.begin_commit(session._native))
+            return
         self._call(self._native.commit, session._native)
 
     def regenerate(self, session: Session, clear: bool = False) -> None:
         """Moves the session to a new id (call it on login and privilege changes)."""
+        if self._redis:
+            self._drive_serial(session.id, self._native.begin_regenerate(session._native, clear))
+            return
         self._call(self._native.regenerate, session._native, clear)
 
     def set_idle_timeout(self, session: Session, timeout: Optional[Duration]) -> None:
         """This session's own idle timeout (None: never), stored on commit."""
         self._native.set_idle_timeout(session._native, _opt_ms(timeout, "idle_timeout"))
 
+    def _op(self, name: str, *args: Any) -> Any:
+        """The native operation ``name``: in the core, or over Redis as a PendingOp."""
+        if self._redis:
+            return self._drive(getattr(self._native, "begin_" + name.rstrip("_"))(*args))
+        return self._call(getattr(self._native, name), *args)
+
     def destroy(self, id: str) -> bool:
-        return self._call(self._native.destroy, id)
+        destroyed: bool = self._op("destroy", id)
+        return destroyed
 
     def destroy_all_of(self, principal: str, except_id: Optional[str] = None) -> int:
         """Destroys every session of ``principal`` but ``except_id``; returns how many."""
-        return self._call(self._native.destroy_all_of, principal, except_id)
+        n: int = self._op("destroy_all_of", principal, except_id)
+        return n
 
     def destroy_all(self) -> int:
-        return self._call(self._native.destroy_all)
+        n: int = self._op("destroy_all")
+        return n
 
     def sessions_of(self, principal: str) -> list[dict[str, Any]]:
         """Info dicts (id, public_id, principal, created, accessed, expires_at, version;
         times in ms) of the live sessions of ``principal``."""
-        return self._call(self._native.sessions_of, principal)
+        infos: list[dict[str, Any]] = self._op("sessions_of", principal)
+        return infos
 
     def list(self, cursor: Optional[str] = None, limit: int = 100) -> tuple[list[dict[str, Any]], Optional[str]]:
         """A page of live sessions and the cursor of the next page (None at the end)."""
-        return self._call(self._native.list, cursor, limit)
+        page: tuple[list[dict[str, Any]], Optional[str]] = self._op("list", cursor, limit)
+        return page
 
     def count(self) -> int:
-        return self._call(self._native.count)
+        n: int = self._op("count")
+        return n
 
     def sweep(self) -> int:
         """Removes expired sessions; returns how many."""
-        return self._call(self._native.sweep)
+        n: int = self._op("sweep")
+        return n
 
     def next_deadline(self) -> Optional[float]:
         """When the next session expires (seconds since the epoch), or None."""
+        if self._redis:
+            ms: Optional[int] = self._drive(self._native.begin_next_deadline_ms())
+            return _seconds(ms)
         return _seconds(self._native.next_deadline_ms())
 
     def now(self) -> float:
         return self._native.now_ms() / 1000.0
 
     def metrics(self) -> dict[str, int]:
+        if self._redis:
+            m: dict[str, int] = self._drive(self._native.begin_metrics())
+            return m
         return self._native.metrics()
 
     def export(self) -> bytes:
         """Every live session as one blob (survive a restart with ``import_``)."""
+        if self._redis:
+            blob: bytes = self._drive(self._native.begin_export())
+            return blob
         return self._native.export()
 
     def import_(self, data: bytes) -> int:
         """Loads an ``export`` blob, dropping sessions already expired; returns how many."""
         if not isinstance(data, (bytes, bytearray)):
             raise InvalidType(f"import_ takes bytes, not {type(data).__name__}")
-        return self._call(self._native.import_, bytes(data))
+        n: int = self._op("import_", bytes(data))
+        return n
 
 
 class PerSession(Generic[T]):

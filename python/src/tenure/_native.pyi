@@ -14,8 +14,9 @@ __all__ = [
 MIN_SECRET_BYTES: int
 
 #: A storage request of a PendingOp: ("get", id), ("insert", id, data),
-#: ("replace", id, data, expected), ("delete", id, expected | None) or ("ids",).
-_Request = tuple[Any, ...]
+#: ("replace", id, data, expected), ("delete", id, expected | None) or ("ids",); over
+#: Redis, a batch of commands (list[list[str]]) to send as one pipeline.
+_Request = Union[tuple[Any, ...], list[list[str]]]
 
 _Secrets = Union[str, bytes, list[Union[str, bytes]], tuple[Union[str, bytes], ...]]
 
@@ -81,6 +82,8 @@ class Manager:
         id_bytes: int = 16,
         store: Any = None,
         clock: Optional[ManualClock] = None,
+        redis_prefix: Optional[str] = None,
+        redis_grace_ms: int = 0,
     ) -> Manager: ...
     def create(self, principal: Optional[str] = None, data: Optional[dict[str, Any]] = None) -> Session: ...
     def open(self, id: str) -> Optional[Session]: ...
@@ -127,6 +130,8 @@ class PendingOp:
     @property
     def done(self) -> bool: ...
     def finish(self) -> Any: ...
+    @property
+    def redis(self) -> bool: ...
 
 @final
 class FileStore:

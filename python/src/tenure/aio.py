@@ -29,7 +29,7 @@ import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 from . import _native
 from . import (
@@ -40,6 +40,7 @@ from . import (
     _build_native,
     _Events,
     _opt_ms,
+    _redis_of,
     _seconds,
 )
 from ._errors import InvalidType
@@ -76,6 +77,7 @@ class SessionManager(_Events):
         self.clock = clock
         self.store = store
         self._init_events()
+        self._redis = _redis_of(store) is not None
         # id -> [lock, users]: commits and regenerations of one id run one at a time.
         self._locks: dict[str, list[Any]] = {}
 
@@ -85,19 +87,26 @@ class SessionManager(_Events):
         exception is handed to the op (which rolls back and raises ``StoreError`` from
         it); a ``BaseException`` such as cancellation abandons the op at once."""
         store = self.store
-        request = op.step()
-        while request is not None:
-            try:
-                reply = getattr(store, request[0])(*request[1:])
-                if inspect.isawaitable(reply):
-                    reply = await reply
-            except Exception as e:
-                request = op.throw(e)
-                continue
-            request = op.step(reply)
         try:
+            request = op.step()
+            while request is not None:
+                try:
+                    if self._redis:  # a batch of commands for one pipeline
+                        reply = store.execute(request)
+                    else:
+                        call = cast(tuple[Any, ...], request)  # ("get", id), ("insert", id, data)...
+                        reply = getattr(store, call[0])(*call[1:])
+                    if inspect.isawaitable(reply):
+                        reply = await reply
+                except Exception as e:
+                    request = op.throw(e)
+                    continue
+                request = op.step(reply)
             return op.finish()
         finally:
+            # An op belongs to its thread: a traceback through this frame (kept in some
+            # reference cycle, collected by another thread) must not hold it.
+            del op
             if self._listening:
                 self._dispatch()
 

@@ -27,7 +27,7 @@ import inspect
 from collections.abc import Awaitable, MutableMapping, Sequence
 from typing import Any, Callable, Optional, Union
 
-from . import Session, SessionManager, aio
+from . import Session, SessionManager, _redis_of, aio
 from ._web import AnyManager, RequestSession, Secret, WebConfig, afinish, aload, finish, load
 
 Scope = MutableMapping[str, Any]
@@ -40,6 +40,9 @@ __all__ = ["SessionMiddleware", "regenerate", "destroy", "session_of", "ensure",
 
 
 def _is_async_store(store: Any) -> bool:
+    redis = _redis_of(store)
+    if redis is not None:
+        return redis[2]
     return any(inspect.iscoroutinefunction(getattr(store, m, None)) for m in ("get", "insert", "replace", "delete", "ids"))
 
 

@@ -5,17 +5,26 @@ from __future__ import annotations
 import asyncio
 import base64
 import inspect
+import itertools
 import json
 import math
+import sys
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Optional
 
 import pytest
+import redis
+import redis.asyncio
 
 import tenure
 import tenure.aio
+from tenure.redis import AsyncRedisStore, RedisStore
 from tenure.stores import AsyncDictStore
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "python" / "tests"))
+from redis_server import RedisServer  # noqa: E402
 
 SCENARIOS = sorted((Path(__file__).parent.parent / "scenarios").glob("*.json"))
 
@@ -76,8 +85,21 @@ class Blocking:
 
 
 #: The managers every scenario runs through: the sync one, and tenure.aio on the memory
-#: store and on an asynchronous store (every request yields to the event loop).
-DRIVERS = ["sync", "aio-memory", "aio-store"]
+#: store and on an asynchronous store (every request yields to the event loop); both over
+#: a real redis-server (tenure.redis, each manager under a key prefix of its own).
+DRIVERS = ["sync", "aio-memory", "aio-store", "sync-redis", "aio-redis"]
+
+_prefixes = itertools.count()
+#: The port of the redis-server the `redis_port` fixture started.
+_redis_port: list[int] = []
+
+
+@pytest.fixture(scope="module")
+def redis_port() -> Iterator[int]:
+    with RedisServer() as server:
+        _redis_port.append(server.port)
+        yield server.port
+        _redis_port.remove(server.port)
 
 
 def make_manager(policy: dict[str, Any], clock: tenure.ManualClock, driver: str = "sync",
@@ -89,10 +111,15 @@ def make_manager(policy: dict[str, Any], clock: tenure.ManualClock, driver: str 
     for key in ("max_sessions", "max_data_bytes", "max_key_bytes", "max_depth", "id_bytes", "on_full"):
         if key in policy:
             kw[key] = policy[key]
+    prefix = f"conf{next(_prefixes)}:"
     if driver == "sync":
         return tenure.SessionManager(**kw)
+    if driver == "sync-redis":
+        return tenure.SessionManager(store=RedisStore(redis.Redis(port=_redis_port[-1]), prefix=prefix), **kw)
     if driver == "aio-store":
         kw["store"] = AsyncDictStore()
+    if driver == "aio-redis":
+        kw["store"] = AsyncRedisStore(redis.asyncio.Redis(port=_redis_port[-1]), prefix=prefix)
     assert loop is not None
     return Blocking(tenure.aio.SessionManager(**kw), loop)
 
@@ -208,7 +235,9 @@ class Run:
 
 @pytest.mark.parametrize("driver", DRIVERS)
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def test_scenario(path: Path, driver: str) -> None:
+def test_scenario(path: Path, driver: str, request: pytest.FixtureRequest) -> None:
+    if "redis" in driver:
+        request.getfixturevalue("redis_port")
     loop = asyncio.new_event_loop()
     try:
         run_scenario(path, driver, loop)
