@@ -27,7 +27,6 @@ bench-python: build-python
 	$(PY) python/bench/bench.py
 
 # The Python half of `make bench-redis` (tenure.asgi vs starsessions over Redis).
-bench-redis: bench-redis-python
 bench-redis-python: build-python $(STAMP)/redis-server
 	$(PY) python/bench/redis_bench.py
 

@@ -15,6 +15,4 @@ test-rust: $(REDIS_SERVER_STAMP)
 # Redis against the peers, same run (printed, not asserted): express-session + connect-redis
 # versus tenure/express + tenure/redis, starsessions' RedisStore versus tenure.asgi + tenure.redis.
 .PHONY: bench-redis
-bench-redis: $(REDIS_SERVER_STAMP) build-js build-python
-	node js/bench/redis.mjs
-	$(PY) python/bench/redis_bench.py
+bench-redis: bench-redis-js bench-redis-python
