@@ -92,7 +92,12 @@ class Server:
             with urllib.request.urlopen(req, timeout=10) as r:
                 return r.status, json.loads(r.read() or b"null"), r.headers
         except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read() or b"null"), e.headers
+            body = e.read() or b"null"
+            try:
+                return e.code, json.loads(body), e.headers
+            except ValueError:
+                # A server error page of the framework's own (e.g. the store is down).
+                return e.code, body.decode(errors="replace"), e.headers
 
     def login(self, user: str, password: str) -> str:
         status, body, headers = self.call(
