@@ -50,7 +50,7 @@ use crate::Millis;
 pub const SCRIPT: &str = include_str!("script.lua");
 
 /// The SHA-1 of [`SCRIPT`], as `EVALSHA` names it.
-pub const SCRIPT_SHA1: &str = "3f836bc492f77e8291582223945f545b63cccffa";
+pub const SCRIPT_SHA1: &str = "0bbd73e060f342200f0e72204ac66b9876b96cbb";
 
 /// How a deployment uses Redis: key prefix, decoding limits, expiry grace.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

@@ -237,7 +237,6 @@ impl<C: CommandPort, K: Borrow<RedisConfig>> RedisPort<C, K> {
             }
             None => del.push(f),
         };
-        put("version".into(), Some(record.version.to_string()));
         let whole = changes.is_none();
         let changes = changes.unwrap_or(Changes {
             keys: Vec::new(),
@@ -272,13 +271,14 @@ impl<C: CommandPort, K: Borrow<RedisConfig>> RedisPort<C, K> {
         let mut args = Vec::with_capacity(5 + del.len() + set.len());
         args.push("replace".into());
         args.push(expected.to_string());
+        args.push(record.version.to_string());
         args.push(if moved {
             self.ttl(record.accessed, record.deadline())
         } else {
             "-".into()
         });
-        args.push(if changes.cleared { "1" } else { "" }.into());
-        args.push(del.len().to_string());
+        let n = del.len().to_string();
+        args.push(if changes.cleared { format!("c{n}") } else { n });
         args.append(&mut del);
         args.append(&mut set);
         let mut batch = Vec::with_capacity(2);

@@ -59,9 +59,11 @@ if mode == 'touch' then
 end
 
 if mode == 'replace' then
-  -- ARGV: 'replace', expected, ttl, clear ('1': drop every data field first), n, then n
-  -- fields to delete, then field/value pairs to set.
-  if ARGV[4] == '1' then
+  -- ARGV: 'replace', expected, new version, ttl, n (prefixed 'c': drop every data field
+  -- first), then n fields to delete, then field/value pairs to set.
+  local n = ARGV[5]
+  if string.sub(n, 1, 1) == 'c' then
+    n = string.sub(n, 2)
     local gone = {}
     for _, f in ipairs(redis.call('HKEYS', key)) do
       if string.sub(f, 1, 2) == 'd:' then gone[#gone + 1] = f end
@@ -70,12 +72,13 @@ if mode == 'replace' then
       redis.call('HDEL', key, unpack(gone, i, math.min(i + 199, #gone)))
     end
   end
-  local n = tonumber(ARGV[5])
+  n = tonumber(n)
   for i = 6, 5 + n, 200 do
     redis.call('HDEL', key, unpack(ARGV, i, math.min(i + 199, 5 + n)))
   end
+  redis.call('HSET', key, 'version', ARGV[3])
   set(6 + n)
-  expire(ARGV[3])
+  expire(ARGV[4])
   return {1}
 end
 
