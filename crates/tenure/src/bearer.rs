@@ -1,6 +1,7 @@
 //! `Authorization: Bearer` tokens. A tenure bearer token is the signed value without the
 //! cookie's `s:` prefix, `<id>.<signature>`, which stays within RFC 6750's token68 alphabet.
 
+use crate::cookie::sign::MacKey;
 use crate::cookie::Unsigned;
 use alloc::format;
 use alloc::string::String;
@@ -35,18 +36,20 @@ pub fn parse_bearer(header: &str) -> Option<&str> {
 
 /// Signs `id` as a bearer token: `<id>.<signature>`.
 pub fn sign_token(id: &str, secret: &[u8]) -> String {
-    format!(
-        "{id}.{}",
-        crate::cookie::sign(id, secret)
-            .rsplit('.')
-            .next()
-            .unwrap_or("")
-    )
+    sign_token_with(id, secret)
+}
+
+pub(crate) fn sign_token_with<K: MacKey + ?Sized>(id: &str, secret: &K) -> String {
+    format!("{id}.{}", crate::cookie::sign::signature(id, secret))
 }
 
 /// Verifies a bearer token against every secret; the id must be a plausible session id.
 pub fn unsign_token(token: &str, secrets: &[&[u8]]) -> Option<Unsigned> {
-    crate::cookie::unsign(&format!("s:{token}"), secrets).filter(|u| crate::id::is_plausible(&u.id))
+    unsign_token_with(token, secrets)
+}
+
+pub(crate) fn unsign_token_with<K: MacKey>(token: &str, secrets: &[K]) -> Option<Unsigned> {
+    crate::cookie::sign::verify(token, secrets).filter(|u| crate::id::is_plausible(&u.id))
 }
 
 #[cfg(test)]

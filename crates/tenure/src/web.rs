@@ -326,13 +326,13 @@ impl WebConfig {
         cookie_headers: impl IntoIterator<Item = &'h str>,
         authorization: Option<&str>,
     ) -> Incoming {
-        let secrets = self.secrets.as_slices();
+        let secrets = self.secrets.keys();
         let mut found = None;
         let mut bearer_refused = false;
         if self.transport.header() {
             // Another scheme (Basic, ...) is someone else's credential, not a refusal.
             if let Some(token) = authorization.and_then(bearer::parse_bearer) {
-                match bearer::unsign_token(token, &secrets) {
+                match bearer::unsign_token_with(token, secrets) {
                     Some(u) => {
                         found = Some(Found {
                             id: u.id,
@@ -352,13 +352,13 @@ impl WebConfig {
                         .iter()
                         .any(|(n, _)| *n == self.cookie.name);
                 if found.is_none() {
-                    found = cookie::find_session_id(header, &self.cookie.name, &secrets).map(|u| {
-                        Found {
-                            id: u.id,
-                            source: Source::Cookie,
-                            secret_index: u.secret_index,
-                        }
-                    });
+                    found =
+                        cookie::header::find_session_id_with(header, &self.cookie.name, secrets)
+                            .map(|u| Found {
+                                id: u.id,
+                                source: Source::Cookie,
+                                secret_index: u.secret_index,
+                            });
                 }
             }
         }
@@ -387,7 +387,7 @@ impl WebConfig {
 
     /// A bearer token for `id`, signed with the newest secret.
     pub fn token(&self, id: &str) -> String {
-        bearer::sign_token(id, self.secrets.as_slices()[0])
+        bearer::sign_token_with(id, &self.secrets.keys()[0])
     }
 
     /// The `Set-Cookie` value carrying `id`, signed with the newest secret and URI-encoded

@@ -1,7 +1,7 @@
 //! Reading the `Cookie:` request header (RFC 6265 §5.4, tolerant of what browsers and
 //! proxies actually send, and bounded so hostile headers cost little).
 
-use super::sign::{unsign, Unsigned};
+use super::sign::{unsign_with, MacKey, Unsigned};
 use super::uri::decode_uri_component;
 use alloc::vec::Vec;
 
@@ -53,12 +53,20 @@ pub fn parse_cookie_header(header: &str) -> Vec<(&str, &str)> {
 /// assert_eq!(find_session_id(&header, "sid", &[b"k"]).unwrap().id, "AAAAAAAAAAAAAAAAAAAAAA");
 /// ```
 pub fn find_session_id(header: &str, name: &str, secrets: &[&[u8]]) -> Option<Unsigned> {
+    find_session_id_with(header, name, secrets)
+}
+
+pub(crate) fn find_session_id_with<K: MacKey>(
+    header: &str,
+    name: &str,
+    secrets: &[K],
+) -> Option<Unsigned> {
     parse_cookie_header(header)
         .into_iter()
         .filter(|(n, _)| *n == name)
         .find_map(|(_, raw)| {
             let value = decode_uri_component(raw).unwrap_or_else(|| raw.into());
-            unsign(&value, secrets).filter(|u| crate::id::is_plausible(&u.id))
+            unsign_with(&value, secrets).filter(|u| crate::id::is_plausible(&u.id))
         })
 }
 

@@ -10,9 +10,9 @@
 //! ```
 
 mod date;
-mod header;
+pub(crate) mod header;
 mod set_cookie;
-mod sign;
+pub(crate) mod sign;
 mod uri;
 
 pub use date::imf_fixdate;
