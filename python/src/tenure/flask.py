@@ -73,8 +73,7 @@ class SessionInterface(_FlaskInterface):
     def open_session(self, app: Flask, request: Request) -> TenureFlaskSession:
         cfg = self._config(app)
         base = load(cfg, request.headers.get("Cookie"), request.headers.get("Authorization"))
-        s = TenureFlaskSession(cfg, base.session, base.had_cookie, base.resign)
-        return s
+        return TenureFlaskSession(cfg, base.session, base.incoming)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, TenureFlaskSession)
@@ -83,7 +82,8 @@ class SessionInterface(_FlaskInterface):
         max_age = app.permanent_session_lifetime.total_seconds() if permanent else None
         for name, value in finish(cfg, session, max_age):
             if name == "Vary":
-                response.vary.add("Cookie")
+                for header in value.split(","):
+                    response.vary.add(header.strip())
             else:
                 response.headers.add(name, value)
 
