@@ -114,25 +114,25 @@ pub struct Incoming {
 #[wasm_bindgen]
 impl Incoming {
     /// The verified id to open, or null.
-    #[wasm_bindgen(getter)]
-    pub fn id(&self) -> Option<String> {
-        self.inner.id().map(str::to_owned)
+    #[wasm_bindgen(getter, unchecked_return_type = "string | null")]
+    pub fn id(&self) -> JsValue {
+        opt_str(self.inner.id())
     }
     /// 'cookie' or 'bearer' (where the id came from), or null.
-    #[wasm_bindgen(getter)]
-    pub fn source(&self) -> Option<String> {
-        self.inner.found.as_ref().map(|f| {
-            match f.source {
-                Source::Cookie => "cookie",
-                Source::Bearer => "bearer",
-            }
-            .to_owned()
-        })
+    #[wasm_bindgen(getter, unchecked_return_type = "'cookie' | 'bearer' | null")]
+    pub fn source(&self) -> JsValue {
+        opt_str(self.inner.found.as_ref().map(|f| match f.source {
+            Source::Cookie => "cookie",
+            Source::Bearer => "bearer",
+        }))
     }
     /// Which secret verified the id (0 is the newest), or null.
-    #[wasm_bindgen(getter, js_name = secretIndex)]
-    pub fn secret_index(&self) -> Option<u32> {
-        self.inner.found.as_ref().map(|f| f.secret_index as u32)
+    #[wasm_bindgen(getter, js_name = secretIndex, unchecked_return_type = "number | null")]
+    pub fn secret_index(&self) -> JsValue {
+        self.inner
+            .found
+            .as_ref()
+            .map_or(JsValue::NULL, |f| JsValue::from_f64(f.secret_index as f64))
     }
     /// Whether the request carried a cookie with our name (valid or not).
     #[wasm_bindgen(getter, js_name = hadCookie)]

@@ -36,6 +36,7 @@ class SessionInterface(_FlaskInterface):
         secret: Any = None,
         transport: str = "cookie",
         rolling: bool = False,
+        save_uninitialized: bool = False,
         **policy: Any,
     ) -> None:
         self.manager = manager if manager is not None else SessionManager(**policy)
@@ -47,6 +48,7 @@ class SessionInterface(_FlaskInterface):
         self.secret = secret
         self.transport = transport
         self.rolling = rolling
+        self.save_uninitialized = save_uninitialized
         self._configs: dict[int, WebConfig] = {}
 
     def _config(self, app: Flask) -> WebConfig:
@@ -66,6 +68,7 @@ class SessionInterface(_FlaskInterface):
                 same_site=self.get_cookie_samesite(app),
                 transport=self.transport,
                 rolling=self.rolling,
+                save_uninitialized=self.save_uninitialized,
             )
             self._configs[id(app)] = cfg
         return cfg
