@@ -316,9 +316,32 @@ impl WebConfig {
         self.inner.keep_new(initialized)
     }
 
-    /// `keep_new` for a new session: it holds data, flash messages or a principal.
-    fn keep_new_session(&self, py: Python<'_>, session: &Session) -> bool {
-        with_lock(py, &session.inner, |s| self.inner.keep_new_session(s))
+    /// `keep_new` for a new session (a `tenure.Session` or its native one): it holds data,
+    /// flash messages or a principal.
+    fn keep_new_session(&self, py: Python<'_>, session: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let native = match session.cast::<Session>() {
+            Ok(s) => s.clone(),
+            Err(_) => session
+                .getattr("_native")
+                .ok()
+                .and_then(|n| n.cast_into::<Session>().ok())
+                .ok_or_else(|| {
+                    raise(
+                        py,
+                        "InvalidType",
+                        &format!(
+                            "keep_new_session takes a tenure.Session, not {}",
+                            session
+                                .get_type()
+                                .name()
+                                .map_or_else(|_| "?".into(), |n| n.to_string())
+                        ),
+                    )
+                })?,
+        };
+        Ok(with_lock(py, &native.get().inner, |s| {
+            self.inner.keep_new_session(s)
+        }))
     }
 
     /// A bearer token for `id`, signed with the newest secret.

@@ -390,7 +390,7 @@ def finish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float]) -> list
     s = _begin(rs)
     ending = "destroyed" if rs.destroyed else "no_session"
     if s is not None:
-        if rs.new and not rs._keep and not cfg.native.keep_new_session(s._native):
+        if rs.new and not rs._keep and not cfg.native.keep_new_session(s):
             # Written to, then emptied again: the core keeps no such session, and its id
             # was never handed out, so the one stored when it was first written goes.
             cfg.sync.destroy(s.id)
@@ -417,7 +417,7 @@ async def afinish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float]) 
     s = _begin(rs)
     ending = "destroyed" if rs.destroyed else "no_session"
     if s is not None:
-        if rs._draft and not rs._keep and not cfg.native.keep_new_session(s._native):
+        if rs._draft and not rs._keep and not cfg.native.keep_new_session(s):
             ending, s = "no_session", None  # never stored
         else:
             try:

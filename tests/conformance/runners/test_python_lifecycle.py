@@ -317,3 +317,18 @@ def test_bad_arguments_are_clear_errors() -> None:
         web.respond(none, "no_session", now_ms=-5)
     assert web.respond(none, "no_session", accessed=True, now_ms=0).vary == "Cookie"
     assert web.respond(none, "no_session", now_ms=0).vary is None
+
+
+def test_keep_new_session_asks_the_core() -> None:
+    m = tenure.SessionManager()
+    web = _native.WebConfig("x" * 32)
+    s = m.create()
+    assert web.keep_new_session(s) is False and web.keep_new_session(s._native) is False
+    s.flash("info", "hi")
+    assert web.keep_new_session(s) is True, "a flash message is something to keep"
+    t = m.create()
+    t.principal = "ann"
+    assert web.keep_new_session(t) is True
+    assert _native.WebConfig("x" * 32, save_uninitialized=True).keep_new_session(m.create()) is True
+    with pytest.raises(TypeError, match="tenure.Session, not dict"):
+        web.keep_new_session({})
