@@ -9,6 +9,11 @@ use pyo3::types::PyString;
 use tenure::cookie::{CookieOptions, Priority, SameSite, Secrets};
 use tenure::web::{self, Ending, Outcome, SetCookieReason, Source, Transport, Why};
 
+/// `repr` of an optional str, as Python writes it.
+fn py_str(v: Option<&str>) -> String {
+    v.map_or_else(|| "None".to_string(), |s| format!("{s:?}"))
+}
+
 /// An adapter's lifecycle settings.
 #[pyclass(frozen, module = "tenure._native")]
 pub(crate) struct WebConfig {
@@ -36,8 +41,10 @@ pub(crate) struct ResponseHeaders {
 impl ResponseHeaders {
     fn __repr__(&self) -> String {
         format!(
-            "ResponseHeaders(vary={:?}, set_cookie={:?}, reason={:?})",
-            self.vary, self.set_cookie, self.reason
+            "ResponseHeaders(vary={}, set_cookie={}, reason={})",
+            py_str(self.vary),
+            py_str(self.set_cookie.as_deref()),
+            py_str(self.reason)
         )
     }
 }
@@ -94,12 +101,13 @@ impl Incoming {
     }
     fn __repr__(&self) -> String {
         format!(
-            "Incoming(id={:?}, source={:?}, secret_index={:?}, had_cookie={}, why={:?})",
-            self.id(),
-            self.source(),
-            self.secret_index(),
-            self.had_cookie(),
-            self.why()
+            "Incoming(id={}, source={}, secret_index={}, had_cookie={}, why={})",
+            py_str(self.inner.id()),
+            py_str(self.source()),
+            self.secret_index()
+                .map_or_else(|| "None".to_string(), |i| i.to_string()),
+            if self.had_cookie() { "True" } else { "False" },
+            py_str(Some(self.why()))
         )
     }
 }

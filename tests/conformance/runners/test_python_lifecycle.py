@@ -332,3 +332,11 @@ def test_keep_new_session_asks_the_core() -> None:
     assert _native.WebConfig("x" * 32, save_uninitialized=True).keep_new_session(m.create()) is True
     with pytest.raises(TypeError, match="tenure.Session, not dict"):
         web.keep_new_session({})
+
+
+def test_reprs_read_as_python() -> None:
+    web = _native.WebConfig("x" * 32)
+    i = web.find(None, None)
+    assert repr(i) == 'Incoming(id=None, source=None, secret_index=None, had_cookie=False, why="no_credentials")'
+    h = web.respond(i, "no_session", accessed=True, now_ms=0)
+    assert repr(h) == 'ResponseHeaders(vary="Cookie", set_cookie=None, reason=None)'
