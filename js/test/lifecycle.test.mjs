@@ -231,3 +231,19 @@ test('bad arguments are clear errors, not panics', () => {
   // The wasm instance is still healthy afterwards.
   assert.equal(web.respond(none, { accessed: true, ending: 'no_session' }, 0).vary, 'Cookie');
 });
+
+test('keepNewSession asks the core: data, flash messages or a principal', () => {
+  const m = new api.SessionManager();
+  const web = new api.WebConfig({ secrets: ['x'.repeat(32)] });
+  const empty = m.draft();
+  assert.equal(web.keepNewSession(empty), false);
+  assert.equal(new api.WebConfig({ secrets: ['x'.repeat(32)], saveUninitialized: true }).keepNewSession(empty), true);
+  const flashed = m.draft();
+  flashed.flash('info', 'hi');
+  assert.equal(web.keepNewSession(flashed), true, 'a flash message is something to keep');
+  assert.equal(web.keepNewSession(m.draft({ principal: 'ann' })), true);
+  const emptied = m.draft();
+  emptied.set('k', 1);
+  emptied.delete('k');
+  assert.equal(web.keepNewSession(emptied), false);
+});
