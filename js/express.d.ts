@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AsyncManagerOptions, AsyncSessionManager, AsyncStore, CookieOptions, ManagerOptions, RedisStore, SessionManager, Store, Value } from './index';
+import type { AsyncManagerOptions, AsyncSessionManager, AsyncStore, CookieOptions, ManagerOptions, RedisStore, SessionManager, Store, Value, WebConfig } from './index';
 
 export interface SessionOptions extends Omit<ManagerOptions, 'store'> {
   /** A synchronous store (SessionManager) or an asynchronous one (AsyncSessionManager), e.g. `redisStore(client)`. */
@@ -47,6 +47,8 @@ declare module 'node:http' {
 
 export type Middleware = ((req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void) & {
   manager: SessionManager | AsyncSessionManager;
+  /** The core's request lifecycle this middleware runs on (e.g. `web.token(id)`). */
+  web: WebConfig;
 };
 
 export function session(options: SessionOptions): Middleware;

@@ -296,3 +296,59 @@ export interface CookieOptions {
   clear?: boolean;
 }
 export function buildSetCookie(value: string, options?: CookieOptions): string;
+
+/** The request lifecycle (the core's `tenure::web`): which id a request names, whether a
+ * new session is stored, and which Set-Cookie / Vary its response gets. */
+export type Transport = 'cookie' | 'header' | 'both';
+export interface WebConfigOptions {
+  /** The first signs, all verify (rotation); each at least 32 bytes. */
+  secrets: Secrets;
+  transport?: Transport;
+  cookie?: Omit<CookieOptions, 'maxAge' | 'now' | 'clear'>;
+  /** The cookie's max age in ms; null or absent: a browser-session cookie. */
+  maxAge?: number | null;
+  rolling?: boolean;
+  saveUninitialized?: boolean;
+}
+export type Ending = 'no_session' | 'kept' | 'created' | 'regenerated' | 'destroyed' | 'gone';
+export interface Outcome {
+  /** The handler looked at or changed the session. */
+  accessed: boolean;
+  ending: Ending;
+  /** The session's id, for 'kept', 'created' and 'regenerated'. */
+  id?: string;
+  /** With 'kept': the application asked for the cookie to be sent again. */
+  refresh?: boolean;
+}
+export type SetCookieReason = 'created' | 'regenerated' | 'resigned' | 'rolling' | 'cleared';
+export interface ResponseHeaders {
+  vary: string | null;
+  setCookie: string | null;
+  reason: SetCookieReason | null;
+}
+export class Incoming {
+  private constructor();
+  readonly id: string | null;
+  readonly source: 'cookie' | 'bearer' | null;
+  readonly secretIndex: number | null;
+  readonly hadCookie: boolean;
+  readonly why: 'bearer' | 'cookie' | 'no_credentials' | 'rejected';
+  readonly rejectedBearer: boolean;
+  readonly rejectedCookie: boolean;
+  readonly staleSecret: boolean;
+  free(): void;
+}
+export class WebConfig {
+  constructor(options: WebConfigOptions);
+  readonly transport: Transport;
+  readonly cookieName: string;
+  find(cookieHeaders: string | string[] | null | undefined, authorization?: string | null): Incoming;
+  keepNew(initialized: boolean): boolean;
+  keepNewSession(session: Session): boolean;
+  token(id: string): string;
+  setCookie(id: string, now: number): string;
+  clearCookie(): string;
+  respond(incoming: Incoming, outcome: Outcome, now: number): ResponseHeaders;
+  respondWithMaxAge(incoming: Incoming, outcome: Outcome, now: number, maxAge: number | null): ResponseHeaders;
+  free(): void;
+}

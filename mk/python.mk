@@ -21,7 +21,7 @@ test-python: build-python $(STAMP)/redis-server
 	mkdir -p $(TOOLS)
 	$(PY) -m mypy.stubtest tenure
 	$(PY) -m mypy --strict python/src/tenure
-	$(PY) -m pytest python/tests $(wildcard tests/conformance/runners/test_python.py) -p no:cacheprovider -W ignore::DeprecationWarning 2>&1 | tee $(TOOLS)/test-python.log
+	$(PY) -m pytest python/tests $(wildcard tests/conformance/runners/test_python*.py) -p no:cacheprovider -W ignore::DeprecationWarning 2>&1 | tee $(TOOLS)/test-python.log
 
 bench-python: build-python
 	$(PY) python/bench/bench.py

@@ -351,6 +351,8 @@ function createApi(wasm) {
     signToken: wasm.signToken,
     unsignToken: (token, secrets) => wasm.unsignToken(token, secrets) ?? null,
     buildSetCookie: wasm.buildSetCookie,
+    WebConfig: wasm.WebConfig,
+    Incoming: wasm.Incoming,
     recordVersion: (bytes) => wasm.recordVersion(bytes) ?? null,
   };
 }

@@ -24,6 +24,8 @@ export let signToken;
 export let unsignToken;
 export let buildSetCookie;
 export let recordVersion;
+export let WebConfig;
+export let Incoming;
 
 let ready = null;
 
@@ -34,7 +36,7 @@ export function init(input) {
       ({
         SessionManager, AsyncSessionManager, ManualClock, Session, perSession, signCookie, unsignCookie, unsignCookieIndex,
         checkSecrets, parseCookieHeader, findSessionId, encodeUriComponent, isPlausibleId, parseBearer,
-        signToken, unsignToken, buildSetCookie, recordVersion,
+        signToken, unsignToken, buildSetCookie, recordVersion, WebConfig, Incoming,
       } = createApi(wasm));
     });
   }

@@ -1,6 +1,9 @@
 'use strict';
 // Connect/Express middleware (Express 4 and 5, plain node:http): `req.session` is a tenure
-// session with property access. Cookie/Bearer parsing and signing are the core's.
+// session with property access. The request lifecycle is the core's (`tenure::web` through
+// WebConfig): which id a request names, re-signing under rotation, whether a new session is
+// stored, and which Set-Cookie / clearing cookie / Vary the response gets. This file only
+// does the I/O around it: headers in, store calls, headers out.
 const tenure = require('./index.cjs');
 
 const METHODS = new Set(['id', 'regenerate', 'destroy', 'save', 'increment', 'flash', 'takeFlashes',
@@ -68,12 +71,15 @@ function session(options = {}) {
     secret, name = 'sid', cookie = {}, transport = 'cookie', rolling = false,
     saveUninitialized = false, manager, onError, async: wantAsync, ...policy
   } = options;
-  const secrets = Array.isArray(secret) ? secret : [secret];
   if (secret === undefined) throw tenureError('INVALID_POLICY', 'the session middleware needs a secret');
-  tenure.checkSecrets(secrets);
-  if (!['cookie', 'header', 'both'].includes(transport)) {
-    throw tenureError('INVALID_POLICY', `transport must be 'cookie', 'header' or 'both', not ${JSON.stringify(transport)}`);
-  }
+  const secrets = Array.isArray(secret) ? secret : [secret];
+  const { maxAge = null, ...cookieOptions } = cookie;
+  // Secrets, transport and cookie settings are checked now (at start-up, not on the first
+  // response), by the core.
+  const web = new tenure.WebConfig({
+    secrets, transport, cookie: { ...cookieOptions, name }, maxAge,
+    rolling: Boolean(rolling), saveUninitialized: Boolean(saveUninitialized),
+  });
   const mgr = manager ?? (wantAsync || isAsyncStore(policy.store)
     ? new tenure.AsyncSessionManager(policy)
     : new tenure.SessionManager(policy));
@@ -83,18 +89,9 @@ function session(options = {}) {
   if (onError !== undefined && typeof onError !== 'function') {
     throw tenureError('INVALID_POLICY', 'onError must be a function (err, req, res)');
   }
-  const useCookie = transport !== 'header';
-  const useHeader = transport !== 'cookie';
-  const cookieOptions = { name, path: '/', httpOnly: true, secure: true, sameSite: 'lax', ...cookie };
-  const maxAge = cookie.maxAge ?? null;
-  // Fail at start-up, not on the first response, if the cookie settings are wrong.
-  tenure.buildSetCookie('x', { ...cookieOptions, maxAge: undefined });
 
-  function setCookie(id) {
-    if (id === null) return tenure.buildSetCookie('', { ...cookieOptions, clear: true });
-    const value = tenure.encodeUriComponent(tenure.signCookie(id, secrets[0]));
-    return tenure.buildSetCookie(value, { ...cookieOptions, maxAge: maxAge ?? undefined, now: mgr.now() });
-  }
+  // Which id the request names, and why (the core reads Cookie and Authorization).
+  const lookup = (req) => web.find(req.headers.cookie ?? null, req.headers.authorization ?? null);
 
   function middleware(req, res, next) {
     if (mgr instanceof tenure.AsyncSessionManager) {
@@ -103,19 +100,9 @@ function session(options = {}) {
     }
     let state;
     try {
-      let found = null;
-      let hadCookie = false;
-      if (useHeader && req.headers.authorization) {
-        const token = tenure.parseBearer(req.headers.authorization);
-        if (token) found = tenure.unsignToken(token, secrets);
-      }
-      if (!found && useCookie && req.headers.cookie) {
-        hadCookie = tenure.parseCookieHeader(req.headers.cookie).some(([n]) => n === name);
-        found = tenure.findSessionId(req.headers.cookie, name, secrets);
-      }
-      const s = found ? mgr.open(found[0]) : null;
-      state = { s, isNew: false, accessed: false, destroyed: false, regenerated: false, hadCookie,
-        resign: Boolean(s && found[1] > 0) };
+      const incoming = lookup(req);
+      const s = incoming.id === null ? null : mgr.open(incoming.id);
+      state = { s, incoming, isNew: false, draft: false, accessed: false, destroyed: false, regenerated: false };
     } catch (err) {
       next(err);
       return;
@@ -124,9 +111,19 @@ function session(options = {}) {
     const write = () => {
       state.accessed = true;
       if (!state.s) {
-        state.s = mgr.create();
+        // Made without I/O; stored at the end of the request if the core says to keep it
+        // (or at once by save() and token()).
+        state.s = mgr.draft();
         state.isNew = true;
+        state.draft = true;
         state.destroyed = false;
+      }
+      return state.s;
+    };
+    const store = () => {
+      if (state.draft) {
+        mgr.insertDraft(state.s);
+        state.draft = false;
       }
       return state.s;
     };
@@ -139,9 +136,10 @@ function session(options = {}) {
       increment(key, by) { return write().increment(key, by); },
       flash(category, message) { write().flash(category, message); },
       takeFlashes() { state.accessed = true; return state.s ? state.s.takeFlashes() : []; },
-      token() { return tenure.signToken(write().id, secrets[0]); },
+      token() { write(); return web.token(store().id); },
       save(cb) {
-        if (state.s && state.s.modified) mgr.commit(state.s);
+        if (state.draft) store();
+        else if (state.s && state.s.modified) mgr.commit(state.s);
         if (cb) cb();
       },
       regenerate(clear, cb) {
@@ -154,9 +152,10 @@ function session(options = {}) {
       },
       destroy(cb) {
         state.accessed = true;
-        if (state.s) mgr.destroy(state.s.id);
+        if (state.s && !state.draft) mgr.destroy(state.s.id);
         state.s = null;
         state.isNew = false;
+        state.draft = false;
         state.destroyed = true;
         if (cb) cb();
       },
@@ -186,26 +185,18 @@ function session(options = {}) {
   // then goes to next(err) (Express: the error handler, 500 by default) and never escapes
   // as an uncaught exception or an unhandled rejection.
   function asyncMiddleware(req, res, next) {
-    let found = null;
-    let hadCookie = false;
+    let incoming;
     try {
-      if (useHeader && req.headers.authorization) {
-        const token = tenure.parseBearer(req.headers.authorization);
-        if (token) found = tenure.unsignToken(token, secrets);
-      }
-      if (!found && useCookie && req.headers.cookie) {
-        hadCookie = tenure.parseCookieHeader(req.headers.cookie).some(([n]) => n === name);
-        found = tenure.findSessionId(req.headers.cookie, name, secrets);
-      }
+      incoming = lookup(req);
     } catch (err) {
       next(err);
       return;
     }
     const fail = failure(req, res, next);
-    const opened = found ? mgr.open(found[0]) : Promise.resolve(null);
+    const opened = incoming.id === null ? Promise.resolve(null) : mgr.open(incoming.id);
     opened.then((s) => {
-      const state = { s, isNew: false, draft: false, accessed: false, destroyed: false, regenerated: false,
-        hadCookie, resign: Boolean(s && found[1] > 0), chain: Promise.resolve(), error: null };
+      const state = { s, incoming, isNew: false, draft: false, accessed: false, destroyed: false, regenerated: false,
+        chain: Promise.resolve(), error: null };
       install(req, res, state, fail);
       try {
         next();
@@ -262,7 +253,8 @@ function session(options = {}) {
     const write = () => {
       state.accessed = true;
       if (!state.s) {
-        // Made here without I/O, stored (with everything written to it) before the response.
+        // Made here without I/O; stored (with everything written to it) before the response
+        // if the core says to keep it, or by save() and token().
         state.s = mgr.draft();
         state.isNew = true;
         state.draft = true;
@@ -289,7 +281,12 @@ function session(options = {}) {
       increment(key, by) { return write().increment(key, by); },
       flash(category, message) { write().flash(category, message); },
       takeFlashes() { state.accessed = true; return state.s ? state.s.takeFlashes() : []; },
-      token() { return tenure.signToken(write().id, secrets[0]); },
+      token() {
+        // The client gets this id: the draft is stored (in order with the other operations).
+        const s = write();
+        if (state.draft) enqueue(persist);
+        return web.token(s.id);
+      },
       save(cb) { enqueue(persist, cb); },
       regenerate(clear, cb) {
         if (typeof clear === 'function') { cb = clear; clear = false; }
@@ -345,31 +342,41 @@ function session(options = {}) {
     res.end = hold('end');
   }
 
+  // The end of the request: store what the handler did, then add the headers the core
+  // decides (Vary, Set-Cookie or the clearing cookie).
   async function finishAsync(res, state) {
     await state.chain;
     if (state.error) throw state.error;
-    if (state.accessed) appendHeader(res, 'Vary', useHeader ? 'Cookie, Authorization' : 'Cookie');
     const s = state.s;
-    if (state.destroyed || !s) {
-      if (state.destroyed && useCookie && state.hadCookie) appendHeader(res, 'Set-Cookie', setCookie(null));
-      return;
-    }
-    try {
-      if (state.draft) {
-        await mgr.insertDraft(s);
-        state.draft = false;
-      } else if (s.modified) {
-        await mgr.commit(s);
+    let ending = s ? 'kept' : state.destroyed ? 'destroyed' : 'no_session';
+    if (s) {
+      try {
+        if (state.draft) {
+          if (web.keepNewSession(s)) {
+            await mgr.insertDraft(s);
+            state.draft = false;
+            ending = 'created';
+          } else {
+            ending = 'no_session';
+          }
+        } else {
+          if (s.modified) await mgr.commit(s);
+          ending = state.isNew ? 'created' : state.regenerated ? 'regenerated' : 'kept';
+        }
+      } catch (err) {
+        // Destroyed or expired meanwhile: never resurrected; the core clears the cookie.
+        if (err.code !== 'TENURE_SESSION_GONE') throw err;
+        ending = 'gone';
       }
-    } catch (err) {
-      if (err.code !== 'TENURE_SESSION_GONE') throw err;
-      if (useCookie) appendHeader(res, 'Set-Cookie', setCookie(null));
-      return;
     }
-    const fresh = state.isNew && (saveUninitialized || s.size > 0 || s.principal);
-    if (useCookie && (fresh || state.regenerated || state.resign || rolling)) {
-      appendHeader(res, 'Set-Cookie', setCookie(s.id));
-    }
+    respond(res, state, ending, s);
+  }
+
+  function respond(res, state, ending, s) {
+    const outcome = { accessed: state.accessed, ending, id: s ? s.id : undefined };
+    const h = web.respond(state.incoming, outcome, mgr.now());
+    if (h.vary) appendHeader(res, 'Vary', h.vary);
+    if (h.setCookie) appendHeader(res, 'Set-Cookie', h.setCookie);
   }
 
   function appendHeader(res, header, value) {
@@ -379,28 +386,32 @@ function session(options = {}) {
   }
 
   function finish(res, state) {
-    if (state.accessed) appendHeader(res, 'Vary', useHeader ? 'Cookie, Authorization' : 'Cookie');
     const s = state.s;
-    if (state.destroyed || !s) {
-      if (state.destroyed && useCookie && state.hadCookie) appendHeader(res, 'Set-Cookie', setCookie(null));
-      return;
-    }
-    if (s.modified) {
-      try {
-        mgr.commit(s);
-      } catch (err) {
-        if (err.code !== 'TENURE_SESSION_GONE') throw err;
-        // Destroyed or expired meanwhile: never resurrected; the client forgets it.
-        if (useCookie) appendHeader(res, 'Set-Cookie', setCookie(null));
-        return;
+    let ending = s ? 'kept' : state.destroyed ? 'destroyed' : 'no_session';
+    if (s) {
+      if (state.draft) {
+        if (web.keepNewSession(s)) {
+          mgr.insertDraft(s);
+          state.draft = false;
+          ending = 'created';
+        } else {
+          ending = 'no_session';
+        }
+      } else {
+        try {
+          if (s.modified) mgr.commit(s);
+          ending = state.isNew ? 'created' : state.regenerated ? 'regenerated' : 'kept';
+        } catch (err) {
+          // Destroyed or expired meanwhile: never resurrected; the core clears the cookie.
+          if (err.code !== 'TENURE_SESSION_GONE') throw err;
+          ending = 'gone';
+        }
       }
     }
-    const fresh = state.isNew && (saveUninitialized || s.size > 0 || s.principal);
-    if (useCookie && (fresh || state.regenerated || state.resign || rolling)) {
-      appendHeader(res, 'Set-Cookie', setCookie(s.id));
-    }
+    respond(res, state, ending, s);
   }
 
+  middleware.web = web;
   middleware.manager = mgr;
   return middleware;
 }

@@ -5,5 +5,6 @@ export const {
   SessionManager, AsyncSessionManager, ManualClock, Session, perSession, FileStore, AsyncFileStore, signCookie, unsignCookie,
   unsignCookieIndex, checkSecrets, parseCookieHeader, findSessionId, encodeUriComponent,
   isPlausibleId, parseBearer, signToken, unsignToken, buildSetCookie, recordVersion,
+  WebConfig, Incoming,
 } = api;
 export default api;

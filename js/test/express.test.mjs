@@ -185,11 +185,56 @@ test('plain node:http and Bearer transport', async () => {
     }
   }));
   try {
-    const { token } = await (await fetch(srv.base + '/token')).json();
+    const first = await fetch(srv.base + '/token');
+    const { token } = await first.json();
+    assert.equal(first.headers.get('set-cookie'), null, 'header transport never sets cookies');
     const h = { authorization: `Bearer ${token}` };
-    assert.equal((await (await fetch(srv.base + '/n', { headers: h })).json()).n, 1);
+    const r = await fetch(srv.base + '/n', { headers: h });
+    assert.equal((await r.json()).n, 1);
+    // The core's rule: with header transport the response depends on Authorization only
+    // (this middleware used to send `Vary: Cookie, Authorization`).
+    assert.equal(r.headers.get('vary'), 'Authorization');
     assert.equal((await (await fetch(srv.base + '/n', { headers: h })).json()).n, 2);
     assert.throws(() => session({ secret: 'short' }), { code: 'TENURE_INVALID_POLICY' });
+  } finally {
+    await srv.close();
+  }
+});
+
+test('a new session written to and emptied again in one request is not stored (sync and async)', async () => {
+  for (const async of [false, true]) {
+    const mw = session({ secret: SECRET, cookie: { secure: false }, async });
+    const srv = await listen((req, res) => mw(req, res, () => {
+      req.session.tmp = 1;
+      delete req.session.tmp;
+      res.end('ok');
+    }));
+    try {
+      const r = await fetch(srv.base + '/');
+      assert.equal(r.headers.get('set-cookie'), null, `no cookie (async: ${async})`);
+      assert.equal(r.headers.get('vary'), 'Cookie', 'the handler looked at the session');
+      assert.equal(await mw.manager.count(), 0, `nothing stored (async: ${async})`);
+    } finally {
+      await srv.close();
+    }
+  }
+});
+
+test('both transports: Vary names both headers; a token client is not handed a cookie', async () => {
+  const m = new SessionManager();
+  const mw = session({ secret: SECRET, manager: m, transport: 'both', cookie: { secure: false } });
+  const srv = await listen((req, res) => mw(req, res, () => {
+    res.end(JSON.stringify({ n: req.session.increment('n'), token: req.session.token() }));
+  }));
+  try {
+    const first = await fetch(srv.base + '/');
+    assert.equal(first.headers.get('vary'), 'Cookie, Authorization');
+    assert.match(first.headers.get('set-cookie'), /^sid=s%3A/);
+    const { token } = await first.json();
+    const r = await fetch(srv.base + '/', { headers: { authorization: `Bearer ${token}` } });
+    assert.equal((await r.json()).n, 2);
+    assert.equal(r.headers.get('set-cookie'), null);
+    assert.equal(r.headers.get('vary'), 'Cookie, Authorization');
   } finally {
     await srv.close();
   }

@@ -1,6 +1,6 @@
 // Typed usage of the whole API, checked by `tsc --noEmit` in `make test`.
-import { SessionManager, AsyncSessionManager, ManualClock, FileStore, AsyncFileStore, signCookie, unsignCookieIndex, buildSetCookie, recordVersion } from 'tenure';
-import type { Value, Store, AsyncStore, SessionInfo, TenureError, Metrics, Session } from 'tenure';
+import { SessionManager, AsyncSessionManager, ManualClock, FileStore, AsyncFileStore, signCookie, unsignCookieIndex, buildSetCookie, recordVersion, WebConfig } from 'tenure';
+import type { Value, Store, AsyncStore, SessionInfo, TenureError, Metrics, Session, Incoming, ResponseHeaders, SetCookieReason } from 'tenure';
 import { session } from 'tenure/express';
 import http from 'node:http';
 
@@ -105,3 +105,19 @@ async function redisTypes(): Promise<void> {
   console.log(kind);
 }
 void redisTypes;
+{
+  // The request lifecycle (the core's tenure::web) for an adapter of one's own.
+  const web = new WebConfig({ secrets: ['x'.repeat(32)], transport: 'both', cookie: { secure: false }, maxAge: null });
+  const incoming: Incoming = web.find(['a=1'], 'Bearer t');
+  const id: string | null = incoming.id;
+  const source: 'cookie' | 'bearer' | null = incoming.source;
+  const why: 'bearer' | 'cookie' | 'no_credentials' | 'rejected' = incoming.why;
+  const stale: boolean = incoming.staleSecret && incoming.hadCookie;
+  const h: ResponseHeaders = web.respond(incoming, { accessed: true, ending: 'kept', id: 'AAAAAAAAAAAAAAAAAAAAAA' }, 0);
+  const vary: string | null = h.vary;
+  const reason: SetCookieReason | null = web.respondWithMaxAge(incoming, { accessed: false, ending: 'destroyed' }, 0, 60_000).reason;
+  const kept: boolean = web.keepNew(true) && web.keepNewSession(new SessionManager().draft());
+  const token: string = web.token('AAAAAAAAAAAAAAAAAAAAAA');
+  const mwWeb: WebConfig = session({ secret: 'x'.repeat(32) }).web;
+  console.log(id, source, why, stale, vary, reason, kept, token, mwWeb.transport, web.cookieName);
+}

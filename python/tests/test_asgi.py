@@ -8,6 +8,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 import tenure
+import tenure.aio
 import tenure.asgi
 from tenure import SessionManager
 
@@ -101,8 +102,49 @@ def test_bearer_transport(manager):
     tok = c.get("/token").json()["token"]
     bare = TestClient(app)
     h = {"Authorization": f"Bearer {tok}"}
-    assert bare.get("/views", headers=h).json()["views"] == 1
+    r = bare.get("/views", headers=h)
+    assert r.json()["views"] == 1
+    # The core's rule: the response depends on both credential headers (this used to be
+    # `Vary: Cookie` only), and a token client is not handed a cookie.
+    assert r.headers["vary"] == "Cookie, Authorization"
+    assert "set-cookie" not in r.headers
     assert bare.get("/views", headers=h).json()["views"] == 2
+
+
+def test_header_transport_varies_on_authorization_only(manager):
+    app = make_app(manager, transport="header")
+
+    async def token(request: Request) -> JSONResponse:
+        return JSONResponse({"token": tenure.asgi.session_of(request).token()})
+
+    app.router.routes.append(Route("/token", token))
+    first = TestClient(app).get("/token")
+    assert "set-cookie" not in first.headers
+    r = TestClient(app).get("/views", headers={"Authorization": f"Bearer {first.json()['token']}"})
+    assert r.json()["views"] == 1
+    assert r.headers["vary"] == "Authorization"
+
+
+@pytest.mark.parametrize("driver", ["sync", "aio"])
+def test_a_new_session_emptied_in_the_same_request_is_not_kept(driver):
+    m: Any = tenure.SessionManager() if driver == "sync" else tenure.aio.SessionManager()
+
+    async def touch(request: Request) -> JSONResponse:
+        request.session["tmp"] = 1
+        del request.session["tmp"]
+        return JSONResponse({})
+
+    app = Starlette(routes=[Route("/", touch)])
+    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, manager=m)
+    r = TestClient(app).get("/")
+    assert "set-cookie" not in r.headers
+    assert r.headers["vary"] == "Cookie"
+    count = m.count()
+    if driver == "aio":
+        import asyncio
+
+        count = asyncio.run(count)
+    assert count == 0
 
 
 def test_store_failure_is_an_error_not_a_lost_write():

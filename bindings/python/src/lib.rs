@@ -11,6 +11,7 @@ mod file_store;
 mod host;
 mod pending;
 mod values;
+mod web;
 
 use errors::{raise, to_py_err};
 use host::{AnyClock, AnyStore, PyStore};
@@ -912,6 +913,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ManualClock>()?;
     m.add_class::<pending::PendingOp>()?;
     m.add_class::<file_store::FileStore>()?;
+    web::register(m)?;
     m.add_function(wrap_pyfunction!(pending::record_version, m)?)?;
     m.add_function(wrap_pyfunction!(sign_cookie, m)?)?;
     m.add_function(wrap_pyfunction!(unsign_cookie, m)?)?;

@@ -6,6 +6,7 @@ mod errors;
 mod host;
 mod pending;
 mod values;
+mod web;
 
 use errors::{core_error, js_error};
 use host::{AnyClock, AnyStore, JsEntropy, JsStore};

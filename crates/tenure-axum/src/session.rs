@@ -428,9 +428,7 @@ impl Session {
             None if destroyed => Ending::Destroyed,
             None => Ending::NoSession,
             Some(s) if draft => {
-                let initialized =
-                    !s.is_empty() || s.principal().is_some() || !s.record().flash().is_empty();
-                if web.keep_new(initialized) {
+                if web.keep_new_session(&s) {
                     stored = self.store_draft(&s).await?;
                     Ending::Created { id: stored.id() }
                 } else {

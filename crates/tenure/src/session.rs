@@ -265,6 +265,13 @@ impl Session {
         self.record.data.is_empty()
     }
 
+    /// Whether the session holds anything: data, pending flash messages or a principal.
+    /// A web adapter stores a session created in a request only if it does (unless
+    /// `save_uninitialized`, see [`crate::web::WebConfig::keep_new_session`]).
+    pub fn is_initialized(&self) -> bool {
+        !self.is_empty() || self.principal().is_some() || !self.record.flash().is_empty()
+    }
+
     /// Sets `key` to `value`. Refused (naming the key) for NaN/infinite floats, nesting
     /// beyond `max_depth`, keys beyond `max_key_bytes`, or data beyond `max_data_bytes`.
     pub fn set(&mut self, key: &str, value: impl Into<Value>) -> Result<(), Error> {

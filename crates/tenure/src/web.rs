@@ -385,6 +385,13 @@ impl WebConfig {
         initialized || self.save_uninitialized
     }
 
+    /// [`keep_new`](WebConfig::keep_new) for a session created in this request:
+    /// whether it is stored, by [`Session::is_initialized`](crate::Session::is_initialized)
+    /// (data, flashes or a principal) or `save_uninitialized`.
+    pub fn keep_new_session(&self, session: &crate::Session) -> bool {
+        self.keep_new(session.is_initialized())
+    }
+
     /// A bearer token for `id`, signed with the newest secret.
     pub fn token(&self, id: &str) -> String {
         bearer::sign_token_with(id, &self.secrets.keys()[0])
@@ -696,6 +703,35 @@ mod tests {
         assert!(w.keep_new(true));
         assert!(!w.keep_new(false));
         assert!(w.with_save_uninitialized(true).keep_new(false));
+    }
+
+    #[test]
+    fn a_new_session_is_kept_if_it_holds_data_flashes_or_a_principal() {
+        use crate::{Limits, Record};
+        let w = web(Transport::Cookie);
+        let fresh =
+            || crate::Session::from_record(Record::new(ID, 0, None, None), Limits::default());
+        let empty = fresh();
+        assert!(!empty.is_initialized());
+        assert!(!w.keep_new_session(&empty));
+        assert!(w
+            .clone()
+            .with_save_uninitialized(true)
+            .keep_new_session(&empty));
+        let mut data = fresh();
+        data.set("k", 1i64).unwrap();
+        assert!(w.keep_new_session(&data));
+        let mut flashed = fresh();
+        flashed.flash("info", "hello").unwrap();
+        assert!(w.keep_new_session(&flashed));
+        let mut owned = fresh();
+        owned.set_principal(Some("ann")).unwrap();
+        assert!(w.keep_new_session(&owned));
+        // Written, then emptied again: nothing to keep.
+        let mut emptied = fresh();
+        emptied.set("k", 1i64).unwrap();
+        emptied.delete("k").unwrap();
+        assert!(!w.keep_new_session(&emptied));
     }
 
     #[test]

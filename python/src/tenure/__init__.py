@@ -28,6 +28,9 @@ from ._errors import (
     TooManySessions,
 )
 from ._native import (
+    Incoming,
+    ResponseHeaders,
+    WebConfig,
     build_set_cookie,
     record_version,
     check_secrets,
@@ -52,7 +55,7 @@ __all__ = [
     "sign_cookie", "unsign_cookie", "unsign_cookie_index", "check_secrets",
     "parse_cookie_header", "find_session_id", "encode_uri_component", "parse_bearer",
     "sign_token", "unsign_token", "build_set_cookie", "decode_record", "is_plausible_id",
-    "record_version",
+    "record_version", "WebConfig", "Incoming", "ResponseHeaders",
 ]
 
 Duration = Union[timedelta, int, float]

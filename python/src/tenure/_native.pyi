@@ -9,6 +9,7 @@ __all__ = [
     "check_secrets", "parse_cookie_header", "find_session_id", "encode_uri_component",
     "is_plausible_id", "parse_bearer", "sign_token", "unsign_token", "build_set_cookie",
     "decode_record", "MIN_SECRET_BYTES", "PendingOp", "FileStore", "record_version",
+    "WebConfig", "Incoming", "ResponseHeaders",
 ]
 
 MIN_SECRET_BYTES: int
@@ -172,3 +173,89 @@ def build_set_cookie(
     clear: bool = False,
 ) -> str: ...
 def decode_record(data: bytes) -> dict[str, Any]: ...
+
+@final
+class Incoming:
+    """What ``WebConfig.find`` read from a request."""
+    @property
+    def id(self) -> Optional[str]: ...
+    @property
+    def source(self) -> Optional[str]: ...
+    @property
+    def secret_index(self) -> Optional[int]: ...
+    @property
+    def had_cookie(self) -> bool: ...
+    @property
+    def why(self) -> str: ...
+    @property
+    def rejected_bearer(self) -> bool: ...
+    @property
+    def rejected_cookie(self) -> bool: ...
+    @property
+    def stale_secret(self) -> bool: ...
+
+@final
+class ResponseHeaders:
+    """The headers a response gets (``reason``: why ``set_cookie`` is there)."""
+    @property
+    def vary(self) -> Optional[str]: ...
+    @property
+    def set_cookie(self) -> Optional[str]: ...
+    @property
+    def reason(self) -> Optional[str]: ...
+
+@final
+class WebConfig:
+    """The request lifecycle (the core's ``tenure::web``)."""
+    def __new__(
+        cls,
+        secrets: _Secrets,
+        *,
+        transport: str = "cookie",
+        name: str = "sid",
+        path: Optional[str] = ...,  # "/"
+        domain: Optional[str] = None,
+        http_only: bool = True,
+        secure: bool = True,
+        same_site: Optional[str] = ...,  # "lax"
+        partitioned: bool = False,
+        priority: Optional[str] = None,
+        max_age_ms: Optional[int] = None,
+        rolling: bool = False,
+        save_uninitialized: bool = False,
+    ) -> WebConfig: ...
+    @property
+    def transport(self) -> str: ...
+    @property
+    def cookie_name(self) -> str: ...
+    @property
+    def max_age_ms(self) -> Optional[int]: ...
+    def find(
+        self, cookie_headers: Union[str, list[str], tuple[str, ...], None], authorization: Optional[str] = None
+    ) -> Incoming: ...
+    def keep_new(self, initialized: bool) -> bool: ...
+    def keep_new_session(self, session: Any) -> bool: ...
+    def token(self, id: str) -> str: ...
+    def set_cookie(self, id: str, now_ms: int) -> str: ...
+    def clear_cookie(self) -> str: ...
+    def respond(
+        self,
+        incoming: Incoming,
+        ending: str,
+        *,
+        now_ms: int,
+        id: Optional[str] = None,
+        accessed: bool = False,
+        refresh: bool = False,
+    ) -> ResponseHeaders: ...
+    def respond_with_max_age(
+        self,
+        incoming: Incoming,
+        ending: str,
+        max_age_ms: Optional[int],
+        *,
+        now_ms: int,
+        id: Optional[str] = None,
+        accessed: bool = False,
+        refresh: bool = False,
+    ) -> ResponseHeaders: ...

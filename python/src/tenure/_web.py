@@ -1,6 +1,8 @@
-"""What the ASGI and Flask integrations share: reading the session id from a request,
-the lazily created per-request session, and the headers to send back. Signing, parsing
-and cookie rules are the core's; this only wires them to requests."""
+"""What the ASGI and Flask integrations share: the lazily created per-request session and
+the store calls around a request. The request lifecycle is the core's (``tenure::web``
+through ``_native.WebConfig``): which id a request names, re-signing under rotation,
+whether a new session is stored, and which ``Set-Cookie`` / clearing cookie / ``Vary`` the
+response gets. This only wires it to requests."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from collections.abc import Iterator, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from . import _native
-from ._errors import InvalidPolicy, SessionGone
+from ._errors import SessionGone
 from . import Session, SessionManager
 
 if TYPE_CHECKING:
@@ -19,7 +21,7 @@ AnyManager = Union[SessionManager, "aio.SessionManager"]
 
 
 class WebConfig:
-    """Cookie and transport settings of one integration."""
+    """Cookie and transport settings of one integration, checked by the core at start-up."""
 
     def __init__(
         self,
@@ -35,27 +37,24 @@ class WebConfig:
         same_site: Optional[str] = "lax",
         transport: str = "cookie",
         rolling: bool = False,
+        save_uninitialized: bool = False,
     ) -> None:
-        if transport not in ("cookie", "header", "both"):
-            raise InvalidPolicy(f"transport must be 'cookie', 'header' or 'both', not {transport!r}")
         self.secrets: list[Secret] = [secrets] if isinstance(secrets, (str, bytes)) else list(secrets)
-        _native.check_secrets(self.secrets)
         self.manager = manager
         from . import aio
 
         #: The async manager, when the integration runs on one (store I/O is awaited).
         self.aio: Optional[aio.SessionManager] = manager if isinstance(manager, aio.SessionManager) else None
+        #: The core's lifecycle; wrong secrets, transport or cookie settings raise here.
+        self.native = _native.WebConfig(
+            self.secrets, transport=transport, name=cookie_name, path=path, domain=domain,
+            http_only=http_only, secure=secure, same_site=same_site, max_age_ms=_ms(max_age),
+            rolling=bool(rolling), save_uninitialized=bool(save_uninitialized),
+        )
         self.cookie_name = cookie_name
         self.max_age = max_age
-        self.path = path
-        self.domain = domain
-        self.secure = secure
-        self.http_only = http_only
-        self.same_site = same_site
         self.transport = transport
         self.rolling = rolling
-        # Fail at start-up, not on the first response, if the cookie settings are wrong.
-        self.set_cookie("x", None)
 
     @property
     def sync(self) -> SessionManager:
@@ -64,31 +63,13 @@ class WebConfig:
             raise TypeError("this call needs a synchronous tenure.SessionManager")
         return self.manager
 
-    @property
-    def cookies(self) -> bool:
-        return self.transport in ("cookie", "both")
-
-    @property
-    def header(self) -> bool:
-        return self.transport in ("header", "both")
-
-    def set_cookie(self, session_id: Optional[str], max_age: Optional[float]) -> str:
-        """The `Set-Cookie` value carrying `session_id`, or the clearing one for None."""
-        common = dict(
-            name=self.cookie_name, path=self.path, domain=self.domain, http_only=self.http_only,
-            secure=self.secure, same_site=self.same_site,
-        )
-        if session_id is None:
-            return _native.build_set_cookie("", clear=True, **common)  # type: ignore[arg-type]
-        value = _native.encode_uri_component(_native.sign_cookie(session_id, self.secrets[0]))
-        ms = None if max_age is None else round(max_age * 1000)
-        return _native.build_set_cookie(
-            value, max_age_ms=ms, now_ms=self.manager._native.now_ms(), **common  # type: ignore[arg-type]
-        )
-
     def token(self, session_id: str) -> str:
         """A signed bearer token for `session_id`."""
-        return _native.sign_token(session_id, self.secrets[0])
+        return self.native.token(session_id)
+
+
+def _ms(seconds: Optional[float]) -> Optional[int]:
+    return None if seconds is None else round(seconds * 1000)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -113,12 +94,14 @@ class RequestSession(MutableMapping[str, Any]):
     request every such object that differs from what was stored is written back.
     """
 
-    def __init__(self, cfg: WebConfig, session: Optional[Session], had_cookie: bool, resign: bool) -> None:
+    def __init__(self, cfg: WebConfig, session: Optional[Session], incoming: _native.Incoming) -> None:
         self._cfg = cfg
         self._s = session
-        self.had_cookie = had_cookie
-        self.resign = resign
+        #: What the core read from the request (the id, where it came from, and why).
+        self.incoming = incoming
         self.new = False
+        # A new session whose id was handed out (token(), ensure()) is kept even if empty.
+        self._keep = False
         self.accessed = False
         self.destroyed = False
         self.regenerated = False
@@ -150,7 +133,9 @@ class RequestSession(MutableMapping[str, Any]):
         return self._s
 
     def ensure(self) -> Session:
-        """The underlying tenure session, created now if the request has none."""
+        """The underlying tenure session, created now if the request has none. Its id is
+        being used (``per_session``), so it is kept even if nothing is written to it."""
+        self._keep = True
         return self._write()
 
     def _hand(self, s: Session, key: str, value: Any) -> Any:
@@ -271,6 +256,7 @@ class RequestSession(MutableMapping[str, Any]):
                 "the session's id is not final yet: call `await tenure.asgi.ensure(request)` "
                 "(and `await tenure.asgi.aregenerate(request)` instead of regenerate) before token()"
             )
+        self._keep = True
         return self._cfg.token(s.id)
 
     def regenerate(self, clear: bool = False) -> None:
@@ -314,6 +300,7 @@ class RequestSession(MutableMapping[str, Any]):
         regenerate and destroy. Returns the session (created if the request had none)."""
         aio = self._cfg.aio
         s = self._write()
+        self._keep = True
         if aio is None:
             return s
         if self._destroy_id is not None:
@@ -345,93 +332,99 @@ class RequestSession(MutableMapping[str, Any]):
             await aio.destroy(gone)
 
 
-def _find(cfg: WebConfig, cookie_header: Optional[str], authorization: Optional[str]) -> tuple[Optional[tuple[str, int]], bool]:
-    """The verified ``(id, secret_index)`` a request names, and whether it had our cookie."""
-    found: Optional[tuple[str, int]] = None
-    had_cookie = False
-    if cfg.header and authorization:
-        token = _native.parse_bearer(authorization)
-        if token:
-            found = _native.unsign_token(token, cfg.secrets)
-    if found is None and cfg.cookies and cookie_header:
-        had_cookie = any(n == cfg.cookie_name for n, _ in _native.parse_cookie_header(cookie_header))
-        found = _native.find_session_id(cookie_header, cfg.cookie_name, cfg.secrets)
-    return found, had_cookie
+def _find(cfg: WebConfig, cookie_header: Optional[str], authorization: Optional[str]) -> _native.Incoming:
+    """Which id a request names, and why (the core reads both headers)."""
+    return cfg.native.find(cookie_header, authorization)
 
 
 def load(cfg: WebConfig, cookie_header: Optional[str], authorization: Optional[str]) -> RequestSession:
     """The session a request names, if it is valid and alive; otherwise an empty one. A
     tampered, unknown or expired id silently gets a fresh (lazy) session."""
-    found, had_cookie = _find(cfg, cookie_header, authorization)
-    session = cfg.sync.open(found[0]) if found else None
-    resign = session is not None and found is not None and found[1] > 0
-    return RequestSession(cfg, session, had_cookie, resign)
+    incoming = _find(cfg, cookie_header, authorization)
+    sid = incoming.id
+    session = cfg.sync.open(sid) if sid is not None else None
+    return RequestSession(cfg, session, incoming)
 
 
 async def aload(cfg: WebConfig, cookie_header: Optional[str], authorization: Optional[str]) -> RequestSession:
     """``load`` with an async manager: the store is awaited."""
     assert cfg.aio is not None
-    found, had_cookie = _find(cfg, cookie_header, authorization)
-    session = await cfg.aio.open(found[0]) if found else None
-    resign = session is not None and found is not None and found[1] > 0
-    return RequestSession(cfg, session, had_cookie, resign)
+    incoming = _find(cfg, cookie_header, authorization)
+    sid = incoming.id
+    session = await cfg.aio.open(sid) if sid is not None else None
+    return RequestSession(cfg, session, incoming)
 
 
-def _begin(cfg: WebConfig, rs: RequestSession) -> tuple[list[tuple[str, str]], Optional[Session]]:
-    """The headers every response gets, and the session to commit (None: nothing to do)."""
-    headers: list[tuple[str, str]] = []
-    if rs.accessed:
-        headers.append(("Vary", "Cookie"))
-    s = rs.session
-    if rs.destroyed or s is None:
-        if rs.destroyed and cfg.cookies and (rs.had_cookie or rs.new):
-            headers.append(("Set-Cookie", cfg.set_cookie(None, None)))
-        return headers, None
+def _begin(rs: RequestSession) -> Optional[Session]:
+    """The session to store at the end of the request (None: there is none), with the
+    lists and dicts changed in place written back."""
+    if rs.session is None:
+        return None
     rs._flush()
-    return headers, s
+    return rs.session
 
 
-def _end(cfg: WebConfig, rs: RequestSession, s: Session, max_age: Optional[float],
-         headers: list[tuple[str, str]], gone: bool) -> list[tuple[str, str]]:
-    if gone:
-        # Destroyed or expired meanwhile (e.g. "log out everywhere"): never resurrected.
-        if cfg.cookies:
-            headers.append(("Set-Cookie", cfg.set_cookie(None, None)))
-        return headers
-    if cfg.cookies and (rs.new or rs.regenerated or rs.resign or cfg.rolling or rs._force):
-        headers.append(("Set-Cookie", cfg.set_cookie(s.id, max_age)))
+def _stored(rs: RequestSession) -> str:
+    """How a stored session ends, for the core."""
+    return "created" if rs.new else "regenerated" if rs.regenerated else "kept"
+
+
+def _respond(cfg: WebConfig, rs: RequestSession, ending: str, s: Optional[Session],
+             max_age: Optional[float]) -> list[tuple[str, str]]:
+    """The headers the core decides for this ending (Vary, Set-Cookie or the clearing one)."""
+    h = cfg.native.respond_with_max_age(
+        rs.incoming, ending, _ms(max_age), now_ms=cfg.manager._native.now_ms(),
+        id=None if s is None else s.id, accessed=rs.accessed, refresh=rs._force,
+    )
+    headers: list[tuple[str, str]] = []
+    if h.vary is not None:
+        headers.append(("Vary", h.vary))
+    if h.set_cookie is not None:
+        headers.append(("Set-Cookie", h.set_cookie))
     return headers
 
 
 def finish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float]) -> list[tuple[str, str]]:
     """Commits the request's changes and returns the headers to add, before the response
     starts. A store failure raises here, so the framework answers 500 instead of a lie."""
-    headers, s = _begin(cfg, rs)
-    if s is None:
-        return headers
-    try:
-        if s.modified:
-            cfg.sync.commit(s)
-    except SessionGone:
-        return _end(cfg, rs, s, max_age, headers, True)
-    return _end(cfg, rs, s, max_age, headers, False)
+    s = _begin(rs)
+    ending = "destroyed" if rs.destroyed else "no_session"
+    if s is not None:
+        if rs.new and not rs._keep and not cfg.native.keep_new_session(s):
+            # Written to, then emptied again: the core keeps no such session, and its id
+            # was never handed out, so the one stored when it was first written goes.
+            cfg.sync.destroy(s.id)
+            ending, s = "no_session", None
+        else:
+            try:
+                if s.modified:
+                    cfg.sync.commit(s)
+                ending = _stored(rs)
+            except SessionGone:
+                # Destroyed or expired meanwhile (e.g. "log out everywhere"): never resurrected.
+                ending = "gone"
+    return _respond(cfg, rs, ending, s, max_age)
 
 
 async def afinish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float]) -> list[tuple[str, str]]:
-    """``finish`` with an async manager: stores a new session, carries out a pending
-    regenerate or destroy, and commits, awaiting the store."""
+    """``finish`` with an async manager: stores a new session (if the core keeps it),
+    carries out a pending regenerate or destroy, and commits, awaiting the store."""
     aio = cfg.aio
     assert aio is not None
     if rs._destroy_id is not None:
         gone_id, rs._destroy_id = rs._destroy_id, None
         await aio.destroy(gone_id)
-    headers, s = _begin(cfg, rs)
-    if s is None:
-        return headers
-    try:
-        await rs.astore()
-        if s.modified:
-            await aio.commit(s)
-    except SessionGone:
-        return _end(cfg, rs, s, max_age, headers, True)
-    return _end(cfg, rs, s, max_age, headers, False)
+    s = _begin(rs)
+    ending = "destroyed" if rs.destroyed else "no_session"
+    if s is not None:
+        if rs._draft and not rs._keep and not cfg.native.keep_new_session(s):
+            ending, s = "no_session", None  # never stored
+        else:
+            try:
+                await rs.astore()
+                if s.modified:
+                    await aio.commit(s)
+                ending = _stored(rs)
+            except SessionGone:
+                ending = "gone"
+    return _respond(cfg, rs, ending, s, max_age)

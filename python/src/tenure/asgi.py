@@ -61,6 +61,7 @@ class SessionMiddleware:
         manager: Optional[AnyManager] = None,
         transport: str = "cookie",
         rolling: bool = False,
+        save_uninitialized: bool = False,
         **policy: Any,
     ) -> None:
         self.app = app
@@ -74,7 +75,7 @@ class SessionMiddleware:
         self.config = WebConfig(
             self.manager, secret_key, cookie_name=session_cookie, max_age=max_age, path=path,
             domain=domain, secure=https_only, same_site=same_site, transport=transport,
-            rolling=rolling,
+            rolling=rolling, save_uninitialized=save_uninitialized,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -36,6 +36,7 @@ class SessionInterface(_FlaskInterface):
         secret: Any = None,
         transport: str = "cookie",
         rolling: bool = False,
+        save_uninitialized: bool = False,
         **policy: Any,
     ) -> None:
         self.manager = manager if manager is not None else SessionManager(**policy)
@@ -47,6 +48,7 @@ class SessionInterface(_FlaskInterface):
         self.secret = secret
         self.transport = transport
         self.rolling = rolling
+        self.save_uninitialized = save_uninitialized
         self._configs: dict[int, WebConfig] = {}
 
     def _config(self, app: Flask) -> WebConfig:
@@ -66,6 +68,7 @@ class SessionInterface(_FlaskInterface):
                 same_site=self.get_cookie_samesite(app),
                 transport=self.transport,
                 rolling=self.rolling,
+                save_uninitialized=self.save_uninitialized,
             )
             self._configs[id(app)] = cfg
         return cfg
@@ -73,8 +76,7 @@ class SessionInterface(_FlaskInterface):
     def open_session(self, app: Flask, request: Request) -> TenureFlaskSession:
         cfg = self._config(app)
         base = load(cfg, request.headers.get("Cookie"), request.headers.get("Authorization"))
-        s = TenureFlaskSession(cfg, base.session, base.had_cookie, base.resign)
-        return s
+        return TenureFlaskSession(cfg, base.session, base.incoming)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, TenureFlaskSession)
@@ -83,7 +85,8 @@ class SessionInterface(_FlaskInterface):
         max_age = app.permanent_session_lifetime.total_seconds() if permanent else None
         for name, value in finish(cfg, session, max_age):
             if name == "Vary":
-                response.vary.add("Cookie")
+                for header in value.split(","):
+                    response.vary.add(header.strip())
             else:
                 response.headers.add(name, value)
 
