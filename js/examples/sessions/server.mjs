@@ -179,7 +179,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const client = createClient({ url: process.env.REDIS_URL });
     client.on('error', (err) => console.error('redis:', err.message));
     await client.connect();
-    manager = new AsyncSessionManager({ store: redisStore(client), autoSweep: true });
+    manager = new AsyncSessionManager({ store: redisStore(client, { prefix: process.env.REDIS_PREFIX || 'tenure:' }), autoSweep: true });
   } else {
     const store = process.env.STORE_DIR ? new FileStore(process.env.STORE_DIR) : undefined;
     manager = new SessionManager({ store, autoSweep: true });
