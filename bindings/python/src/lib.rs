@@ -19,7 +19,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use tenure::cookie::{self, CookieOptions, Priority, SameSite};
+use tenure::cookie;
 use tenure::redis::RedisConfig;
 use tenure::{EncodedStore, Event, Limits, MemoryStore, OnFull, OsEntropy, Policy, Record};
 
@@ -846,42 +846,17 @@ fn build_set_cookie(
     now_ms: u64,
     clear: bool,
 ) -> PyResult<String> {
-    let same_site = match same_site.map(str::to_ascii_lowercase).as_deref() {
-        None => None,
-        Some("lax") => Some(SameSite::Lax),
-        Some("strict") => Some(SameSite::Strict),
-        Some("none") => Some(SameSite::None),
-        Some(other) => {
-            return Err(raise(
-                py,
-                "InvalidValue",
-                &format!("same_site: {other:?} is not lax, strict or none"),
-            ))
-        }
-    };
-    let priority = match priority.map(str::to_ascii_lowercase).as_deref() {
-        None => None,
-        Some("low") => Some(Priority::Low),
-        Some("medium") => Some(Priority::Medium),
-        Some("high") => Some(Priority::High),
-        Some(other) => {
-            return Err(raise(
-                py,
-                "InvalidValue",
-                &format!("priority: {other:?} is not low, medium or high"),
-            ))
-        }
-    };
-    let opts = CookieOptions {
-        name: name.into(),
-        path: path.map(Into::into),
-        domain: domain.map(Into::into),
+    let opts = web::cookie_options(
+        py,
+        name,
+        path,
+        domain,
         http_only,
         secure,
         same_site,
         partitioned,
         priority,
-    };
+    )?;
     let r = if clear {
         opts.clear()
     } else {

@@ -219,42 +219,17 @@ impl WebConfig {
     ) -> PyResult<Self> {
         let secrets = Secrets::new(secret_list(secrets)?).map_err(|e| core_err(py, e))?;
         let transport = Transport::parse(transport).map_err(|e| core_err(py, e))?;
-        let same_site = match same_site.map(str::to_ascii_lowercase).as_deref() {
-            None => None,
-            Some("lax") => Some(SameSite::Lax),
-            Some("strict") => Some(SameSite::Strict),
-            Some("none") => Some(SameSite::None),
-            Some(other) => {
-                return Err(raise(
-                    py,
-                    "InvalidValue",
-                    &format!("same_site: {other:?} is not lax, strict or none"),
-                ))
-            }
-        };
-        let priority = match priority.map(str::to_ascii_lowercase).as_deref() {
-            None => None,
-            Some("low") => Some(Priority::Low),
-            Some("medium") => Some(Priority::Medium),
-            Some("high") => Some(Priority::High),
-            Some(other) => {
-                return Err(raise(
-                    py,
-                    "InvalidValue",
-                    &format!("priority: {other:?} is not low, medium or high"),
-                ))
-            }
-        };
-        let cookie = CookieOptions {
-            name: name.into(),
-            path: path.map(Into::into),
-            domain: domain.map(Into::into),
+        let cookie = cookie_options(
+            py,
+            name,
+            path,
+            domain,
             http_only,
             secure,
             same_site,
             partitioned,
             priority,
-        };
+        )?;
         let inner = web::WebConfig::new(secrets, cookie, transport)
             .map_err(|e| core_err(py, e))?
             .with_max_age(max_age_ms)
@@ -421,4 +396,50 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Incoming>()?;
     m.add_class::<ResponseHeaders>()?;
     Ok(())
+}
+
+/// Cookie options from Python arguments, strings checked by the core's parsers (the one
+/// reading shared by `WebConfig` and `build_set_cookie`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn cookie_options(
+    py: Python<'_>,
+    name: &str,
+    path: Option<&str>,
+    domain: Option<&str>,
+    http_only: bool,
+    secure: bool,
+    same_site: Option<&str>,
+    partitioned: bool,
+    priority: Option<&str>,
+) -> PyResult<CookieOptions> {
+    let same_site = match same_site {
+        None => None,
+        Some(s) => Some(SameSite::parse(s).ok_or_else(|| {
+            raise(
+                py,
+                "InvalidValue",
+                &format!("same_site: {s:?} is not lax, strict or none"),
+            )
+        })?),
+    };
+    let priority = match priority {
+        None => None,
+        Some(s) => Some(Priority::parse(s).ok_or_else(|| {
+            raise(
+                py,
+                "InvalidValue",
+                &format!("priority: {s:?} is not low, medium or high"),
+            )
+        })?),
+    };
+    Ok(CookieOptions {
+        name: name.into(),
+        path: path.map(Into::into),
+        domain: domain.map(Into::into),
+        http_only,
+        secure,
+        same_site,
+        partitioned,
+        priority,
+    })
 }

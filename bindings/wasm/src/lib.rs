@@ -11,7 +11,7 @@ mod web;
 use errors::{core_error, js_error};
 use host::{AnyClock, AnyStore, JsEntropy, JsStore};
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use tenure::cookie::{self, CookieOptions, Priority, SameSite};
+use tenure::cookie;
 use tenure::{EncodedStore, Event, Limits, MemoryStore, OnFull, Policy, Record};
 use wasm_bindgen::prelude::*;
 
@@ -671,54 +671,9 @@ pub fn unsign_token(token: &str, secrets: JsValue) -> Result<JsValue, JsValue> {
 /// `now` (ms), `clear` (the logout cookie). `value` must be cookie-safe already.
 #[wasm_bindgen(js_name = buildSetCookie)]
 pub fn build_set_cookie(value: &str, options: JsValue) -> Result<String, JsValue> {
-    let string = |k: &str| opt(&options, k).and_then(|v| v.as_string());
+    // The same reading of cookie options as WebConfig's (one place, strict).
+    let o = web::cookie_options(&options)?;
     let flag = |k: &str, d: bool| opt(&options, k).and_then(|v| v.as_bool()).unwrap_or(d);
-    let d = CookieOptions::default();
-    let same_site = match opt(&options, "sameSite") {
-        None => d.same_site,
-        Some(v) if v.is_null() || v.as_bool() == Some(false) => None,
-        Some(v) => match v.as_string().map(|s| s.to_ascii_lowercase()).as_deref() {
-            Some("lax") => Some(SameSite::Lax),
-            Some("strict") => Some(SameSite::Strict),
-            Some("none") => Some(SameSite::None),
-            _ => {
-                return Err(js_error(
-                    "INVALID_VALUE",
-                    "sameSite must be 'lax', 'strict', 'none' or null",
-                ))
-            }
-        },
-    };
-    let priority = match string("priority")
-        .map(|s| s.to_ascii_lowercase())
-        .as_deref()
-    {
-        None => None,
-        Some("low") => Some(Priority::Low),
-        Some("medium") => Some(Priority::Medium),
-        Some("high") => Some(Priority::High),
-        Some(_) => {
-            return Err(js_error(
-                "INVALID_VALUE",
-                "priority must be 'low', 'medium' or 'high'",
-            ))
-        }
-    };
-    let path = match opt(&options, "path") {
-        None => d.path,
-        Some(v) if v.is_null() => None,
-        Some(v) => v.as_string(),
-    };
-    let o = CookieOptions {
-        name: string("name").unwrap_or(d.name),
-        path,
-        domain: string("domain"),
-        http_only: flag("httpOnly", true),
-        secure: flag("secure", true),
-        same_site,
-        partitioned: flag("partitioned", false),
-        priority,
-    };
     let r = if flag("clear", false) {
         o.clear()
     } else {

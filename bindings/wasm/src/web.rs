@@ -35,32 +35,26 @@ pub(crate) fn cookie_options(options: &JsValue) -> Result<CookieOptions, JsValue
     let same_site = match opt(options, "sameSite") {
         None => d.same_site,
         Some(v) if v.is_null() || v.as_bool() == Some(false) => None,
-        Some(v) => match v.as_string().map(|s| s.to_ascii_lowercase()).as_deref() {
-            Some("lax") => Some(SameSite::Lax),
-            Some("strict") => Some(SameSite::Strict),
-            Some("none") => Some(SameSite::None),
-            _ => {
-                return Err(js_error(
-                    "INVALID_VALUE",
-                    "sameSite must be 'lax', 'strict', 'none' or null",
-                ))
-            }
-        },
+        Some(v) => Some(
+            v.as_string()
+                .as_deref()
+                .and_then(SameSite::parse)
+                .ok_or_else(|| {
+                    js_error(
+                        "INVALID_VALUE",
+                        "sameSite must be 'lax', 'strict', 'none' or null",
+                    )
+                })?,
+        ),
     };
-    let priority = match string("priority")?
-        .map(|s| s.to_ascii_lowercase())
-        .as_deref()
-    {
+    let priority = match string("priority")? {
         None => None,
-        Some("low") => Some(Priority::Low),
-        Some("medium") => Some(Priority::Medium),
-        Some("high") => Some(Priority::High),
-        Some(_) => {
-            return Err(js_error(
+        Some(p) => Some(Priority::parse(&p).ok_or_else(|| {
+            js_error(
                 "INVALID_VALUE",
                 "priority must be 'low', 'medium' or 'high'",
-            ))
-        }
+            )
+        })?),
     };
     let path = match opt(options, "path") {
         None => d.path,

@@ -20,6 +20,45 @@ pub enum SameSite {
     None,
 }
 
+impl SameSite {
+    /// `lax`, `strict` or `none`, in any case (the spelling every binding accepts);
+    /// `None` for anything else.
+    ///
+    /// ```
+    /// use tenure::cookie::SameSite;
+    /// assert_eq!(SameSite::parse("Strict"), Some(SameSite::Strict));
+    /// assert_eq!(SameSite::parse("auto"), None);
+    /// ```
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ("lax", SameSite::Lax),
+            ("strict", SameSite::Strict),
+            ("none", SameSite::None),
+        ]
+        .into_iter()
+        .find_map(|(name, v)| s.eq_ignore_ascii_case(name).then_some(v))
+    }
+}
+
+impl Priority {
+    /// `low`, `medium` or `high`, in any case; `None` for anything else.
+    ///
+    /// ```
+    /// use tenure::cookie::Priority;
+    /// assert_eq!(Priority::parse("HIGH"), Some(Priority::High));
+    /// assert_eq!(Priority::parse(""), None);
+    /// ```
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ("low", Priority::Low),
+            ("medium", Priority::Medium),
+            ("high", Priority::High),
+        ]
+        .into_iter()
+        .find_map(|(name, v)| s.eq_ignore_ascii_case(name).then_some(v))
+    }
+}
+
 /// The `Priority` attribute (Chromium).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Priority {
