@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tenure::async_manager::{AsyncSessionManager, SharedStore};
 use tenure::cookie::{CookieOptions, Secrets};
-use tenure::{MemoryStore, OsEntropy, Policy, SystemClock};
+use tenure::{BufferedOsEntropy, MemoryStore, Policy, SystemClock};
 use tenure_axum::{SessionLayer, Transport, WebConfig};
 
 fn env(name: &str, default: u64) -> u64 {
@@ -35,7 +35,7 @@ fn tenure_app() -> Router {
     let manager = Arc::new(AsyncSessionManager::new(
         SharedStore::new(MemoryStore::new()),
         SystemClock,
-        OsEntropy,
+        BufferedOsEntropy::new(),
         Policy::default(),
     ));
     let cookie = CookieOptions {

@@ -22,7 +22,8 @@ use tenure::async_manager::{
 use tenure::cookie::{CookieOptions, Secrets};
 use tenure::file::FileStore;
 use tenure::{
-    ErrorCode, Limits, MemoryStore, OsEntropy, Policy, Reply, Request, StoreError, SystemClock,
+    BufferedOsEntropy, ErrorCode, Limits, MemoryStore, Policy, Reply, Request, StoreError,
+    SystemClock,
 };
 use tenure_axum::{Session, SessionError, SessionLayer, Transport, WebConfig};
 
@@ -49,7 +50,7 @@ impl AsyncStore for DemoStore {
     }
 }
 
-type Manager = AsyncSessionManager<DemoStore, SystemClock, OsEntropy>;
+type Manager = AsyncSessionManager<DemoStore, SystemClock, BufferedOsEntropy>;
 
 /// The sample's cart: one per session, living in this process (sicPerSession).
 #[derive(Default)]
@@ -410,7 +411,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let manager = Arc::new(AsyncSessionManager::new(
         store,
         SystemClock,
-        OsEntropy,
+        BufferedOsEntropy::new(),
         Policy::default(),
     ));
     // The demo runs over plain http on 127.0.0.1, as the Node and Python twins do.

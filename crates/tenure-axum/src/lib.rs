@@ -11,7 +11,7 @@
 //! use std::sync::Arc;
 //! use axum::{routing::get, Router};
 //! use tenure::async_manager::{AsyncSessionManager, SharedStore};
-//! use tenure::{MemoryStore, OsEntropy, Policy, SystemClock};
+//! use tenure::{BufferedOsEntropy, MemoryStore, Policy, SystemClock};
 //! use tenure_axum::{Session, SessionLayer};
 //!
 //! async fn count(session: Session) -> Result<String, tenure_axum::SessionError> {
@@ -21,7 +21,8 @@
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let manager = Arc::new(AsyncSessionManager::new(
-//!     SharedStore::new(MemoryStore::new()), SystemClock, OsEntropy, Policy::default()));
+//!     SharedStore::new(MemoryStore::new()), SystemClock, BufferedOsEntropy::new(),
+//!     Policy::default()));
 //! let app = Router::new()
 //!     .route("/", get(count))
 //!     .layer(SessionLayer::from_secret(manager, "a secret of at least thirty-two bytes")?);

@@ -82,7 +82,7 @@ pub use encoded::{
     BytePort, ByteReply, ByteRequest, ByteStore, Encoded, EncodedStore, MapByteStore,
 };
 #[cfg(feature = "std")]
-pub use entropy::OsEntropy;
+pub use entropy::{BufferedOsEntropy, OsEntropy};
 pub use entropy::{Entropy, SeededEntropy};
 pub use error::{DecodeError, Error, ErrorCode, StoreError};
 pub use event::Event;

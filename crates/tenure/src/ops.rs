@@ -339,7 +339,7 @@ pub async fn create<E: Entropy, P: Port>(
             let n = io.len().await?;
             cx.note_active(n);
             cx.effects.events.push(Event::Created {
-                id: shared.id.to_string(),
+                id: shared.id.as_str().into(),
             });
             return Ok(Session::from_shared(shared, limits));
         }
@@ -391,7 +391,7 @@ pub async fn insert_draft<E: Entropy, P: Port>(
     let n = io.len().await?;
     cx.note_active(n);
     cx.effects.events.push(Event::Created {
-        id: shared.id.to_string(),
+        id: shared.id.as_str().into(),
     });
     session.replace_record(shared);
     Ok(())
@@ -591,7 +591,7 @@ pub async fn regenerate<E: Entropy, P: Port>(
             Ok(Some(_)) => {
                 cx.effects.events.push(Event::Regenerated {
                     old,
-                    new: next.id.to_string(),
+                    new: next.id.as_str().into(),
                     cleared: clear,
                 });
                 session.replace_record(next);
@@ -688,7 +688,7 @@ async fn sweep_io<E: Entropy, P: Port>(cx: &mut Cx<E>, io: &mut Io<'_, P>) -> Re
             cx.effects.counters.expired_total += 1;
             cx.ended(&r);
             cx.effects.events.push(Event::Expired {
-                id: r.id.to_string(),
+                id: r.id.as_str().into(),
             });
             n += 1;
         }
