@@ -137,9 +137,28 @@ pub struct SessionService<I> {
 
 /// A response that says only that the server failed; the cause goes to stderr.
 fn failure<B: From<String>>(context: &str, e: &dyn std::fmt::Display) -> Response<B> {
+    failure_with(StatusCode::INTERNAL_SERVER_ERROR, context, e)
+}
+
+/// The failure of a session operation: `503 Service Unavailable` when the session table is
+/// full (`max_sessions` with `on_full = reject`: come back later), `500` for the rest.
+fn session_failure<B: From<String>>(context: &str, e: &tenure::Error) -> Response<B> {
+    let status = match e.code() {
+        tenure::ErrorCode::TooManySessions => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    failure_with(status, context, e)
+}
+
+fn failure_with<B: From<String>>(
+    status: StatusCode,
+    context: &str,
+    e: &dyn std::fmt::Display,
+) -> Response<B> {
     eprintln!("tenure-axum: {context}: {e}");
-    let mut res = Response::new(B::from("Internal Server Error".to_string()));
-    *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    let text = status.canonical_reason().unwrap_or("Error").to_string();
+    let mut res = Response::new(B::from(text));
+    *res.status_mut() = status;
     res.headers_mut().insert(
         http::header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
@@ -182,7 +201,7 @@ where
             let opened = match incoming.id() {
                 Some(id) => match backend.open(id).await {
                     Ok(s) => s,
-                    Err(e) => return Ok(failure("opening the session", &e)),
+                    Err(e) => return Ok(session_failure("opening the session", &e)),
                 },
                 None => None,
             };
@@ -205,7 +224,7 @@ where
                     }
                     Ok(res)
                 }
-                Err(e) => Ok(failure("storing the session", &e)),
+                Err(e) => Ok(session_failure("storing the session", &e)),
             }
         })
     }

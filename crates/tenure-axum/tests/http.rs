@@ -330,6 +330,36 @@ async fn a_store_failure_is_a_500_not_a_panic_nor_a_lie() {
 }
 
 #[tokio::test]
+async fn a_full_session_table_is_a_503_and_the_kept_sessions_go_on() {
+    let clock = ManualClock::new(1_700_000_000_000);
+    let policy = Policy::builder()
+        .max_sessions(Some(1))
+        .on_full(tenure::OnFull::Reject)
+        .build()
+        .unwrap();
+    let m = Arc::new(AsyncSessionManager::new(
+        Flaky::default(),
+        clock.clone(),
+        OsEntropy,
+        policy,
+    ));
+    let addr = serve(app(m.clone(), web(&[NEW], Transport::Cookie))).await;
+    let first = fetch(addr, "/count", &[]).await;
+    assert_eq!(first.status, 200);
+    let cookie = first.cookie().unwrap();
+    let second = fetch(addr, "/count", &[]).await;
+    assert_eq!(
+        (second.status.as_u16(), second.body.as_str()),
+        (503, "Service Unavailable")
+    );
+    assert_eq!(second.cookie(), None);
+    assert_eq!(
+        fetch(addr, "/count", &[("cookie", &cookie)]).await.body,
+        "2"
+    );
+}
+
+#[tokio::test]
 async fn a_commit_that_fails_after_the_handler_is_a_500() {
     let clock = ManualClock::new(0);
     let m = manager(&clock);
