@@ -7,7 +7,7 @@ WASM_OUT := $(CURDIR)/target/wasm32-unknown-unknown/wasm/tenure_wasm.wasm
 # The name section (function names, for stack traces) was 236 KB of the 823 KB module.
 WASM_BINDGEN_FLAGS := --remove-name-section --remove-producers-section
 
-.PHONY: build-js test-js demo bench-redis-js
+.PHONY: build-js test-js demo bench-redis-js bench-js
 
 # The CLI must be exactly the version of the wasm-bindgen crate (pinned with `=` in
 # bindings/wasm/Cargo.toml); it is cached outside the checkout so CI reuses it.
@@ -59,3 +59,13 @@ bench-redis-js: build-js $(REDIS_SERVER_STAMP)
 	node js/bench/redis.mjs
 
 TEST_TARGETS += test-js
+
+# The JS benchmarks (printed, not asserted): express-session's MemoryStore against tenure's
+# SessionManager at the library level, Express 5 over HTTP (autocannon, 50 connections)
+# with express-session, tenure/express and no session middleware, and start-up time.
+bench-js: build-js
+	node js/bench/lib.mjs
+	node js/bench/http.mjs
+	node js/bench/startup.mjs
+
+bench: bench-js
