@@ -43,6 +43,42 @@ function createApi(wasm) {
     return { clock, store, autoSweep, policy };
   }
 
+  // A flat plain object of strings, booleans, null and numbers that are safe integers or
+  // finite non-integers (what the core stores as is), with no key the JSON form escapes
+  // ('$…'): its JSON text, which crosses into wasm as one string instead of a walk of the
+  // object key by key. Anything else: null (the object is converted the general way).
+  function flatJson(data) {
+    if (data === null || typeof data !== 'object' || Object.getPrototypeOf(data) !== Object.prototype) return null;
+    for (const k in data) {
+      if (!Object.hasOwn(data, k) || k.charCodeAt(0) === 36) return null;
+      const v = data[k];
+      switch (typeof v) {
+        case 'string':
+        case 'boolean':
+        case 'undefined':
+          break;
+        case 'number':
+          if (!Number.isSafeInteger(v) && !(Number.isFinite(v) && !Number.isInteger(v))) return null;
+          break;
+        default:
+          if (v !== null) return null;
+      }
+    }
+    return JSON.stringify(data);
+  }
+
+  // create/draft with data: the JSON fast path when it applies, else the object.
+  function createWith(native, principal, data, draft) {
+    if (data != null) {
+      const json = flatJson(data);
+      if (json !== null) {
+        const s = native.createJson(principal, json, draft);
+        if (s !== undefined) return s;
+      }
+    }
+    return draft ? native.draft(principal, data) : native.create(principal, data);
+  }
+
   // What both managers share: events, perSession, the sweep timer.
   class Base {
     _init(clock, store, autoSweep) {
@@ -140,11 +176,11 @@ function createApi(wasm) {
 
     create({ principal, data } = {}) {
       const n = this._native;
-      if (!this._listening) return n.create(principal ?? undefined, data);
-      return this._call(() => n.create(principal ?? undefined, data));
+      if (!this._listening) return createWith(n, principal ?? undefined, data, false);
+      return this._call(() => createWith(n, principal ?? undefined, data, false));
     }
     /** A new session that is not stored yet (no I/O); store it with insertDraft. */
-    draft({ principal, data } = {}) { return this._native.draft(principal ?? undefined, data); }
+    draft({ principal, data } = {}) { return createWith(this._native, principal ?? undefined, data, true); }
     insertDraft(session) {
       if (!this._listening) this._native.insertDraft(session);
       else this._call(() => this._native.insertDraft(session));

@@ -397,6 +397,29 @@ impl Manager {
         self.run(|m| m.create(principal.as_deref(), data))
             .map(|inner| Session { inner })
     }
+    /// `create` (or `draft`, with `draft: true`) with the data as JSON text: the JS layer
+    /// sends a flat object of strings, numbers, booleans and nulls this way (one string
+    /// across the boundary instead of a walk of the object from wasm). `undefined` when the
+    /// text is not such an object (the caller then passes the object itself).
+    #[wasm_bindgen(js_name = createJson)]
+    pub fn create_json(
+        &mut self,
+        principal: Option<String>,
+        json: &str,
+        draft: bool,
+    ) -> Result<Option<Session>, JsValue> {
+        let limits = *self.core.policy().limits();
+        let data = match tenure::Value::from_json(json.as_bytes(), &limits) {
+            Ok(tenure::Value::Map(m)) => m,
+            _ => return Ok(None),
+        };
+        let inner = if draft {
+            self.run(|m| m.draft(principal.as_deref(), Some(data)))?
+        } else {
+            self.run(|m| m.create(principal.as_deref(), Some(data)))?
+        };
+        Ok(Some(Session { inner }))
+    }
     /// A new session that is not stored yet (no I/O); store it with `insertDraft` (or
     /// `beginInsertDraft`).
     pub fn draft(&mut self, principal: Option<String>, data: JsValue) -> Result<Session, JsValue> {
