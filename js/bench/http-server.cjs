@@ -32,6 +32,7 @@ app.get('/read', (req, res) => { res.json({ views: req.session.views ?? null });
 app.get('/new', (req, res) => { req.session.views = 1; res.json({ views: 1 }); });
 app.get('/count', (req, res) => { res.json({ handled, views: kind === 'none' ? plain : req.session.views ?? null }); });
 
+process.on('SIGINT', () => process.exit(0)); // (lets node --cpu-prof write its profile)
 const server = app.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${server.address().port}\n`);
 });

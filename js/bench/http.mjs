@@ -19,15 +19,20 @@ const autocannon = require('autocannon');
 const ROUNDS = Math.max(3, Number(process.env.ROUNDS ?? 3));
 const DURATION = Number(process.env.DURATION ?? 3);
 const CONNECTIONS = 50;
-const CONTENDERS = ['express-session', 'tenure', 'none'];
+// TENURE_BEFORE=<a js/ folder of another build> adds that build's tenure/express as a
+// fourth contender, "tenure (before)" (for before/after comparisons in one run).
+const BEFORE = process.env.TENURE_BEFORE;
+const CONTENDERS = ['express-session', 'tenure', 'none', ...(BEFORE ? ['tenure (before)'] : [])];
 const ROUTES = ['read', 'inc', 'new'];
 const server = fileURLToPath(new URL('./http-server.cjs', import.meta.url));
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 
 function start(kind) {
+  const script = kind === 'tenure (before)' ? `${BEFORE}/bench/http-server.cjs` : server;
+  if (kind === 'tenure (before)') kind = 'tenure';
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [server, kind], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [script, kind], { stdio: ['ignore', 'pipe', 'inherit'] });
     child.once('error', reject);
     child.stdout.once('data', (d) => resolve({ child, port: Number(String(d).trim()) }));
   });
@@ -85,6 +90,6 @@ for (const route of ROUTES) {
   console.log(`  ${route.padEnd(6)} ${med.map((v) => Math.round(v).toLocaleString('en-US').padStart(16)).join('')}   ${(med[1] / med[0]).toFixed(2)}x`);
 }
 const lost = (k) => results[`${k} inc`].lost;
-console.log(`  lost increments per run of /inc: express-session ${lost('express-session').join(', ')}; tenure ${lost('tenure').join(', ')}; none ${lost('none').join(', ')}`);
+console.log(`  lost increments per run of /inc: ${CONTENDERS.map((k) => `${k} ${lost(k).join(', ')}`).join('; ')}`);
 const errs = CONTENDERS.map((k) => ROUTES.reduce((n, r) => n + results[`${k} ${r}`].errors, 0));
 console.log(`  errors and non-2xx answers: ${CONTENDERS.map((k, i) => `${k} ${errs[i]}`).join(', ')}`);
