@@ -110,3 +110,29 @@ test('ids stay distinct when the randomness is drawn in blocks', () => {
   assert.equal(longIds.size, 100);
   assert.ok([...longIds].every((id) => id.length === 86));
 });
+
+test('create with a flat object: the JSON fast path stores what the general conversion stores', () => {
+  const m = new SessionManager({ maxKeyBytes: 16 });
+  const cases = [
+    { a: 'x', n: 3, f: 1.5, t: true, z: null, u: undefined },
+    { neg: -0, big: 2 ** 53 - 1, tiny: 1e-7, huge: 1e300, exp: 123456789.125 },
+    { beyondSafe: 2 ** 53 + 2, minus: -(2 ** 60) }, // not safe integers: the general path
+    { uni: 'héllo ✓ 𝄞', quote: '"\\\n\t', empty: '', '': 'empty key' },
+    { lone: '\ud800x' }, // a lone surrogate: JSON text the core refuses, so the general path
+    { $b: 'AAAA', $$x: 1 }, // keys the JSON form escapes: the general path
+  ];
+  for (const data of cases) {
+    const fast = m.create({ data });
+    const slow = m._native.create(undefined, data);
+    assert.deepEqual(fast.toObject(), slow.toObject(), JSON.stringify(data));
+    for (const k of fast.keys()) assert.deepEqual(fast.get(k), slow.get(k), k);
+  }
+  const draft = m.draft({ data: { a: 1 } });
+  assert.equal(draft.get('a'), 1);
+  assert.equal(m.open(draft.id), null); // a draft is not stored
+  // Refusals are the general path's: same code, nothing stored.
+  const before = m.count();
+  assert.throws(() => m.create({ data: { 'a-key-longer-than-16-bytes': 1 } }), { code: 'TENURE_LIMIT_EXCEEDED' });
+  assert.throws(() => m.create({ data: { nan: NaN } }), { code: 'TENURE_INVALID_VALUE' });
+  assert.equal(m.count(), before);
+});
