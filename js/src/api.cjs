@@ -43,6 +43,42 @@ function createApi(wasm) {
     return { clock, store, autoSweep, policy };
   }
 
+  // A flat plain object of strings, booleans, null and numbers that are safe integers or
+  // finite non-integers (what the core stores as is), with no key the JSON form escapes
+  // ('$…'): its JSON text, which crosses into wasm as one string instead of a walk of the
+  // object key by key. Anything else: null (the object is converted the general way).
+  function flatJson(data) {
+    if (data === null || typeof data !== 'object' || Object.getPrototypeOf(data) !== Object.prototype) return null;
+    for (const k in data) {
+      if (!Object.hasOwn(data, k) || k.charCodeAt(0) === 36) return null;
+      const v = data[k];
+      switch (typeof v) {
+        case 'string':
+        case 'boolean':
+        case 'undefined':
+          break;
+        case 'number':
+          if (!Number.isSafeInteger(v) && !(Number.isFinite(v) && !Number.isInteger(v))) return null;
+          break;
+        default:
+          if (v !== null) return null;
+      }
+    }
+    return JSON.stringify(data);
+  }
+
+  // create/draft with data: the JSON fast path when it applies, else the object.
+  function createWith(native, principal, data, draft) {
+    if (data != null) {
+      const json = flatJson(data);
+      if (json !== null) {
+        const s = native.createJson(principal, json, draft);
+        if (s !== undefined) return s;
+      }
+    }
+    return draft ? native.draft(principal, data) : native.create(principal, data);
+  }
+
   // What both managers share: events, perSession, the sweep timer.
   class Base {
     _init(clock, store, autoSweep) {
@@ -51,6 +87,7 @@ function createApi(wasm) {
       this._listeners = Object.fromEntries(EVENTS.map((e) => [e, []]));
       this._regenHooks = [];
       this._timer = null;
+      this._listening = false;
       if (autoSweep) this.startAutoSweep(autoSweep === true ? 60_000 : autoSweep);
     }
 
@@ -60,13 +97,24 @@ function createApi(wasm) {
         throw Object.assign(new Error(`unknown event ${JSON.stringify(event)}; events are ${EVENTS.join(', ')}`), { code: 'TENURE_INVALID_VALUE' });
       }
       this._listeners[event].push(fn);
+      this._listen();
       return this;
+    }
+
+    // Until something listens (on(), perSession), the core drops its events after each
+    // operation, and nothing crosses into JS for them.
+    _listen() {
+      if (!this._listening) {
+        this._listening = true;
+        this._native.setEvents(true);
+      }
     }
 
     // Events describe what already happened: a listener that throws must not turn a
     // successful operation into an exception, nor keep the other listeners or the later
     // events from running. Its error is reported on stderr (as Python logs it).
     _dispatch() {
+      if (!this._listening) return;
       for (const [name, id, newId, cleared] of this._native.drainEvents()) {
         for (const fn of this._listeners[name]) {
           try {
@@ -126,13 +174,27 @@ function createApi(wasm) {
       }
     }
 
-    create({ principal, data } = {}) { return this._call(() => this._native.create(principal ?? undefined, data)); }
+    create({ principal, data } = {}) {
+      const n = this._native;
+      if (!this._listening) return createWith(n, principal ?? undefined, data, false);
+      return this._call(() => createWith(n, principal ?? undefined, data, false));
+    }
     /** A new session that is not stored yet (no I/O); store it with insertDraft. */
-    draft({ principal, data } = {}) { return this._native.draft(principal ?? undefined, data); }
-    insertDraft(session) { this._call(() => this._native.insertDraft(session)); }
-    open(id) { return typeof id === 'string' ? this._call(() => this._native.open(id)) ?? null : null; }
+    draft({ principal, data } = {}) { return createWith(this._native, principal ?? undefined, data, true); }
+    insertDraft(session) {
+      if (!this._listening) this._native.insertDraft(session);
+      else this._call(() => this._native.insertDraft(session));
+    }
+    open(id) {
+      if (typeof id !== 'string') return null;
+      if (!this._listening) return this._native.open(id) ?? null;
+      return this._call(() => this._native.open(id)) ?? null;
+    }
     peek(id) { return typeof id === 'string' ? this._call(() => this._native.peek(id)) ?? null : null; }
-    commit(session) { this._call(() => this._native.commit(session)); }
+    commit(session) {
+      if (!this._listening) this._native.commit(session);
+      else this._call(() => this._native.commit(session));
+    }
     regenerate(session, clear = false) { this._call(() => this._native.regenerate(session, clear)); }
     setIdleTimeout(session, ms) { this._native.setIdleTimeout(session, ms ?? undefined); }
     destroy(id) { return typeof id === 'string' ? this._call(() => this._native.destroy(id)) : false; }
@@ -310,6 +372,7 @@ function createApi(wasm) {
 
   function perSession(manager, factory) {
     const objects = new Map();
+    manager._listen();
     const drop = (id) => { objects.delete(id); };
     manager.on('expired', drop).on('destroyed', drop).on('evicted', drop);
     manager._regenHooks.push((oldId, newId, cleared) => {

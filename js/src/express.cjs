@@ -102,18 +102,22 @@ function session(options = {}) {
     try {
       const incoming = lookup(req);
       const s = incoming.id === null ? null : mgr.open(incoming.id);
-      state = { s, incoming, isNew: false, draft: false, accessed: false, destroyed: false, regenerated: false };
+      state = { s, incoming, isNew: false, draft: false, accessed: false, destroyed: false, regenerated: false,
+        owned: s ? [s] : [], released: false };
     } catch (err) {
       next(err);
       return;
     }
+    res.once('close', () => release(state));
 
     const write = () => {
       state.accessed = true;
       if (!state.s) {
         // Made without I/O; stored at the end of the request if the core says to keep it
         // (or at once by save() and token()).
+        if (state.released) throw tenureError('INVALID_VALUE', 'req.session is gone: the response has ended');
         state.s = mgr.draft();
+        state.owned.push(state.s);
         state.isNew = true;
         state.draft = true;
         state.destroyed = false;
@@ -169,7 +173,7 @@ function session(options = {}) {
     const writeHead = res.writeHead;
     let done = false;
     res.writeHead = function tenureWriteHead(...args) {
-      if (!done) {
+      if (!done && !state.released) {
         done = true;
         finish(res, state);
       }
@@ -196,7 +200,11 @@ function session(options = {}) {
     const opened = incoming.id === null ? Promise.resolve(null) : mgr.open(incoming.id);
     opened.then((s) => {
       const state = { s, incoming, isNew: false, draft: false, accessed: false, destroyed: false, regenerated: false,
-        chain: Promise.resolve(), error: null };
+        chain: Promise.resolve(), error: null, owned: s ? [s] : [], released: false, finishing: null };
+      // The handles are freed once the response is over and nothing of ours is in flight.
+      res.once('close', () => {
+        Promise.all([state.chain, state.finishing]).then(() => release(state), () => release(state));
+      });
       install(req, res, state, fail);
       try {
         next();
@@ -255,7 +263,9 @@ function session(options = {}) {
       if (!state.s) {
         // Made here without I/O; stored (with everything written to it) before the response
         // if the core says to keep it, or by save() and token().
+        if (state.released) throw tenureError('INVALID_VALUE', 'req.session is gone: the response has ended');
         state.s = mgr.draft();
+        state.owned.push(state.s);
         state.isNew = true;
         state.draft = true;
         state.destroyed = false;
@@ -326,7 +336,8 @@ function session(options = {}) {
       queue.push([method, args]);
       if (phase === 0) {
         phase = 1;
-        finishAsync(res, state).then(() => {
+        state.finishing = finishAsync(res, state);
+        state.finishing.then(() => {
           phase = 2;
           for (const [m, a] of queue.splice(0)) orig[m].apply(res, a);
         }, (err) => {
@@ -372,7 +383,21 @@ function session(options = {}) {
     respond(res, state, ending, s);
   }
 
+  // Frees the request's wasm objects (its sessions and the Incoming) when the response is
+  // over, instead of leaving them to the FinalizationRegistry: req.session reads as empty
+  // afterwards.
+  function release(state) {
+    if (state.released) return;
+    state.released = true;
+    state.s = null;
+    for (const h of state.owned) h.free();
+    state.owned.length = 0;
+    if (state.incoming) state.incoming.free();
+    state.incoming = null;
+  }
+
   function respond(res, state, ending, s) {
+    if (state.released) return; // the response is over (the client went away)
     const outcome = { accessed: state.accessed, ending, id: s ? s.id : undefined };
     const h = web.respond(state.incoming, outcome, mgr.now());
     if (h.vary) appendHeader(res, 'Vary', h.vary);

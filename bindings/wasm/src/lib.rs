@@ -119,11 +119,15 @@ impl Session {
         let Some(key) = key.as_string() else {
             return Err(js_error("INVALID_VALUE", "session keys must be strings"));
         };
-        let v = values::to_value(
-            &value,
-            &format!("session[{key:?}]"),
-            self.inner.limits().max_depth,
-        )?;
+        // Strings and finite numbers need no path (it names the key in errors only).
+        let v = match values::primitive(&value) {
+            Some(v) => v,
+            None => values::to_value(
+                &value,
+                &format!("session[{key:?}]"),
+                self.inner.limits().max_depth,
+            )?,
+        };
         self.inner.set(&key, v).map_err(|e| core_error(&e, None))
     }
     /// Removes `key`; whether this copy held it. Recorded either way, so it also removes a
@@ -284,6 +288,9 @@ pub struct Manager {
     core: Core,
     /// Set by `setRedis`: every `begin*` operation then runs over Redis.
     redis: Option<tenure::redis::RedisConfig>,
+    /// Whether anyone listens (`setEvents(true)`, from `on()`): without listeners the
+    /// events are dropped here after each operation instead of being handed to JS.
+    events: bool,
 }
 
 impl Manager {
@@ -298,11 +305,20 @@ impl Manager {
         }
     }
 
+    /// Drops the events nobody listens to (they would pile up otherwise).
+    pub(crate) fn settle_events(&mut self) {
+        if !self.events {
+            drop(self.core.drain_events());
+        }
+    }
+
     fn run<R>(
         &mut self,
         f: impl FnOnce(&mut Core) -> Result<R, tenure::Error>,
     ) -> Result<R, JsValue> {
-        match f(&mut self.core) {
+        let result = f(&mut self.core);
+        self.settle_events();
+        match result {
             Ok(r) => Ok(r),
             Err(e) => {
                 let cause = host::take_error(self.core.store_mut());
@@ -372,6 +388,7 @@ impl Manager {
         Ok(Manager {
             core: tenure::SessionManager::new(store, clock, JsEntropy, policy),
             redis: None,
+            events: false,
         })
     }
 
@@ -379,6 +396,29 @@ impl Manager {
         let data = self.data_arg(&data)?;
         self.run(|m| m.create(principal.as_deref(), data))
             .map(|inner| Session { inner })
+    }
+    /// `create` (or `draft`, with `draft: true`) with the data as JSON text: the JS layer
+    /// sends a flat object of strings, numbers, booleans and nulls this way (one string
+    /// across the boundary instead of a walk of the object from wasm). `undefined` when the
+    /// text is not such an object (the caller then passes the object itself).
+    #[wasm_bindgen(js_name = createJson)]
+    pub fn create_json(
+        &mut self,
+        principal: Option<String>,
+        json: &str,
+        draft: bool,
+    ) -> Result<Option<Session>, JsValue> {
+        let limits = *self.core.policy().limits();
+        let data = match tenure::Value::from_json(json.as_bytes(), &limits) {
+            Ok(tenure::Value::Map(m)) => m,
+            _ => return Ok(None),
+        };
+        let inner = if draft {
+            self.run(|m| m.draft(principal.as_deref(), Some(data)))?
+        } else {
+            self.run(|m| m.create(principal.as_deref(), Some(data)))?
+        };
+        Ok(Some(Session { inner }))
     }
     /// A new session that is not stored yet (no I/O); store it with `insertDraft` (or
     /// `beginInsertDraft`).
@@ -482,6 +522,12 @@ impl Manager {
     #[wasm_bindgen(js_name = "import")]
     pub fn import_(&mut self, data: &[u8]) -> Result<usize, JsValue> {
         self.run(|m| m.import(data))
+    }
+    /// Keeps events for `drainEvents` (`true`, once a listener is registered) or drops
+    /// them after each operation (`false`, the default).
+    #[wasm_bindgen(js_name = setEvents)]
+    pub fn set_events(&mut self, on: bool) {
+        self.events = on;
     }
     /// Events since the last call: `[name, id, newId, cleared]` arrays.
     #[wasm_bindgen(js_name = drainEvents)]

@@ -397,6 +397,7 @@ impl PendingOp {
             ));
         };
         manager.core.absorb(effects);
+        manager.settle_events();
         result.map_err(|e| core_error(&e, self.cause.take()))
     }
 }

@@ -26,12 +26,39 @@ pub(crate) fn type_name(v: &JsValue) -> String {
     v.js_typeof().as_string().unwrap_or_else(|| "value".into())
 }
 
+/// The common cases (a string, a finite number, a boolean, null) in as few calls into JS as
+/// possible; `None` for everything else, which `to_value` converts (or refuses).
+pub fn primitive(v: &JsValue) -> Option<Value> {
+    if let Some(s) = v.as_string() {
+        return Some(Value::Str(s.into()));
+    }
+    if let Some(n) = v.as_f64() {
+        if !n.is_finite() {
+            return None;
+        }
+        if n.fract() == 0.0 && n.abs() <= MAX_SAFE {
+            return Some(Value::Int(n as i64));
+        }
+        return Some(Value::Float(n));
+    }
+    if let Some(b) = v.as_bool() {
+        return Some(Value::Bool(b));
+    }
+    if v.is_null() {
+        return Some(Value::Null);
+    }
+    None
+}
+
 /// Converts `v` (found at `path`) into a tenure value.
 pub fn to_value(v: &JsValue, path: &str, max_depth: usize) -> Result<Value, JsValue> {
     convert(v, path, max_depth, 0)
 }
 
 fn convert(v: &JsValue, path: &str, max_depth: usize, depth: usize) -> Result<Value, JsValue> {
+    if let Some(p) = primitive(v) {
+        return Ok(p);
+    }
     if v.is_null() || v.is_undefined() {
         return Ok(Value::Null);
     }
@@ -133,10 +160,11 @@ fn convert(v: &JsValue, path: &str, max_depth: usize, depth: usize) -> Result<Va
             if item.is_undefined() {
                 continue; // like JSON.stringify: undefined properties are absent
             }
-            out.insert(
-                k.clone(),
-                convert(&item, &format!("{path}[{k:?}]"), max_depth, depth + 1)?,
-            );
+            let c = match primitive(&item) {
+                Some(c) => c,
+                None => convert(&item, &format!("{path}[{k:?}]"), max_depth, depth + 1)?,
+            };
+            out.insert(k, c);
         }
         return Ok(Value::Map(out.into()));
     }
