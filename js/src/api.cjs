@@ -104,6 +104,14 @@ function createApi(wasm) {
     perSession(factory) { return perSession(this, factory); }
   }
 
+  // A Session argument, checked before wasm-bindgen's own check (a plain Error without a code).
+  const sessionArg = (s) => {
+    if (!(s instanceof wasm.Session)) {
+      throw Object.assign(new TypeError(`expected a Session, not ${s === null ? 'null' : typeof s}`), { code: 'TENURE_INVALID_VALUE' });
+    }
+    return s;
+  };
+
   class SessionManager extends Base {
     /**
      * @param {object} [options] idleTimeout, absoluteTimeout (ms, null = never), touchInterval,
@@ -129,12 +137,12 @@ function createApi(wasm) {
     create({ principal, data } = {}) { return this._call(() => this._native.create(principal ?? undefined, data)); }
     /** A new session that is not stored yet (no I/O); store it with insertDraft. */
     draft({ principal, data } = {}) { return this._native.draft(principal ?? undefined, data); }
-    insertDraft(session) { this._call(() => this._native.insertDraft(session)); }
+    insertDraft(session) { this._call(() => this._native.insertDraft(sessionArg(session))); }
     open(id) { return typeof id === 'string' ? this._call(() => this._native.open(id)) ?? null : null; }
     peek(id) { return typeof id === 'string' ? this._call(() => this._native.peek(id)) ?? null : null; }
-    commit(session) { this._call(() => this._native.commit(session)); }
-    regenerate(session, clear = false) { this._call(() => this._native.regenerate(session, clear)); }
-    setIdleTimeout(session, ms) { this._native.setIdleTimeout(session, ms ?? undefined); }
+    commit(session) { this._call(() => this._native.commit(sessionArg(session))); }
+    regenerate(session, clear = false) { this._call(() => this._native.regenerate(sessionArg(session), clear)); }
+    setIdleTimeout(session, ms) { this._native.setIdleTimeout(sessionArg(session), ms ?? undefined); }
     destroy(id) { return typeof id === 'string' ? this._call(() => this._native.destroy(id)) : false; }
     destroyAllOf(principal, except) { return this._call(() => this._native.destroyAllOf(principal, except ?? undefined)); }
     destroyAll() { return this._call(() => this._native.destroyAll()); }
@@ -238,6 +246,7 @@ function createApi(wasm) {
     /** A new session that is not stored yet (no I/O, synchronous); store it with insertDraft. */
     draft({ principal, data } = {}) { return this._native.draft(principal ?? undefined, data); }
     async insertDraft(session) {
+      sessionArg(session);
       const n = this._native;
       await this._serial(session.id, () => this._run(() => n.beginInsertDraft(session), () => n.insertDraft(session), session));
     }
@@ -252,14 +261,16 @@ function createApi(wasm) {
       return (await this._run(() => n.beginPeek(id), () => n.peek(id))) ?? null;
     }
     async commit(session) {
+      sessionArg(session);
       const n = this._native;
       await this._serial(session.id, () => this._run(() => n.beginCommit(session), () => n.commit(session), session));
     }
     async regenerate(session, clear = false) {
+      sessionArg(session);
       const n = this._native;
       await this._serial(session.id, () => this._run(() => n.beginRegenerate(session, clear), () => n.regenerate(session, clear), session));
     }
-    async setIdleTimeout(session, ms) { this._native.setIdleTimeout(session, ms ?? undefined); }
+    async setIdleTimeout(session, ms) { this._native.setIdleTimeout(sessionArg(session), ms ?? undefined); }
     async destroy(id) {
       if (typeof id !== 'string') return false;
       const n = this._native;
