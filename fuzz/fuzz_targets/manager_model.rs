@@ -297,7 +297,7 @@ fuzz_target!(|input: &[u8]| {
                     }
                     5 => c.session.delete(key).map(|_| MOp::Delete(key.into())),
                     6 => {
-                        let by = i64::from(arg as i8) * (i64::MAX / 100);
+                        let by = i64::from(arg as i8).wrapping_mul(i64::MAX / 100);
                         c.session
                             .increment(key, by)
                             .map(|_| MOp::Increment(key.into(), by))
