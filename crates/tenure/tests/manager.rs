@@ -640,3 +640,47 @@ fn a_store_that_cannot_count_does_not_orphan_a_created_session() {
     assert_eq!(created, 2);
     assert_eq!(m.metrics_with(2).created_total, 2);
 }
+
+/// OWASP ASVS 3.7.1 / 5.0 7.5.1: the time since login, for re-authentication before
+/// sensitive actions. It survives commits and other copies' merges, is per session, and a
+/// logout (principal cleared) or a fresh anonymous session has none.
+#[test]
+fn login_records_the_authentication_time_and_regenerates() {
+    let clock = ManualClock::new(10_000);
+    let mut m = SessionManager::new(
+        MemoryStore::new(),
+        clock.clone(),
+        SeededEntropy::new(3),
+        Policy::default(),
+    );
+    let mut s = m.create(None, None).unwrap();
+    assert_eq!(m.auth_age(&s), None);
+    let anonymous = s.id().to_string();
+    m.login(&mut s, "ann").unwrap();
+    assert_ne!(s.id(), anonymous, "login regenerates");
+    assert!(m.open(&anonymous).unwrap().is_none());
+    assert_eq!(s.principal(), Some("ann"));
+    assert_eq!(s.authenticated_at(), Some(10_000));
+    clock.advance(5 * MIN);
+    let mut other = m.open(s.id()).unwrap().unwrap();
+    assert_eq!(m.auth_age(&other), Some(5 * MIN));
+    other.set("cart", 1).unwrap();
+    m.commit(&mut other).unwrap();
+    // A second login (re-authentication) resets the age.
+    m.login(&mut other, "ann").unwrap();
+    assert_eq!(m.auth_age(&other), Some(0));
+    clock.advance(MIN);
+    let mut again = m.open(other.id()).unwrap().unwrap();
+    assert_eq!(m.auth_age(&again), Some(MIN));
+    assert_eq!(again.get("cart"), Some(&Value::Int(1)));
+    // Logging out clears the principal: no authentication any more.
+    again.set_principal(None).unwrap();
+    assert_eq!(m.auth_age(&again), None);
+    m.commit(&mut again).unwrap();
+    let reopened = m.open(again.id()).unwrap().unwrap();
+    assert_eq!(m.auth_age(&reopened), None);
+    // A clock that went back never gives a negative (wrapped) age.
+    let mut s = m.create(None, None).unwrap();
+    s.authenticate("bob", 100 * MIN).unwrap();
+    assert_eq!(m.auth_age(&s), Some(0));
+}
