@@ -215,3 +215,44 @@ def test_error_messages_never_run_the_values_own_repr() -> None:
     else:
         raise AssertionError("a non-str key was stored")
     assert list(s) == []
+
+
+def test_login_records_the_authentication_time_and_auth_age_measures_it() -> None:
+    # OWASP ASVS 3.7.1: re-authenticate before sensitive actions when the login is too old.
+    clock = tenure.ManualClock(1_000)
+    m = SessionManager(clock=clock)
+    s = m.create()
+    assert m.auth_age(s) is None
+    anonymous = s.id
+    m.login(s, "ann")
+    assert s.id != anonymous and s.principal == "ann"
+    assert m.open(anonymous) is None
+    clock.advance(90)
+    again = m.open(s.id)
+    assert again is not None and m.auth_age(again) == 90.0
+    again.principal = None
+    assert m.auth_age(again) is None
+    try:
+        m.login(s, 42)  # type: ignore[arg-type]
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("a non-str principal was accepted")
+
+
+def test_async_login() -> None:
+    import asyncio
+
+    from tenure.aio import SessionManager as AsyncSessionManager
+
+    async def main() -> None:
+        clock = tenure.ManualClock(0)
+        m = AsyncSessionManager(clock=clock)
+        s = await m.create()
+        old = s.id
+        await m.login(s, "bob")
+        assert s.id != old and m.auth_age(s) == 0.0
+        clock.advance(5)
+        assert m.auth_age(s) == 5.0
+
+    asyncio.run(main())
