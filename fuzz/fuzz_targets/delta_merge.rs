@@ -15,11 +15,16 @@ fuzz_target!(|data: &[u8]| {
     let Ok(d) = Delta::decode(bytes, &limits) else {
         return;
     };
-    assert_eq!(Delta::decode(&d.encode(), &limits).as_ref(), Ok(&d), "re-decode");
+    assert_eq!(
+        Delta::decode(&d.encode(), &limits).as_ref(),
+        Ok(&d),
+        "re-decode"
+    );
 
     let mut base = Record::new("AAAAAAAAAAAAAAAAAAAAAA", 0, Some(1_000), None);
     if base_kind & 1 != 0 {
-        base.data.insert("a", Value::Int(i64::MAX - i64::from(base_kind >> 4)));
+        base.data
+            .insert("a", Value::Int(i64::MAX - i64::from(base_kind >> 4)));
     }
     if base_kind & 2 != 0 {
         base.data.insert("b", Value::from("text"));
@@ -34,8 +39,11 @@ fuzz_target!(|data: &[u8]| {
     let before = base.clone();
 
     // The model.
-    let mut data: BTreeMap<String, Value> =
-        base.data.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let mut data: BTreeMap<String, Value> = base
+        .data
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
     let mut flash: Vec<Flash> = base.flash().to_vec();
     let mut principal = base.principal().map(String::from);
     let mut idle = base.idle();
@@ -65,7 +73,9 @@ fuzz_target!(|data: &[u8]| {
                     }
                 }
             }
-            Op::Flash { category, message } => flash.push(Flash::new(category.clone(), message.clone())),
+            Op::Flash { category, message } => {
+                flash.push(Flash::new(category.clone(), message.clone()))
+            }
             Op::TakeFlashes { taken } => {
                 for t in taken {
                     if let Some(i) = flash.iter().position(|f| f == t) {
@@ -80,13 +90,19 @@ fuzz_target!(|data: &[u8]| {
     match d.apply(&base, &limits) {
         Ok(next) => {
             assert!(ok, "apply succeeded where the model fails");
-            let got: BTreeMap<String, Value> =
-                next.data.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+            let got: BTreeMap<String, Value> = next
+                .data
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect();
             assert_eq!(got, data);
             assert_eq!(next.flash(), &flash[..]);
             assert_eq!(next.principal(), principal.as_deref());
             assert_eq!(next.idle(), idle);
-            assert_eq!((next.id.as_str(), next.created, next.version), ("AAAAAAAAAAAAAAAAAAAAAA", 0, 0));
+            assert_eq!(
+                (next.id.as_str(), next.created, next.version),
+                ("AAAAAAAAAAAAAAAAAAAAAA", 0, 0)
+            );
             assert!(next.payload_len() <= limits.max_data_bytes);
             // What applies encodes and decodes back to itself.
             let again = Record::decode(&next.encode(), &limits).expect("merged record decodes");
