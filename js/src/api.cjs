@@ -131,6 +131,14 @@ function createApi(wasm) {
 
     now() { return this._native.now(); }
 
+    /** Logs principal in: records it and the time on the session, then regenerates it. */
+    login(session, principal) {
+      sessionArg(session).authenticate(principal, this.now());
+      return this.regenerate(session);
+    }
+    /** Milliseconds since the session's principal logged in, or null (never, or logged out). */
+    authAge(session) { return sessionArg(session).authAge(this.now()) ?? null; }
+
     startAutoSweep(intervalMs = 60_000) {
       this.stopAutoSweep();
       this._timer = setInterval(() => {
@@ -151,6 +159,14 @@ function createApi(wasm) {
     /** A live object per session, made by factory() on first use and dropped with the session. */
     perSession(factory) { return perSession(this, factory); }
   }
+
+  // A Session argument, checked before wasm-bindgen's own check (a plain Error without a code).
+  const sessionArg = (s) => {
+    if (!(s instanceof wasm.Session)) {
+      throw Object.assign(new TypeError(`expected a Session, not ${s === null ? 'null' : typeof s}`), { code: 'TENURE_INVALID_VALUE' });
+    }
+    return s;
+  };
 
   class SessionManager extends Base {
     /**
@@ -182,8 +198,9 @@ function createApi(wasm) {
     /** A new session that is not stored yet (no I/O); store it with insertDraft. */
     draft({ principal, data } = {}) { return createWith(this._native, principal ?? undefined, data, true); }
     insertDraft(session) {
-      if (!this._listening) this._native.insertDraft(session);
-      else this._call(() => this._native.insertDraft(session));
+      const s = sessionArg(session);
+      if (!this._listening) this._native.insertDraft(s);
+      else this._call(() => this._native.insertDraft(s));
     }
     open(id) {
       if (typeof id !== 'string') return null;
@@ -192,11 +209,12 @@ function createApi(wasm) {
     }
     peek(id) { return typeof id === 'string' ? this._call(() => this._native.peek(id)) ?? null : null; }
     commit(session) {
-      if (!this._listening) this._native.commit(session);
-      else this._call(() => this._native.commit(session));
+      const s = sessionArg(session);
+      if (!this._listening) this._native.commit(s);
+      else this._call(() => this._native.commit(s));
     }
-    regenerate(session, clear = false) { this._call(() => this._native.regenerate(session, clear)); }
-    setIdleTimeout(session, ms) { this._native.setIdleTimeout(session, ms ?? undefined); }
+    regenerate(session, clear = false) { this._call(() => this._native.regenerate(sessionArg(session), clear)); }
+    setIdleTimeout(session, ms) { this._native.setIdleTimeout(sessionArg(session), ms ?? undefined); }
     destroy(id) { return typeof id === 'string' ? this._call(() => this._native.destroy(id)) : false; }
     destroyAllOf(principal, except) { return this._call(() => this._native.destroyAllOf(principal, except ?? undefined)); }
     destroyAll() { return this._call(() => this._native.destroyAll()); }
@@ -300,6 +318,7 @@ function createApi(wasm) {
     /** A new session that is not stored yet (no I/O, synchronous); store it with insertDraft. */
     draft({ principal, data } = {}) { return this._native.draft(principal ?? undefined, data); }
     async insertDraft(session) {
+      sessionArg(session);
       const n = this._native;
       await this._serial(session.id, () => this._run(() => n.beginInsertDraft(session), () => n.insertDraft(session), session));
     }
@@ -314,14 +333,16 @@ function createApi(wasm) {
       return (await this._run(() => n.beginPeek(id), () => n.peek(id))) ?? null;
     }
     async commit(session) {
+      sessionArg(session);
       const n = this._native;
       await this._serial(session.id, () => this._run(() => n.beginCommit(session), () => n.commit(session), session));
     }
     async regenerate(session, clear = false) {
+      sessionArg(session);
       const n = this._native;
       await this._serial(session.id, () => this._run(() => n.beginRegenerate(session, clear), () => n.regenerate(session, clear), session));
     }
-    async setIdleTimeout(session, ms) { this._native.setIdleTimeout(session, ms ?? undefined); }
+    async setIdleTimeout(session, ms) { this._native.setIdleTimeout(sessionArg(session), ms ?? undefined); }
     async destroy(id) {
       if (typeof id !== 'string') return false;
       const n = this._native;

@@ -107,6 +107,22 @@ impl Refused {
     }
 }
 
+/// `repr(obj)` for an error message, without running a subclass's own `__repr__` for ints
+/// (`int.__repr__` is called) and never failing: an object whose `__repr__` raises is shown
+/// as `<type object>`, so the error is ours, not the object's. Found by the Hypothesis tests.
+fn safe_repr(obj: &Bound<'_, PyAny>) -> String {
+    let py = obj.py();
+    let r = if obj.is_instance_of::<PyInt>() {
+        py.get_type::<PyInt>()
+            .getattr("__repr__")
+            .and_then(|f| f.call1((obj,)))
+            .and_then(|r| r.extract::<String>())
+    } else {
+        obj.repr().and_then(|r| r.extract::<String>())
+    };
+    r.unwrap_or_else(|_| format!("<{} object>", type_name(obj)))
+}
+
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
         .name()
@@ -145,7 +161,7 @@ fn convert(
     if obj.is_instance_of::<PyInt>() {
         return match obj.extract::<i64>() {
             Ok(i) => Ok(Value::Int(i)),
-            Err(_) => Err(Refused::new(Reason::TooBig(obj.repr()?.to_string()))),
+            Err(_) => Err(Refused::new(Reason::TooBig(safe_repr(obj)))),
         };
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
@@ -195,10 +211,7 @@ fn convert_container(
         let mut out = BTreeMap::new();
         for (k, v) in d.iter() {
             let Ok(key) = k.cast::<PyString>() else {
-                return Err(Refused::new(Reason::KeyType(
-                    k.repr()?.to_string(),
-                    type_name(&k),
-                )));
+                return Err(Refused::new(Reason::KeyType(safe_repr(&k), type_name(&k))));
             };
             let key = key.to_cow()?.into_owned();
             match convert(&v, max_depth, ancestors) {

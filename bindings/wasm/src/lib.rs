@@ -109,10 +109,12 @@ pub struct Session {
 #[wasm_bindgen]
 impl Session {
     /// The value at `key` (`undefined` if absent).
-    pub fn get(&self, key: &str) -> JsValue {
-        self.inner
-            .get(key)
-            .map_or(JsValue::UNDEFINED, values::to_js)
+    pub fn get(&self, key: JsValue) -> Result<JsValue, JsValue> {
+        let key = values::str_arg(&key, "session keys")?;
+        Ok(self
+            .inner
+            .get(&key)
+            .map_or(JsValue::UNDEFINED, values::to_js))
     }
     /// Sets `key`; refused values change nothing.
     pub fn set(&mut self, key: JsValue, value: JsValue) -> Result<(), JsValue> {
@@ -132,14 +134,15 @@ impl Session {
     }
     /// Removes `key`; whether this copy held it. Recorded either way, so it also removes a
     /// value set concurrently.
-    pub fn delete(&mut self, key: &str) -> Result<bool, JsValue> {
+    pub fn delete(&mut self, key: JsValue) -> Result<bool, JsValue> {
+        let key = values::str_arg(&key, "session keys")?;
         self.inner
-            .delete(key)
+            .delete(&key)
             .map(|v| v.is_some())
             .map_err(|e| core_error(&e, None))
     }
-    pub fn has(&self, key: &str) -> bool {
-        self.inner.contains(key)
+    pub fn has(&self, key: JsValue) -> Result<bool, JsValue> {
+        Ok(self.inner.contains(&values::str_arg(&key, "session keys")?))
     }
     pub fn keys(&self) -> Array {
         self.inner.keys().map(JsValue::from_str).collect()
@@ -159,7 +162,9 @@ impl Session {
         }
     }
     /// Adds `by` (default 1) to the integer at `key` and returns the new value.
-    pub fn increment(&mut self, key: &str, by: JsValue) -> Result<JsValue, JsValue> {
+    pub fn increment(&mut self, key: JsValue, by: JsValue) -> Result<JsValue, JsValue> {
+        let key = values::str_arg(&key, "session keys")?;
+        let key = key.as_str();
         let by = if by.is_undefined() {
             1
         } else {
@@ -179,9 +184,11 @@ impl Session {
             .map_err(|e| core_error(&e, None))?;
         Ok(values::to_js(&tenure::Value::Int(n)))
     }
-    pub fn flash(&mut self, category: &str, message: &str) -> Result<(), JsValue> {
+    pub fn flash(&mut self, category: JsValue, message: JsValue) -> Result<(), JsValue> {
+        let category = values::str_arg(&category, "a flash category")?;
+        let message = values::str_arg(&message, "a flash message")?;
         self.inner
-            .flash(category, message)
+            .flash(&category, &message)
             .map_err(|e| core_error(&e, None))
     }
     /// `[category, message]` pairs, oldest first.
@@ -202,10 +209,24 @@ impl Session {
             .collect()
     }
     #[wasm_bindgen(js_name = setPrincipal)]
-    pub fn set_principal(&mut self, principal: Option<String>) -> Result<(), JsValue> {
+    pub fn set_principal(&mut self, principal: JsValue) -> Result<(), JsValue> {
+        let principal = values::opt_str_arg(&principal, "principal")?;
         self.inner
             .set_principal(principal.as_deref())
             .map_err(|e| core_error(&e, None))
+    }
+    /// Records that `principal` authenticated at `now` (ms); the manager's `login` calls it
+    /// with its clock, then regenerates.
+    pub fn authenticate(&mut self, principal: JsValue, now: f64) -> Result<(), JsValue> {
+        let principal = values::str_arg(&principal, "principal")?;
+        self.inner
+            .authenticate(&principal, now.max(0.0) as u64)
+            .map_err(|e| core_error(&e, None))
+    }
+    /// How long ago (ms) the principal authenticated, at `now`; `undefined` if never.
+    #[wasm_bindgen(js_name = authAge)]
+    pub fn auth_age(&self, now: f64) -> Option<f64> {
+        self.inner.auth_age(now.max(0.0) as u64).map(|t| t as f64)
     }
     /// Every item as a plain object.
     #[wasm_bindgen(js_name = toObject)]
@@ -392,7 +413,8 @@ impl Manager {
         })
     }
 
-    pub fn create(&mut self, principal: Option<String>, data: JsValue) -> Result<Session, JsValue> {
+    pub fn create(&mut self, principal: JsValue, data: JsValue) -> Result<Session, JsValue> {
+        let principal = values::opt_str_arg(&principal, "principal")?;
         let data = self.data_arg(&data)?;
         self.run(|m| m.create(principal.as_deref(), data))
             .map(|inner| Session { inner })
@@ -422,7 +444,8 @@ impl Manager {
     }
     /// A new session that is not stored yet (no I/O); store it with `insertDraft` (or
     /// `beginInsertDraft`).
-    pub fn draft(&mut self, principal: Option<String>, data: JsValue) -> Result<Session, JsValue> {
+    pub fn draft(&mut self, principal: JsValue, data: JsValue) -> Result<Session, JsValue> {
+        let principal = values::opt_str_arg(&principal, "principal")?;
         let data = self.data_arg(&data)?;
         self.run(|m| m.draft(principal.as_deref(), data))
             .map(|inner| Session { inner })
@@ -471,19 +494,22 @@ impl Manager {
     #[wasm_bindgen(js_name = destroyAllOf)]
     pub fn destroy_all_of(
         &mut self,
-        principal: &str,
-        except: Option<String>,
+        principal: JsValue,
+        except: JsValue,
     ) -> Result<usize, JsValue> {
-        self.run(|m| m.destroy_all_of(principal, except.as_deref()))
+        let principal = values::str_arg(&principal, "principal")?;
+        let except = values::opt_str_arg(&except, "except")?;
+        self.run(|m| m.destroy_all_of(&principal, except.as_deref()))
     }
     #[wasm_bindgen(js_name = destroyAll)]
     pub fn destroy_all(&mut self) -> Result<usize, JsValue> {
         self.run(|m| m.destroy_all())
     }
     #[wasm_bindgen(js_name = sessionsOf)]
-    pub fn sessions_of(&mut self, principal: &str) -> Result<Array, JsValue> {
+    pub fn sessions_of(&mut self, principal: JsValue) -> Result<Array, JsValue> {
+        let principal = values::str_arg(&principal, "principal")?;
         Ok(self
-            .run(|m| m.sessions_of(principal))?
+            .run(|m| m.sessions_of(&principal))?
             .iter()
             .map(|r| info(r))
             .collect())

@@ -590,11 +590,8 @@ impl Manager {
     }
 
     #[wasm_bindgen(js_name = beginCreate)]
-    pub fn begin_create(
-        &self,
-        principal: Option<String>,
-        data: JsValue,
-    ) -> Result<PendingOp, JsValue> {
+    pub fn begin_create(&self, principal: JsValue, data: JsValue) -> Result<PendingOp, JsValue> {
+        let principal = crate::values::opt_str_arg(&principal, "principal")?;
         let data = self.data_arg(&data)?;
         Ok(begin!(self, |cx, port| run!(
             cx,
@@ -659,21 +656,28 @@ impl Manager {
     }
 
     #[wasm_bindgen(js_name = beginDestroyAllOf)]
-    pub fn begin_destroy_all_of(&self, principal: String, except: Option<String>) -> PendingOp {
-        begin!(self, |cx, port| run!(
+    pub fn begin_destroy_all_of(
+        &self,
+        principal: JsValue,
+        except: JsValue,
+    ) -> Result<PendingOp, JsValue> {
+        let principal = crate::values::str_arg(&principal, "principal")?;
+        let except = crate::values::opt_str_arg(&except, "except")?;
+        Ok(begin!(self, |cx, port| run!(
             cx,
             ops::destroy_all_of(&mut cx, &mut port, &principal, except.as_deref()),
             Outcome::Count
-        ))
+        )))
     }
 
     #[wasm_bindgen(js_name = beginSessionsOf)]
-    pub fn begin_sessions_of(&self, principal: String) -> PendingOp {
-        begin!(self, |cx, port| run!(
+    pub fn begin_sessions_of(&self, principal: JsValue) -> Result<PendingOp, JsValue> {
+        let principal = crate::values::str_arg(&principal, "principal")?;
+        Ok(begin!(self, |cx, port| run!(
             cx,
             ops::sessions_of(&mut cx, &mut port, &principal),
             Outcome::Records
-        ))
+        )))
     }
 
     #[wasm_bindgen(js_name = beginCount)]

@@ -5,7 +5,59 @@ use crate::errors::js_error;
 use js_sys::{Array, BigInt, Object, Reflect, Uint8Array};
 use std::collections::BTreeMap;
 use tenure::Value;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
+
+// Everything the conversion asks of a value that may be a Proxy, or have getters, goes
+// through these `catch` imports: a JS exception thrown through a Rust frame would skip its
+// cleanup and leave the session or manager borrowed ("recursive use of an object") for
+// good. A throw is turned into a TENURE_INVALID_VALUE naming the key instead.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    fn try_is_array(v: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = from)]
+    fn try_array_from(v: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = getPrototypeOf)]
+    fn try_get_prototype_of(v: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    fn try_keys(v: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_name = String)]
+    fn try_string(v: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// The JS error `e` thrown while reading the value at `path`, as a TENURE_INVALID_VALUE.
+fn threw(path: &str, e: JsValue) -> JsValue {
+    let why = Reflect::get(&e, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| try_string(&e).ok().and_then(|s| s.as_string()))
+        .unwrap_or_else(|| "an exception".into());
+    js_error(
+        "INVALID_VALUE",
+        &format!("{path}: reading the value threw: {why}"),
+    )
+}
+
+/// A string argument, or TENURE_INVALID_VALUE naming `what` and the type it got (wasm-bindgen's
+/// own `&str` glue reads any value as a string, and a non-string corrupts the call).
+pub(crate) fn str_arg(v: &JsValue, what: &str) -> Result<String, JsValue> {
+    v.as_string().ok_or_else(|| {
+        js_error(
+            "INVALID_VALUE",
+            &format!("{what} must be a string, not {}", type_name(v)),
+        )
+    })
+}
+
+/// An optional string argument (`null`/`undefined`: none).
+pub(crate) fn opt_str_arg(v: &JsValue, what: &str) -> Result<Option<String>, JsValue> {
+    if v.is_null() || v.is_undefined() {
+        Ok(None)
+    } else {
+        str_arg(v, what).map(Some)
+    }
+}
 
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
@@ -97,10 +149,10 @@ fn convert(v: &JsValue, path: &str, max_depth: usize, depth: usize) -> Result<Va
     if let Some(bytes) = v.dyn_ref::<Uint8Array>() {
         return Ok(Value::Bytes(bytes.to_vec().into_boxed_slice()));
     }
-    let is_array = Array::is_array(v);
+    let is_array = try_is_array(v).map_err(|e| threw(path, e))?;
     let is_map = v.is_instance_of::<js_sys::Map>();
     let plain = v.is_object() && !v.is_function() && {
-        let proto: JsValue = Object::get_prototype_of(v).into();
+        let proto = try_get_prototype_of(v).map_err(|e| threw(path, e))?;
         let plain_proto: JsValue = Object::get_prototype_of(&Object::new().into()).into();
         proto.is_null() || proto == plain_proto
     };
@@ -111,7 +163,8 @@ fn convert(v: &JsValue, path: &str, max_depth: usize, depth: usize) -> Result<Va
         ));
     }
     if is_array {
-        let arr: &Array = v.unchecked_ref();
+        // A copy made by Array.from: a Proxy's traps run (and may throw) here, once.
+        let arr = try_array_from(v).map_err(|e| threw(path, e))?;
         let mut out = Vec::with_capacity(arr.length() as usize);
         for (i, item) in arr.iter().enumerate() {
             out.push(convert(
@@ -124,39 +177,29 @@ fn convert(v: &JsValue, path: &str, max_depth: usize, depth: usize) -> Result<Va
         return Ok(Value::List(out.into_boxed_slice()));
     }
     if is_map {
-        let map: &js_sys::Map = v.unchecked_ref();
+        // Array.from(map) lists its [key, value] entries (a proxied Map throws, caught).
+        let entries = try_array_from(v).map_err(|e| threw(path, e))?;
         let mut out = BTreeMap::new();
-        let mut err = None;
-        map.for_each(&mut |value, key| {
-            if err.is_some() {
-                return;
-            }
-            match key.as_string() {
-                Some(k) => match convert(&value, &format!("{path}[{k:?}]"), max_depth, depth + 1) {
-                    Ok(c) => {
-                        out.insert(k, c);
-                    }
-                    Err(e) => err = Some(e),
-                },
-                None => {
-                    err = Some(js_error(
-                        "INVALID_VALUE",
-                        &format!("{path}: Map keys must be strings, not {}", type_name(&key)),
-                    ))
-                }
-            }
-        });
-        return match err {
-            Some(e) => Err(e),
-            None => Ok(Value::Map(out.into())),
-        };
+        for entry in entries.iter() {
+            let key = Reflect::get_u32(&entry, 0).map_err(|e| threw(path, e))?;
+            let value = Reflect::get_u32(&entry, 1).map_err(|e| threw(path, e))?;
+            let Some(k) = key.as_string() else {
+                return Err(js_error(
+                    "INVALID_VALUE",
+                    &format!("{path}: Map keys must be strings, not {}", type_name(&key)),
+                ));
+            };
+            let c = convert(&value, &format!("{path}[{k:?}]"), max_depth, depth + 1)?;
+            out.insert(k, c);
+        }
+        return Ok(Value::Map(out.into()));
     }
     if plain {
         let mut out = BTreeMap::new();
         let obj: &Object = v.unchecked_ref();
-        for key in Object::keys(obj).iter() {
+        for key in try_keys(obj).map_err(|e| threw(path, e))?.iter() {
             let k = key.as_string().unwrap_or_default();
-            let item = Reflect::get(v, &key)?;
+            let item = Reflect::get(v, &key).map_err(|e| threw(&format!("{path}[{k:?}]"), e))?;
             if item.is_undefined() {
                 continue; // like JSON.stringify: undefined properties are absent
             }
