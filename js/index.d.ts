@@ -172,10 +172,6 @@ export class SessionManager {
   peek(id: string): Session | null;
   commit(session: Session): void;
   regenerate(session: Session, clear?: boolean): void;
-  /** Records principal and the time of this login on the session, then regenerates it. */
-  login(session: Session, principal: string): void;
-  /** Milliseconds since the session's principal logged in; null if never (or logged out). */
-  authAge(session: Session): number | null;
   setIdleTimeout(session: Session, ms: number | null): void;
   destroy(id: string): boolean;
   destroyAllOf(principal: string, except?: string | null): number;
@@ -215,10 +211,6 @@ export class AsyncSessionManager {
   /** The session keeps changes made to it while the commit was in flight. */
   commit(session: Session): Promise<void>;
   regenerate(session: Session, clear?: boolean): Promise<void>;
-  /** Records principal and the time of this login on the session, then regenerates it. */
-  login(session: Session, principal: string): Promise<void>;
-  /** Milliseconds since the session's principal logged in; null if never (or logged out). */
-  authAge(session: Session): number | null;
   setIdleTimeout(session: Session, ms: number | null): Promise<void>;
   destroy(id: string): Promise<boolean>;
   destroyAllOf(principal: string, except?: string | null): Promise<number>;

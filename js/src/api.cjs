@@ -131,14 +131,6 @@ function createApi(wasm) {
 
     now() { return this._native.now(); }
 
-    /** Logs principal in: records it and the time on the session, then regenerates it. */
-    login(session, principal) {
-      sessionArg(session).authenticate(principal, this.now());
-      return this.regenerate(session);
-    }
-    /** Milliseconds since the session's principal logged in, or null (never, or logged out). */
-    authAge(session) { return sessionArg(session).authAge(this.now()) ?? null; }
-
     startAutoSweep(intervalMs = 60_000) {
       this.stopAutoSweep();
       this._timer = setInterval(() => {

@@ -200,24 +200,3 @@ test('BigInt beyond 64 bits is refused with LIMIT_EXCEEDED; within, it round-tri
   );
   stillUsable(m, s, 1);
 });
-
-test('login records the authentication time and regenerates; authAge measures it (ASVS 3.7.1)', async () => {
-  const { ManualClock, AsyncSessionManager } = await import('tenure');
-  const { asyncMemoryStore } = await import('./async-store.mjs');
-  for (const Manager of [SessionManager, AsyncSessionManager]) {
-    const clock = new ManualClock(1_000);
-    const m = new Manager({ clock, ...(Manager === AsyncSessionManager ? { store: asyncMemoryStore() } : {}) });
-    const s = await m.create();
-    assert.equal(m.authAge(s), null);
-    const anonymous = s.id;
-    await m.login(s, 'ann');
-    assert.notEqual(s.id, anonymous);
-    assert.equal(s.principal, 'ann');
-    clock.advance(90_000);
-    const again = await m.open(s.id);
-    assert.equal(m.authAge(again), 90_000);
-    again.setPrincipal(null);
-    assert.equal(m.authAge(again), null);
-    assert.throws(() => m.login(s, 42), (e) => e.code === 'TENURE_INVALID_VALUE');
-  }
-});

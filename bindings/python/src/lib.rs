@@ -232,16 +232,6 @@ impl Session {
         with_lock(py, &self.inner, |s| s.set_principal(principal.as_deref()))
             .map_err(|e| core_err(py, e))
     }
-    /// Records that `principal` authenticated at `now_ms` (the manager's `login` calls it
-    /// with its clock, then regenerates).
-    fn authenticate(&self, py: Python<'_>, principal: &str, now_ms: u64) -> PyResult<()> {
-        with_lock(py, &self.inner, |s| s.authenticate(principal, now_ms))
-            .map_err(|e| core_err(py, e))
-    }
-    /// Milliseconds since the principal authenticated, at `now_ms`; None if never.
-    fn auth_age_ms(&self, py: Python<'_>, now_ms: u64) -> Option<u64> {
-        with_lock(py, &self.inner, |s| s.auth_age(now_ms))
-    }
     /// Every item as a fresh dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         // A cheap copy of the data (inline keys and strings), so Python objects are built

@@ -215,19 +215,6 @@ impl Session {
             .set_principal(principal.as_deref())
             .map_err(|e| core_error(&e, None))
     }
-    /// Records that `principal` authenticated at `now` (ms); the manager's `login` calls it
-    /// with its clock, then regenerates.
-    pub fn authenticate(&mut self, principal: JsValue, now: f64) -> Result<(), JsValue> {
-        let principal = values::str_arg(&principal, "principal")?;
-        self.inner
-            .authenticate(&principal, now.max(0.0) as u64)
-            .map_err(|e| core_error(&e, None))
-    }
-    /// How long ago (ms) the principal authenticated, at `now`; `undefined` if never.
-    #[wasm_bindgen(js_name = authAge)]
-    pub fn auth_age(&self, now: f64) -> Option<f64> {
-        self.inner.auth_age(now.max(0.0) as u64).map(|t| t as f64)
-    }
     /// Every item as a plain object.
     #[wasm_bindgen(js_name = toObject)]
     pub fn to_object(&self) -> JsValue {

@@ -93,7 +93,7 @@ pub use metrics::Metrics;
 pub use policy::{OnFull, Policy, PolicyBuilder};
 pub use port::Port;
 pub use record::{Flash, Record};
-pub use session::{Session, AUTH_AT_KEY};
+pub use session::Session;
 pub use store::{Cas, EitherStore, Page, Reply, Request, Store};
 pub use value::Value;
 

@@ -206,35 +206,6 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         self.drive(async |cx, port| ops::regenerate(cx, port, session, clear).await)
     }
 
-    /// Logs `principal` in on this session: records the principal and the time
-    /// ([`Session::authenticate`]), then [`regenerate`](Self::regenerate)s it (data kept),
-    /// the session-fixation defence. [`auth_age`](Self::auth_age) later tells how long ago
-    /// this was, for re-authentication before sensitive actions. On error the session keeps
-    /// its id; the principal and time stay pending on it.
-    ///
-    /// ```
-    /// use tenure::{ManualClock, MemoryStore, Policy, SeededEntropy, SessionManager};
-    /// let clock = ManualClock::new(1_000);
-    /// let mut m = SessionManager::new(MemoryStore::new(), clock.clone(), SeededEntropy::new(1), Policy::default());
-    /// let mut s = m.create(None, None).unwrap();
-    /// let anonymous = s.id().to_owned();
-    /// m.login(&mut s, "ann").unwrap();
-    /// assert_ne!(s.id(), anonymous);
-    /// clock.advance(60_000);
-    /// let s = m.open(s.id()).unwrap().unwrap();
-    /// assert_eq!(m.auth_age(&s), Some(60_000));
-    /// ```
-    pub fn login(&mut self, session: &mut Session, principal: &str) -> Result<(), Error> {
-        session.authenticate(principal, self.clock.now())?;
-        self.regenerate(session, false)
-    }
-
-    /// How long ago the session's principal authenticated ([`login`](Self::login)), by
-    /// this manager's clock; `None` if it never did in this session.
-    pub fn auth_age(&self, session: &Session) -> Option<Millis> {
-        session.auth_age(self.clock.now())
-    }
-
     /// Destroys a session; `true` if it existed.
     pub fn destroy(&mut self, id: &str) -> Result<bool, Error> {
         self.drive(async |cx, port| ops::destroy(cx, port, id).await)

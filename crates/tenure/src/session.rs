@@ -13,11 +13,6 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use compact_str::CompactString;
 
-/// The data key where [`Session::authenticate`] keeps the time of the last authentication
-/// (ms since the epoch, an integer). An application that lets clients choose session keys
-/// must not let them write this one.
-pub const AUTH_AT_KEY: &str = "tenure.auth_at";
-
 /// One session, opened or created by a [`SessionManager`](crate::SessionManager).
 ///
 /// Every change is applied to this copy at once (so reads see it) and recorded in the
@@ -408,46 +403,6 @@ impl Session {
         self.rec().set_principal(principal.map(ToString::to_string));
         self.changes.push(op);
         Ok(())
-    }
-
-    /// Records that `principal` has just authenticated, at `now` (ms): sets the principal
-    /// and the authentication time, a data entry under [`AUTH_AT_KEY`] that merges and
-    /// travels like any other (no record format change). Regenerate the session afterwards:
-    /// [`SessionManager::login`](crate::SessionManager::login) does both.
-    ///
-    /// ```
-    /// use tenure::{Limits, Record, Session};
-    /// let mut s = Session::from_record(Record::new("AAAAAAAAAAAAAAAAAAAAAA", 0, None, None), Limits::default());
-    /// assert_eq!(s.auth_age(5_000), None);
-    /// s.authenticate("ann", 1_000).unwrap();
-    /// assert_eq!(s.authenticated_at(), Some(1_000));
-    /// assert_eq!(s.auth_age(61_000), Some(60_000));
-    /// s.set_principal(None).unwrap(); // logged out: no authentication any more
-    /// assert_eq!(s.auth_age(61_000), None);
-    /// ```
-    pub fn authenticate(&mut self, principal: &str, now: Millis) -> Result<(), Error> {
-        let at = Value::Int(i64::try_from(now).unwrap_or(i64::MAX));
-        delta::check_entry(AUTH_AT_KEY, &at, &self.limits)?;
-        self.set_principal(Some(principal))?;
-        self.set(AUTH_AT_KEY, at)
-    }
-
-    /// When the principal last authenticated ([`authenticate`](Self::authenticate)), if the
-    /// session has a principal and that time.
-    pub fn authenticated_at(&self) -> Option<Millis> {
-        self.principal()?;
-        match self.get(AUTH_AT_KEY)? {
-            Value::Int(t) => Millis::try_from(*t).ok(),
-            _ => None,
-        }
-    }
-
-    /// How long ago the principal authenticated, at `now` (0 if the clock went back);
-    /// `None` if it never did in this session. Before a sensitive action (changing a
-    /// password or an e-mail address, a payment), ask for the password again when this is
-    /// `None` or longer than the application allows (OWASP ASVS 3.7.1, 5.0 7.5.1).
-    pub fn auth_age(&self, now: Millis) -> Option<Millis> {
-        self.authenticated_at().map(|t| now.saturating_sub(t))
     }
 
     pub(crate) fn set_idle(&mut self, idle: Option<Millis>) {

@@ -495,19 +495,6 @@ class SessionManager(_Events):
             return
         self._call(self._native.regenerate, session._native, clear)
 
-    def login(self, session: Session, principal: str) -> None:
-        """Logs ``principal`` in: records it and the time of this login on the session, then
-        regenerates it (the session-fixation defence)."""
-        session._native.authenticate(principal, self._native.now_ms())
-        self.regenerate(session)
-
-    def auth_age(self, session: Session) -> Optional[float]:
-        """Seconds since the session's principal logged in (``login``), or None if it never
-        did (or logged out): ask for the password again before sensitive actions when this
-        is None or too long."""
-        ms = session._native.auth_age_ms(self._native.now_ms())
-        return None if ms is None else ms / 1000.0
-
     def set_idle_timeout(self, session: Session, timeout: Optional[Duration]) -> None:
         """This session's own idle timeout (None: never), stored on commit."""
         self._native.set_idle_timeout(session._native, _opt_ms(timeout, "idle_timeout"))

@@ -170,17 +170,6 @@ class SessionManager(_Events):
         async with self._serial(session.id):
             await self._drive(self._native.begin_regenerate(session._native, clear))
 
-    async def login(self, session: Session, principal: str) -> None:
-        """Logs ``principal`` in: records it and the time of this login on the session, then
-        regenerates it (the session-fixation defence)."""
-        session._native.authenticate(principal, self._native.now_ms())
-        await self.regenerate(session)
-
-    def auth_age(self, session: Session) -> Optional[float]:
-        """Seconds since the session's principal logged in, or None (never, or logged out)."""
-        ms = session._native.auth_age_ms(self._native.now_ms())
-        return None if ms is None else ms / 1000.0
-
     async def set_idle_timeout(self, session: Session, timeout: Optional[Duration]) -> None:
         """This session's own idle timeout (None: never), stored on commit."""
         self._native.set_idle_timeout(session._native, _opt_ms(timeout, "idle_timeout"))
