@@ -70,7 +70,10 @@ function createApi(wasm) {
   // create/draft with data: the JSON fast path when it applies, else the object.
   function createWith(native, principal, data, draft) {
     if (data != null) {
-      const json = flatJson(data);
+      let json = null;
+      // A hostile object (a Proxy whose traps throw, a throwing getter) is left to the
+      // general conversion, which refuses it with TENURE_INVALID_VALUE.
+      try { json = flatJson(data); } catch { json = null; }
       if (json !== null) {
         const s = native.createJson(principal, json, draft);
         if (s !== undefined) return s;
