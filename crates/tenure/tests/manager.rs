@@ -604,3 +604,92 @@ fn store_failures_lose_nothing() {
     );
     assert_eq!(m.count().unwrap(), 1);
 }
+
+/// A byte store that counts its calls.
+#[derive(Default)]
+struct Counting {
+    inner: MapByteStore,
+    lists: usize,
+    reads: usize,
+}
+
+impl ByteStore for Counting {
+    fn get(&mut self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.reads += 1;
+        self.inner.get(id)
+    }
+    fn insert(&mut self, id: &str, bytes: &[u8]) -> Result<bool, StoreError> {
+        self.inner.insert(id, bytes)
+    }
+    fn replace(&mut self, id: &str, bytes: &[u8], expected: u64) -> Result<bool, StoreError> {
+        self.inner.replace(id, bytes, expected)
+    }
+    fn delete(&mut self, id: &str, expected: Option<u64>) -> Result<bool, StoreError> {
+        self.inner.delete(id, expected)
+    }
+    fn ids(&mut self) -> Result<Vec<String>, StoreError> {
+        self.lists += 1;
+        self.inner.ids()
+    }
+}
+
+/// A store that counts by listing (a folder) is not listed on every create (it was, to note
+/// the peak: 3000 listings for 3000 creates), and a sweep reads each record once, not
+/// every remaining record once per batch of 256.
+#[test]
+fn folder_stores_are_not_listed_per_create_nor_reread_per_sweep_batch() {
+    let clock = ManualClock::new(1_000_000);
+    let store = EncodedStore::new(Counting::default(), Limits::default());
+    let mut m = SessionManager::new(
+        store,
+        clock.clone(),
+        SeededEntropy::new(1),
+        Policy::default(),
+    );
+    let n = 3_000;
+    let mut live = Vec::new();
+    for i in 0..n {
+        let s = m.create(None, None).unwrap();
+        if i % 3 == 0 {
+            live.push(s.id().to_string());
+        }
+    }
+    // Counted once (the first create); after that the manager keeps the count.
+    assert_eq!(m.store_mut().inner().lists, 1, "create listed the folder");
+    // Two sessions in three expire; one in three is kept alive.
+    clock.advance(20 * MIN);
+    for id in &live {
+        m.open(id).unwrap().unwrap();
+    }
+    clock.advance(15 * MIN);
+    let (lists, reads) = {
+        let c = m.store_mut().inner();
+        (c.lists, c.reads)
+    };
+    assert_eq!(m.sweep().unwrap(), n - live.len());
+    let c = m.store_mut().inner();
+    let (lists, reads) = (c.lists - lists, c.reads - reads);
+    println!("sweep of {n} records: {lists} listings, {reads} reads");
+    // Each record is read once (before: every remaining record once per batch, ~8 × n).
+    assert!(reads <= n + 16, "{reads} reads for {n} records");
+    assert!(lists <= n / 256 + 2, "{lists} listings");
+    // The peak is still exact; a policy with max_sessions counts on every create anyway.
+    let x = m.metrics().unwrap();
+    assert_eq!((x.peak_active, x.active), (n, live.len()));
+    let store = EncodedStore::new(Counting::default(), Limits::default());
+    let policy = Policy::builder()
+        .max_sessions(Some(10_000))
+        .build()
+        .unwrap();
+    let mut m = SessionManager::new(store, clock.clone(), SeededEntropy::new(2), policy);
+    for _ in 0..50 {
+        m.create(None, None).unwrap();
+    }
+    assert_eq!(
+        m.store_mut().inner().lists,
+        50,
+        "one count per create, for max_sessions"
+    );
+    m.destroy_all().unwrap();
+    assert_eq!(m.metrics().unwrap().peak_active, 50);
+}
