@@ -128,7 +128,9 @@ export class Session {
   increment(key: string, by?: number | bigint): number | bigint;
   flash(category: string, message: string): void;
   takeFlashes(): [string, string][];
-  setPrincipal(principal?: string | null): void;
+  /** Sets or clears the user; a change from one user to another (or to none) clears the
+   * data and flashes, unless `keepData` (an anonymous session keeps its data either way). */
+  setPrincipal(principal?: string | null, keepData?: boolean): void;
   toObject(): { [key: string]: Value };
   readonly id: string;
   readonly publicId: string;

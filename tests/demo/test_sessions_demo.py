@@ -194,6 +194,20 @@ def test_errors_change_nothing(server: Server):
     assert server.call("SessionApi.Nope", {}, tok)[0] == 404
 
 
+def test_login_as_another_user_starts_from_empty_data(server: Server):
+    tok = server.login("user1", "pass1")
+    assert server.call("CartApi.AddItem", {"itemId": "item1", "quantity": 2}, tok)[0] == 200
+    assert server.call("SessionApi.SetValue", {"key": "name", "value": "John"}, tok)[0] == 200
+    # user2 logs in on the same session (its token is sent along): a new id, and nothing of
+    # user1's.
+    status, body, _ = server.call("Auth?UserName=user2", {"UserName": "user2", "PassWord": "pass2"}, tok)
+    assert status == 200 and body["user"] == "user2"
+    tok2 = body["session"]
+    assert tok2 != tok
+    assert server.call("SessionApi.ListKeys", {}, tok2)[1] == {"keys": []}
+    assert server.call("CartApi.GetCart", {}, tok2)[1] == {"items": [], "total": 0, "item_count": 0}
+
+
 def test_concurrent_increments_all_count(server: Server):
     tok = server.login("user1", "pass1")
     with ThreadPoolExecutor(max_workers=10) as pool:

@@ -227,10 +227,17 @@ impl Session {
                 .collect()
         })
     }
-    #[pyo3(signature = (principal))]
-    fn set_principal(&self, py: Python<'_>, principal: Option<String>) -> PyResult<()> {
-        with_lock(py, &self.inner, |s| s.set_principal(principal.as_deref()))
-            .map_err(|e| core_err(py, e))
+    #[pyo3(signature = (principal, keep_data=false))]
+    fn set_principal(
+        &self,
+        py: Python<'_>,
+        principal: Option<String>,
+        keep_data: bool,
+    ) -> PyResult<()> {
+        with_lock(py, &self.inner, |s| {
+            s.set_principal_with(principal.as_deref(), keep_data)
+        })
+        .map_err(|e| core_err(py, e))
     }
     /// Every item as a fresh dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {

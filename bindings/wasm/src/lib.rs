@@ -198,9 +198,13 @@ impl Session {
             .collect()
     }
     #[wasm_bindgen(js_name = setPrincipal)]
-    pub fn set_principal(&mut self, principal: Option<String>) -> Result<(), JsValue> {
+    pub fn set_principal(
+        &mut self,
+        principal: Option<String>,
+        keep_data: Option<bool>,
+    ) -> Result<(), JsValue> {
         self.inner
-            .set_principal(principal.as_deref())
+            .set_principal_with(principal.as_deref(), keep_data.unwrap_or(false))
             .map_err(|e| core_error(&e, None))
     }
     /// Every item as a plain object.

@@ -205,13 +205,15 @@ async fn auth(
         return Err(err(StatusCode::UNAUTHORIZED, "wrong user name or password"));
     }
     let old = s.id();
-    s.regenerate(false).await?; // new id on login: the session-fixation defence
+    // A login as someone else clears the previous user's data, and drops the cart below.
+    let switched = s.principal().is_some_and(|p| p != user);
     s.set_principal(Some(user))?;
+    s.regenerate(false).await?; // new id on login: the session-fixation defence
     let token = s.token().await?;
-    // The cart follows its session to the new id.
+    // The cart follows its session to the new id (unless the user changed).
     if let (Some(old), Some(new)) = (old, s.id()) {
         let mut carts = app.carts.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(cart) = carts.remove(&old) {
+        if let Some(cart) = carts.remove(&old).filter(|_| !switched) {
             carts.insert(new, cart);
         }
     }

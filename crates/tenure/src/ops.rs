@@ -590,6 +590,16 @@ pub async fn regenerate<E: Entropy, P: Port>(
             .await?
             .ok_or_else(|| Cx::<E>::gone(&old))?;
         let mut next = session.changes().apply(&current, cx.policy.limits())?;
+        // A login as another user (set_principal before regenerate) cleared the data: the
+        // event says so too, so that per-session objects (a cart) are dropped with it.
+        let switched = current.principal().is_some()
+            && current.principal() != next.principal()
+            && session
+                .changes()
+                .ops()
+                .iter()
+                .any(|op| matches!(op, Op::Clear));
+        let cleared = clear || switched;
         if clear {
             next.data.clear();
             next.replace_flash(Vec::new());
@@ -617,7 +627,7 @@ pub async fn regenerate<E: Entropy, P: Port>(
                 cx.effects.events.push(Event::Regenerated {
                     old,
                     new: next.id.to_string(),
-                    cleared: clear,
+                    cleared,
                 });
                 session.replace_record(next);
                 return Ok(());

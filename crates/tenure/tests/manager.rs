@@ -605,6 +605,74 @@ fn store_failures_lose_nothing() {
     assert_eq!(m.count().unwrap(), 1);
 }
 
+/// A login as another user starts from empty data; an anonymous visitor's data survives
+/// the first login; `set_principal_keeping_data` keeps it on request.
+#[test]
+fn a_change_of_principal_clears_the_previous_users_data() {
+    let (mut m, _) = manager();
+    // Alice logs in on a session, puts something in her cart, gets a flash.
+    let mut s = m.create(None, None).unwrap();
+    s.set("cart", "visitor's book").unwrap();
+    m.regenerate(&mut s, false).unwrap();
+    s.set_principal(Some("alice")).unwrap();
+    assert_eq!(s.get("cart"), Some(&Value::from("visitor's book")));
+    s.set("cart", "alice's ring").unwrap();
+    s.flash("info", "welcome alice").unwrap();
+    m.commit(&mut s).unwrap();
+    // Bob logs in on the same browser session (the demos' order: regenerate, then set).
+    let mut s = m.open(s.id()).unwrap().unwrap();
+    m.regenerate(&mut s, false).unwrap();
+    s.set_principal(Some("bob")).unwrap();
+    assert!(s.is_empty(), "bob sees alice's data");
+    m.commit(&mut s).unwrap();
+    let stored = m.peek(s.id()).unwrap().unwrap();
+    assert_eq!(stored.principal(), Some("bob"));
+    assert!(stored.is_empty());
+    assert!(
+        stored.record().flash().is_empty(),
+        "bob gets alice's flashes"
+    );
+    // Setting the same principal again changes nothing.
+    let mut s = m.open(s.id()).unwrap().unwrap();
+    s.set("k", 1).unwrap();
+    s.set_principal(Some("bob")).unwrap();
+    assert_eq!(s.get("k"), Some(&Value::from(1)));
+    // A logout through the principal clears too; keeping is explicit.
+    s.set_principal(None).unwrap();
+    assert!(s.is_empty());
+    s.set("k", 2).unwrap();
+    s.set_principal(Some("carol")).unwrap();
+    s.set("k", 3).unwrap();
+    s.set_principal_keeping_data(Some("dave")).unwrap();
+    assert_eq!(s.get("k"), Some(&Value::from(3)));
+    m.commit(&mut s).unwrap();
+    let stored = m.peek(s.id()).unwrap().unwrap();
+    assert_eq!(
+        (stored.principal(), stored.get("k")),
+        (Some("dave"), Some(&Value::from(3)))
+    );
+    assert_eq!(m.sessions_of("bob").unwrap().len(), 0);
+
+    // Principal first, then regenerate: the regeneration reports the data as cleared, so
+    // per-session objects are dropped too; a first login keeps them.
+    let mut s = m.create(None, None).unwrap();
+    s.set("cart", 1).unwrap();
+    s.set_principal(Some("erin")).unwrap();
+    m.drain_events();
+    m.regenerate(&mut s, false).unwrap();
+    assert!(matches!(
+        m.drain_events().as_slice(),
+        [Event::Regenerated { cleared: false, .. }]
+    ));
+    s.set_principal(Some("frank")).unwrap();
+    m.regenerate(&mut s, false).unwrap();
+    assert!(matches!(
+        m.drain_events().as_slice(),
+        [Event::Regenerated { cleared: true, .. }]
+    ));
+    assert!(m.peek(s.id()).unwrap().unwrap().is_empty());
+}
+
 /// A byte store that counts its calls.
 #[derive(Default)]
 struct Counting {

@@ -133,9 +133,11 @@ export function makeApp({ manager, secret }) {
     if (typeof user !== 'string' || USERS[user] === undefined || USERS[user] !== b.PassWord || (q && q !== user)) {
       throw new ApiError(401, 'wrong user name or password');
     }
-    // New id on login, the session-fixation defence (awaited: the token names the new id).
-    await new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+    // The user first: a login as someone else clears the previous user's data (and the
+    // regeneration then drops the cart). Then a new id, the session-fixation defence
+    // (awaited: the token names the new id).
     req.session.setPrincipal(user);
+    await new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
     res.json({ session: req.session.token(), user });
   });
   app.post('/root/Logout', (req, res) => {

@@ -164,8 +164,10 @@ def make_app(manager: Union[tenure.SessionManager, tenure.aio.SessionManager], s
         if not isinstance(user, str) or USERS.get(user) != password or (query_user and query_user != user):
             raise ApiError(401, "wrong user name or password")
         rs = tenure.asgi.session_of(request)
-        await rs.aregenerate()  # new id on login (now, so the token is final): the fixation defence
+        # The user first: a login as someone else clears the previous user's data (and the
+        # regeneration then drops the cart).
         rs.principal = user
+        await rs.aregenerate()  # new id on login (now, so the token is final): the fixation defence
         return JSONResponse({"session": rs.token(), "user": user})
 
     async def logout(request: Request) -> JSONResponse:

@@ -201,7 +201,13 @@ class Session(MutableMapping[str, Any]):
 
     @principal.setter
     def principal(self, value: Optional[str]) -> None:
+        """A change from one user to another (or to none) clears the data and flashes; an
+        anonymous session keeps its data. ``set_principal(p, keep_data=True)`` keeps it."""
         self._native.set_principal(value)
+
+    def set_principal(self, principal: Optional[str], keep_data: bool = False) -> None:
+        """Sets the user; ``keep_data`` keeps the data even when the user changes."""
+        self._native.set_principal(principal, keep_data)
 
     @property
     def version(self) -> int:

@@ -226,7 +226,16 @@ class RequestSession(MutableMapping[str, Any]):
 
     @principal.setter
     def principal(self, value: Optional[str]) -> None:
-        self._write().principal = value
+        self.set_principal(value)
+
+    def set_principal(self, principal: Optional[str], keep_data: bool = False) -> None:
+        """Sets the user; a change of user clears the data unless ``keep_data``."""
+        s = self._write()
+        before = s.principal
+        s.set_principal(principal, keep_data)
+        if not keep_data and before is not None and before != principal:
+            # The previous user's lists and dicts are not written back at the end.
+            self._handed.clear()
 
     @property
     def modified(self) -> bool:

@@ -1,0 +1,25 @@
+// Issue #16 (reliability and security): defaults, option checking, a change of user, sweeping.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SessionManager, AsyncSessionManager, ManualClock } from 'tenure';
+import { session } from 'tenure/express';
+
+const SECRET = 'test-secret-0123456789-0123456789-abcdef';
+const code = (f, c, re) => assert.throws(f, (e) => e.code === `TENURE_${c}` && re.test(e.message));
+
+test('a change of user clears the previous users data; keepData keeps it', () => {
+  const m = new SessionManager({ clock: new ManualClock(0) });
+  const s = m.create();
+  s.set('cart', ['book']);
+  s.setPrincipal('alice');
+  assert.deepEqual(s.get('cart'), ['book'], 'an anonymous cart survives the first login');
+  s.set('cart', ['ring']);
+  m.commit(s);
+  s.setPrincipal('bob');
+  assert.deepEqual(s.keys(), []);
+  m.regenerate(s);
+  assert.deepEqual(m.peek(s.id).keys(), []);
+  s.set('k', 1);
+  s.setPrincipal('carol', true);
+  assert.equal(s.get('k'), 1);
+});
