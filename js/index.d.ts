@@ -59,7 +59,7 @@ export type EventName = 'created' | 'expired' | 'destroyed' | 'regenerated' | 'e
 export interface ManagerOptions {
   /** Idle timeout in ms (default 30 min); null = never. */
   idleTimeout?: number | null;
-  /** Absolute timeout in ms (default 24 h); null = never. */
+  /** Absolute timeout in ms (default 12 h); null = never. */
   absoluteTimeout?: number | null;
   touchInterval?: number;
   maxSessions?: number | null;

@@ -7,6 +7,12 @@ import { session } from 'tenure/express';
 const SECRET = 'test-secret-0123456789-0123456789-abcdef';
 const code = (f, c, re) => assert.throws(f, (e) => e.code === `TENURE_${c}` && re.test(e.message));
 
+test('the absolute timeout defaults to 12 hours (OWASP ASVS 3.3.2, level 2)', () => {
+  const m = new SessionManager({ clock: new ManualClock(0) });
+  const s = m.create();
+  assert.equal(s.absoluteTimeout, 12 * 3_600_000);
+});
+
 test('a change of user clears the previous users data; keepData keeps it', () => {
   const m = new SessionManager({ clock: new ManualClock(0) });
   const s = m.create();

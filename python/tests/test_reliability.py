@@ -20,6 +20,12 @@ import tenure.flask
 from conftest import SECRET
 
 
+def test_absolute_timeout_defaults_to_12_hours(clock):
+    assert tenure.SessionManager(clock=clock).create().absolute_timeout == timedelta(hours=12)
+    s = asyncio.run(tenure.aio.SessionManager(clock=clock).create())
+    assert s.absolute_timeout == timedelta(hours=12)
+
+
 def flask_app(interface: tenure.flask.SessionInterface, **config: Any) -> Flask:
     app = Flask(__name__)
     app.secret_key = SECRET
@@ -38,6 +44,18 @@ def flask_app(interface: tenure.flask.SessionInterface, **config: Any) -> Flask:
         return jsonify(keys=sorted(session.keys()))
 
     return app
+
+
+def test_flask_cookies_are_secure_and_same_site_by_default(manager):
+    cookie = flask_app(tenure.flask.SessionInterface(manager)).test_client().get("/set").headers["Set-Cookie"]
+    assert "; Secure" in cookie and "SameSite=Lax" in cookie and "HttpOnly" in cookie
+    # Flask's own settings are honoured when they say something; secure=False is explicit.
+    cookie = flask_app(tenure.flask.SessionInterface(manager), SESSION_COOKIE_SAMESITE="Strict").test_client() \
+        .get("/set").headers["Set-Cookie"]
+    assert "SameSite=Strict" in cookie and "; Secure" in cookie
+    cookie = flask_app(tenure.flask.SessionInterface(manager, secure=False, same_site=None)).test_client() \
+        .get("/set").headers["Set-Cookie"]
+    assert "Secure" not in cookie and "SameSite" not in cookie
 
 
 def test_a_change_of_user_clears_the_previous_users_data(manager):
@@ -63,3 +81,11 @@ def test_flask_login_as_another_user_starts_empty(manager):
     assert c.get("/login/alice").json == {"keys": ["k"]}
     c.get("/set")
     assert c.get("/login/bob").json == {"keys": []}
+
+
+def test_file_store_files_are_0600_in_a_0700_folder(tmp_path, clock):
+    folder = tmp_path / "nested" / "sessions"
+    m = tenure.SessionManager(store=tenure.FileStore(folder), clock=clock)
+    s = m.create()
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert (folder / f"{s.id}.json").stat().st_mode & 0o777 == 0o600

@@ -890,6 +890,12 @@ fn decode_record<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyDic
 /// The native half of the `tenure` package.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The policy's defaults live in the core; the Python signatures show them from here.
+    m.add("DEFAULT_IDLE_MS", tenure::policy::DEFAULT_IDLE_TIMEOUT)?;
+    m.add(
+        "DEFAULT_ABSOLUTE_MS",
+        tenure::policy::DEFAULT_ABSOLUTE_TIMEOUT,
+    )?;
     m.add_class::<Manager>()?;
     m.add_class::<Session>()?;
     m.add_class::<ManualClock>()?;

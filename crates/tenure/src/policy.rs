@@ -31,8 +31,9 @@ pub struct Policy {
 
 /// Default idle timeout: 30 minutes.
 pub const DEFAULT_IDLE_TIMEOUT: Millis = 30 * 60 * 1000;
-/// Default absolute timeout: 24 hours.
-pub const DEFAULT_ABSOLUTE_TIMEOUT: Millis = 24 * 60 * 60 * 1000;
+/// Default absolute timeout: 12 hours, the longest OWASP ASVS 4.0 (3.3.2, level 2) allows
+/// before a user must authenticate again.
+pub const DEFAULT_ABSOLUTE_TIMEOUT: Millis = 12 * 60 * 60 * 1000;
 /// Default touch interval: 1 minute (or a quarter of a shorter idle timeout).
 pub const DEFAULT_TOUCH_INTERVAL: Millis = 60 * 1000;
 
@@ -43,7 +44,7 @@ impl Default for Policy {
 }
 
 impl Policy {
-    /// A builder starting from the defaults (30 min idle, 24 h absolute, unbounded count).
+    /// A builder starting from the defaults (30 min idle, 12 h absolute, unbounded count).
     pub fn builder() -> PolicyBuilder {
         PolicyBuilder {
             idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
@@ -230,6 +231,8 @@ mod tests {
         let p = Policy::default();
         assert_eq!(p.idle_timeout(), Some(DEFAULT_IDLE_TIMEOUT));
         assert_eq!(p.absolute_timeout(), Some(DEFAULT_ABSOLUTE_TIMEOUT));
+        // ASVS 3.3.2 (level 2): re-authenticate at least every 12 hours.
+        assert_eq!(DEFAULT_ABSOLUTE_TIMEOUT, 12 * 3_600_000);
         assert_eq!(p.touch_interval(), DEFAULT_TOUCH_INTERVAL);
         assert_eq!(p.id_bytes(), 16);
         let never = Policy::builder()

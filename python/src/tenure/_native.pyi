@@ -9,10 +9,12 @@ __all__ = [
     "check_secrets", "parse_cookie_header", "find_session_id", "encode_uri_component",
     "is_plausible_id", "parse_bearer", "sign_token", "unsign_token", "build_set_cookie",
     "decode_record", "MIN_SECRET_BYTES", "PendingOp", "FileStore", "record_version",
-    "WebConfig", "Incoming", "ResponseHeaders",
+    "WebConfig", "Incoming", "ResponseHeaders", "DEFAULT_IDLE_MS", "DEFAULT_ABSOLUTE_MS",
 ]
 
 MIN_SECRET_BYTES: int
+DEFAULT_IDLE_MS: int
+DEFAULT_ABSOLUTE_MS: int
 
 #: A storage request of a PendingOp: ("get", id), ("insert", id, data),
 #: ("replace", id, data, expected), ("delete", id, expected | None) or ("ids",); over

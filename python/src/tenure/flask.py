@@ -7,6 +7,12 @@
 Cookie settings come from Flask's config (``SESSION_COOKIE_NAME``, ``_PATH``, ``_DOMAIN``,
 ``_SECURE``, ``_HTTPONLY``, ``_SAMESITE``); ``session.permanent`` gives the cookie
 ``PERMANENT_SESSION_LIFETIME`` as its max age. ``SECRET_KEY_FALLBACKS`` rotate secrets.
+
+Unlike Flask's own cookie session, the cookie is ``Secure`` and ``SameSite=Lax`` by default
+(OWASP ASVS 3.4.1, 3.4.3): Flask's defaults (``SESSION_COOKIE_SECURE = False``,
+``SESSION_COOKIE_SAMESITE = None``) are not read as a choice. ``SESSION_COOKIE_SECURE = True``
+and a ``SESSION_COOKIE_SAMESITE`` value are honoured; to send the cookie over plain http (local
+development) pass ``secure=False``, and ``same_site=None`` to leave the attribute out.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ from ._web import RequestSession, WebConfig, finish, load
 __all__ = ["SessionInterface", "TenureFlaskSession", "regenerate", "destroy"]
 
 
+_UNSET: Any = object()
+
+
 class TenureFlaskSession(RequestSession, SessionMixin):
     """Flask's ``session`` object: a tenure request session with Flask's attributes."""
 
@@ -37,6 +46,8 @@ class SessionInterface(_FlaskInterface):
         transport: str = "cookie",
         rolling: bool = False,
         save_uninitialized: bool = False,
+        secure: Optional[bool] = None,
+        same_site: Any = _UNSET,
         **policy: Any,
     ) -> None:
         self.manager = manager if manager is not None else SessionManager(**policy)
@@ -49,6 +60,8 @@ class SessionInterface(_FlaskInterface):
         self.transport = transport
         self.rolling = rolling
         self.save_uninitialized = save_uninitialized
+        self.secure = secure
+        self.same_site = same_site
         self._configs: dict[int, WebConfig] = {}
 
     def _config(self, app: Flask) -> WebConfig:
@@ -63,9 +76,13 @@ class SessionInterface(_FlaskInterface):
                 cookie_name=self.get_cookie_name(app),
                 path=self.get_cookie_path(app),
                 domain=self.get_cookie_domain(app),
-                secure=self.get_cookie_secure(app),
+                # Secure unless turned off here; Flask's default False is not a choice.
+                secure=self.secure if self.secure is not None else True,
                 http_only=self.get_cookie_httponly(app),
-                same_site=self.get_cookie_samesite(app),
+                same_site=(
+                    self.same_site if self.same_site is not _UNSET
+                    else self.get_cookie_samesite(app) or "lax"
+                ),
                 transport=self.transport,
                 rolling=self.rolling,
                 save_uninitialized=self.save_uninitialized,
