@@ -80,6 +80,12 @@ function session(options = {}) {
     secrets, transport, cookie: { ...cookieOptions, name }, maxAge,
     rolling: Boolean(rolling), saveUninitialized: Boolean(saveUninitialized),
   });
+  // Everything else configures the manager made here: a misspelled option is refused by
+  // the manager (by name); with a manager of one's own it would be ignored, so it is refused.
+  const extra = Object.keys(policy).filter((k) => policy[k] !== undefined);
+  if (manager && extra.length) {
+    throw tenureError('INVALID_POLICY', `tenure/express: unknown option ${extra.map((k) => JSON.stringify(k)).join(', ')} (with a manager given, the options are secret, name, cookie, transport, rolling, saveUninitialized, manager, onError, async)`);
+  }
   const mgr = manager ?? (wantAsync || isAsyncStore(policy.store)
     ? new tenure.AsyncSessionManager(policy)
     : new tenure.SessionManager(policy));

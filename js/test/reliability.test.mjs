@@ -13,6 +13,22 @@ test('the absolute timeout defaults to 12 hours (OWASP ASVS 3.3.2, level 2)', ()
   assert.equal(s.absoluteTimeout, 12 * 3_600_000);
 });
 
+test('a misspelled manager option is refused by name, with the likely one', () => {
+  code(() => new SessionManager({ idelTimeout: 1000 }), 'INVALID_POLICY', /"idelTimeout".*did you mean idleTimeout/);
+  code(() => new AsyncSessionManager({ maxSesions: 3 }), 'INVALID_POLICY', /"maxSesions".*maxSessions/);
+  code(() => new SessionManager({ colour: 'red' }), 'INVALID_POLICY', /"colour".*the options are idleTimeout/);
+  // Known options (and undefined values) still work.
+  new SessionManager({ idleTimeout: 1000, absoluteTimeout: null, touchInterval: undefined, autoSweep: false });
+});
+
+test('tenure/express refuses a misspelled option, also next to a manager of ones own', () => {
+  code(() => session({ secret: SECRET, idelTimeout: 1000 }), 'INVALID_POLICY', /"idelTimeout".*idleTimeout/);
+  const manager = new SessionManager();
+  code(() => session({ secret: SECRET, manager, idleTimeout: 1000 }), 'INVALID_POLICY', /"idleTimeout"/);
+  code(() => session({ secret: SECRET, manager, resave: false }), 'INVALID_POLICY', /"resave"/);
+  session({ secret: SECRET, manager });
+});
+
 test('a change of user clears the previous users data; keepData keeps it', () => {
   const m = new SessionManager({ clock: new ManualClock(0) });
   const s = m.create();

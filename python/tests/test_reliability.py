@@ -26,6 +26,23 @@ def test_absolute_timeout_defaults_to_12_hours(clock):
     assert s.absolute_timeout == timedelta(hours=12)
 
 
+def test_unknown_options_are_refused_by_name(manager):
+    with pytest.raises(TypeError, match="idel_timeout"):
+        tenure.SessionManager(idel_timeout=5)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="idel_timeout"):
+        tenure.aio.SessionManager(idel_timeout=5)  # type: ignore[call-arg]
+    app = Starlette()
+    with pytest.raises(TypeError, match="idel_timeout"):
+        tenure.asgi.SessionMiddleware(app, SECRET, idel_timeout=5)
+    # Next to a manager of one's own, policy options would be ignored: refused too.
+    with pytest.raises(TypeError, match="idle_timeout"):
+        tenure.asgi.SessionMiddleware(app, SECRET, manager=manager, idle_timeout=5)
+    with pytest.raises(TypeError, match="idel_timeout"):
+        tenure.flask.SessionInterface(idel_timeout=5)
+    with pytest.raises(TypeError, match="idle_timeout"):
+        tenure.flask.SessionInterface(manager, idle_timeout=5)
+
+
 def flask_app(interface: tenure.flask.SessionInterface, **config: Any) -> Flask:
     app = Flask(__name__)
     app.secret_key = SECRET

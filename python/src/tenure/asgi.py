@@ -65,6 +65,11 @@ class SessionMiddleware:
         **policy: Any,
     ) -> None:
         self.app = app
+        if manager is not None and policy:
+            raise TypeError(
+                f"tenure.asgi.SessionMiddleware: {', '.join(sorted(policy))} would be ignored: "
+                "policy options configure the SessionManager it makes, and a manager was given"
+            )
         if manager is None:
             if _is_async_store(policy.get("store")):
                 manager = aio.SessionManager(**policy)

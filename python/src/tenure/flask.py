@@ -50,6 +50,11 @@ class SessionInterface(_FlaskInterface):
         same_site: Any = _UNSET,
         **policy: Any,
     ) -> None:
+        if manager is not None and policy:
+            raise TypeError(
+                f"tenure.flask.SessionInterface: {', '.join(sorted(policy))} would be ignored: "
+                "policy options configure the SessionManager it makes, and a manager was given"
+            )
         self.manager = manager if manager is not None else SessionManager(**policy)
         if not isinstance(self.manager, SessionManager):
             raise TypeError(
