@@ -29,6 +29,10 @@ test('tenure/express refuses a misspelled option, also next to a manager of ones
   session({ secret: SECRET, manager });
 });
 
+test('a negative cookie maxAge is refused at start-up', () => {
+  code(() => session({ secret: SECRET, cookie: { maxAge: -1 } }), 'INVALID_POLICY', /maxAge/);
+});
+
 test('a change of user clears the previous users data; keepData keeps it', () => {
   const m = new SessionManager({ clock: new ManualClock(0) });
   const s = m.create();

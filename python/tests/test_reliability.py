@@ -43,6 +43,17 @@ def test_unknown_options_are_refused_by_name(manager):
         tenure.flask.SessionInterface(manager, idle_timeout=5)
 
 
+def test_negative_max_age_is_refused_at_start_up(manager):
+    with pytest.raises(tenure.InvalidPolicy, match="max_age"):
+        tenure.asgi.SessionMiddleware(Starlette(), SECRET, manager=manager, max_age=-1)
+    app = Flask(__name__)
+    app.secret_key = SECRET
+    app.permanent_session_lifetime = timedelta(seconds=-5)
+    app.session_interface = tenure.flask.SessionInterface(manager)
+    with pytest.raises(tenure.InvalidPolicy, match="PERMANENT_SESSION_LIFETIME"):
+        app.session_interface.open_session(app, None)  # type: ignore[arg-type]
+
+
 def flask_app(interface: tenure.flask.SessionInterface, **config: Any) -> Flask:
     app = Flask(__name__)
     app.secret_key = SECRET

@@ -69,7 +69,11 @@ class WebConfig:
 
 
 def _ms(seconds: Optional[float]) -> Optional[int]:
-    return None if seconds is None else round(seconds * 1000)
+    # A negative, NaN or infinite max age is refused (at start-up, by name), never turned
+    # into a header error on every response.
+    from . import _opt_ms
+
+    return _opt_ms(seconds, "max_age")
 
 
 def _same(a: Any, b: Any) -> bool:

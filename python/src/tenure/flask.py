@@ -24,7 +24,7 @@ from flask import session as _flask_session
 from flask.sessions import SessionInterface as _FlaskInterface
 from flask.sessions import SessionMixin
 
-from . import SessionManager
+from . import SessionManager, _opt_ms
 from ._web import RequestSession, WebConfig, finish, load
 
 __all__ = ["SessionInterface", "TenureFlaskSession", "regenerate", "destroy"]
@@ -72,6 +72,8 @@ class SessionInterface(_FlaskInterface):
     def _config(self, app: Flask) -> WebConfig:
         cfg = self._configs.get(id(app))
         if cfg is None:
+            # Checked once per app (not on every response): a negative lifetime is refused.
+            _opt_ms(app.permanent_session_lifetime, "PERMANENT_SESSION_LIFETIME")
             fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or []
             secrets = self.secret or [app.secret_key, *fallbacks]
             if isinstance(secrets, list):
