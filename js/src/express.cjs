@@ -86,9 +86,12 @@ function session(options = {}) {
   if (manager && extra.length) {
     throw tenureError('INVALID_POLICY', `tenure/express: unknown option ${extra.map((k) => JSON.stringify(k)).join(', ')} (with a manager given, the options are secret, name, cookie, transport, rolling, saveUninitialized, manager, onError, async)`);
   }
+  // A manager made here sweeps expired sessions every minute (an unref'd timer) unless
+  // autoSweep: false; a store that only grows is a leak.
+  const made = { ...policy, autoSweep: policy.autoSweep ?? true };
   const mgr = manager ?? (wantAsync || isAsyncStore(policy.store)
-    ? new tenure.AsyncSessionManager(policy)
-    : new tenure.SessionManager(policy));
+    ? new tenure.AsyncSessionManager(made)
+    : new tenure.SessionManager(made));
   if (!(mgr instanceof tenure.SessionManager) && !(mgr instanceof tenure.AsyncSessionManager)) {
     throw tenureError('INVALID_POLICY', 'manager must be a tenure SessionManager or AsyncSessionManager');
   }

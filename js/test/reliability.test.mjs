@@ -33,6 +33,14 @@ test('a negative cookie maxAge is refused at start-up', () => {
   code(() => session({ secret: SECRET, cookie: { maxAge: -1 } }), 'INVALID_POLICY', /maxAge/);
 });
 
+test('tenure/express sweeps by default (autoSweep: false turns it off)', () => {
+  const on = session({ secret: SECRET });
+  assert.notEqual(on.manager._timer, null, 'no sweep timer');
+  on.manager.close();
+  const off = session({ secret: SECRET, autoSweep: false });
+  assert.equal(off.manager._timer, null);
+});
+
 test('a change of user clears the previous users data; keepData keeps it', () => {
   const m = new SessionManager({ clock: new ManualClock(0) });
   const s = m.create();

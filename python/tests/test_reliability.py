@@ -111,6 +111,51 @@ def test_flask_login_as_another_user_starts_empty(manager):
     assert c.get("/login/bob").json == {"keys": []}
 
 
+def asgi_app(manager: Any, **options: Any) -> Starlette:
+    async def set_(request: Request) -> JSONResponse:
+        request.session["k"] = 1
+        return JSONResponse({})
+
+    app = Starlette(routes=[Route("/set", set_)])
+    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, manager=manager, **options)
+    return app
+
+
+@pytest.mark.parametrize("kind", ["sync", "aio"])
+def test_asgi_sweeps_expired_sessions(clock, kind):
+    manager = tenure.SessionManager(clock=clock) if kind == "sync" else tenure.aio.SessionManager(clock=clock)
+    app = asgi_app(manager)
+    for _ in range(20):
+        TestClient(app).get("/set")
+    stored = lambda: manager._native.metrics()["active"]  # noqa: E731
+    assert stored() == 20
+    clock.advance(timedelta(minutes=31))
+    TestClient(app).get("/set")  # a request after the sessions expired and a minute passed
+    assert stored() == 1, "the expired sessions were not swept"
+    # Off when asked.
+    manager2 = tenure.SessionManager(clock=clock)
+    app2 = asgi_app(manager2, sweep_interval=None)
+    TestClient(app2).get("/set")
+    clock.advance(timedelta(minutes=31))
+    TestClient(app2).get("/set")
+    assert manager2._native.metrics()["active"] == 2
+
+
+def test_flask_sweeps_expired_sessions(manager, clock):
+    app = flask_app(tenure.flask.SessionInterface(manager, secure=False))
+    for _ in range(20):
+        app.test_client().get("/set")
+    assert manager._native.metrics()["active"] == 20
+    clock.advance(timedelta(seconds=30))
+    app.test_client().get("/set")
+    assert manager._native.metrics()["active"] == 21, "swept before the interval"
+    clock.advance(timedelta(minutes=31))
+    app.test_client().get("/set")
+    assert manager._native.metrics()["active"] == 1
+    with pytest.raises(tenure.InvalidPolicy, match="sweep_interval"):
+        tenure.flask.SessionInterface(manager, sweep_interval=-1)
+
+
 def test_file_store_files_are_0600_in_a_0700_folder(tmp_path, clock):
     folder = tmp_path / "nested" / "sessions"
     m = tenure.SessionManager(store=tenure.FileStore(folder), clock=clock)

@@ -28,7 +28,7 @@ from collections.abc import Awaitable, MutableMapping, Sequence
 from typing import Any, Callable, Optional, Union
 
 from . import Session, SessionManager, _redis_of, aio
-from ._web import AnyManager, RequestSession, Secret, WebConfig, afinish, aload, finish, load
+from ._web import AnyManager, RequestSession, Secret, Sweeper, WebConfig, afinish, aload, finish, load
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -62,6 +62,7 @@ class SessionMiddleware:
         transport: str = "cookie",
         rolling: bool = False,
         save_uninitialized: bool = False,
+        sweep_interval: Optional[float] = 60.0,
         **policy: Any,
     ) -> None:
         self.app = app
@@ -82,6 +83,9 @@ class SessionMiddleware:
             domain=domain, secure=https_only, same_site=same_site, transport=transport,
             rolling=rolling, save_uninitialized=save_uninitialized,
         )
+        #: Removes expired sessions now and then (every ``sweep_interval`` seconds at most,
+        #: and only once one can have expired); None turns it off.
+        self.sweeper = Sweeper(self.manager, sweep_interval)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -95,6 +99,7 @@ class SessionMiddleware:
             elif name == b"authorization":
                 authorization = value.decode("latin-1")
         cfg = self.config
+        await self.sweeper.amaybe()
         if cfg.aio is not None:
             rs = await aload(cfg, "; ".join(cookie) or None, authorization)
         else:

@@ -25,7 +25,7 @@ from flask.sessions import SessionInterface as _FlaskInterface
 from flask.sessions import SessionMixin
 
 from . import SessionManager, _opt_ms
-from ._web import RequestSession, WebConfig, finish, load
+from ._web import RequestSession, Sweeper, WebConfig, finish, load
 
 __all__ = ["SessionInterface", "TenureFlaskSession", "regenerate", "destroy"]
 
@@ -48,6 +48,7 @@ class SessionInterface(_FlaskInterface):
         save_uninitialized: bool = False,
         secure: Optional[bool] = None,
         same_site: Any = _UNSET,
+        sweep_interval: Optional[float] = 60.0,
         **policy: Any,
     ) -> None:
         if manager is not None and policy:
@@ -67,6 +68,9 @@ class SessionInterface(_FlaskInterface):
         self.save_uninitialized = save_uninitialized
         self.secure = secure
         self.same_site = same_site
+        #: Removes expired sessions now and then (every ``sweep_interval`` seconds at most,
+        #: and only once one can have expired); None turns it off.
+        self.sweeper = Sweeper(self.manager, sweep_interval)
         self._configs: dict[int, WebConfig] = {}
 
     def _config(self, app: Flask) -> WebConfig:
@@ -99,6 +103,7 @@ class SessionInterface(_FlaskInterface):
 
     def open_session(self, app: Flask, request: Request) -> TenureFlaskSession:
         cfg = self._config(app)
+        self.sweeper.maybe()
         base = load(cfg, request.headers.get("Cookie"), request.headers.get("Authorization"))
         return TenureFlaskSession(cfg, base.session, base.incoming)
 
