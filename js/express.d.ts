@@ -25,7 +25,8 @@ export type RequestSession = {
   readonly publicId: string | null;
   readonly isNew: boolean;
   readonly principal: string | null;
-  setPrincipal(principal: string | null): void;
+  /** A change of user clears the data unless `keepData`. */
+  setPrincipal(principal: string | null, keepData?: boolean): void;
   increment(key: string, by?: number): number | bigint;
   flash(category: string, message: string): void;
   takeFlashes(): [string, string][];

@@ -59,7 +59,7 @@ export type EventName = 'created' | 'expired' | 'destroyed' | 'regenerated' | 'e
 export interface ManagerOptions {
   /** Idle timeout in ms (default 30 min); null = never. */
   idleTimeout?: number | null;
-  /** Absolute timeout in ms (default 24 h); null = never. */
+  /** Absolute timeout in ms (default 12 h); null = never. */
   absoluteTimeout?: number | null;
   touchInterval?: number;
   maxSessions?: number | null;
@@ -128,7 +128,9 @@ export class Session {
   increment(key: string, by?: number | bigint): number | bigint;
   flash(category: string, message: string): void;
   takeFlashes(): [string, string][];
-  setPrincipal(principal?: string | null): void;
+  /** Sets or clears the user; a change from one user to another (or to none) clears the
+   * data and flashes, unless `keepData` (an anonymous session keeps its data either way). */
+  setPrincipal(principal?: string | null, keepData?: boolean): void;
   toObject(): { [key: string]: Value };
   readonly id: string;
   readonly publicId: string;

@@ -80,9 +80,18 @@ function session(options = {}) {
     secrets, transport, cookie: { ...cookieOptions, name }, maxAge,
     rolling: Boolean(rolling), saveUninitialized: Boolean(saveUninitialized),
   });
+  // Everything else configures the manager made here: a misspelled option is refused by
+  // the manager (by name); with a manager of one's own it would be ignored, so it is refused.
+  const extra = Object.keys(policy).filter((k) => policy[k] !== undefined);
+  if (manager && extra.length) {
+    throw tenureError('INVALID_POLICY', `tenure/express: unknown option ${extra.map((k) => JSON.stringify(k)).join(', ')} (with a manager given, the options are secret, name, cookie, transport, rolling, saveUninitialized, manager, onError, async)`);
+  }
+  // A manager made here sweeps expired sessions every minute (an unref'd timer) unless
+  // autoSweep: false; a store that only grows is a leak.
+  const made = { ...policy, autoSweep: policy.autoSweep ?? true };
   const mgr = manager ?? (wantAsync || isAsyncStore(policy.store)
-    ? new tenure.AsyncSessionManager(policy)
-    : new tenure.SessionManager(policy));
+    ? new tenure.AsyncSessionManager(made)
+    : new tenure.SessionManager(made));
   if (!(mgr instanceof tenure.SessionManager) && !(mgr instanceof tenure.AsyncSessionManager)) {
     throw tenureError('INVALID_POLICY', 'manager must be a tenure SessionManager or AsyncSessionManager');
   }
@@ -136,7 +145,7 @@ function session(options = {}) {
       get publicId() { return state.s ? state.s.publicId : null; },
       get isNew() { return state.isNew; },
       get principal() { return state.s ? state.s.principal ?? null : null; },
-      setPrincipal(p) { write().setPrincipal(p ?? undefined); },
+      setPrincipal(p, keepData) { write().setPrincipal(p ?? undefined, keepData); },
       increment(key, by) { return write().increment(key, by); },
       flash(category, message) { write().flash(category, message); },
       takeFlashes() { state.accessed = true; return state.s ? state.s.takeFlashes() : []; },
@@ -287,7 +296,7 @@ function session(options = {}) {
       get publicId() { return state.s ? state.s.publicId : null; },
       get isNew() { return state.isNew; },
       get principal() { return state.s ? state.s.principal ?? null : null; },
-      setPrincipal(p) { write().setPrincipal(p ?? undefined); },
+      setPrincipal(p, keepData) { write().setPrincipal(p ?? undefined, keepData); },
       increment(key, by) { return write().increment(key, by); },
       flash(category, message) { write().flash(category, message); },
       takeFlashes() { state.accessed = true; return state.s ? state.s.takeFlashes() : []; },

@@ -174,6 +174,13 @@ def test_the_sample_workflow(server: Server):
 def test_errors_change_nothing(server: Server):
     assert server.call("Auth?UserName=user1", {"UserName": "user1", "PassWord": "nope"})[0] == 401
     assert server.call("Auth?UserName=user1", {"UserName": "mallory", "PassWord": "pass1"})[0] == 401
+    # An unknown user without a password (None == None must not let anyone in), and a known
+    # user without one.
+    for body in ({"UserName": "admin"}, {"UserName": "admin", "PassWord": None},
+                 {"UserName": "user1"}, {"UserName": "user1", "PassWord": None},
+                 {"UserName": "toString", "PassWord": None}, {"UserName": "__proto__"}):
+        status, reply, _ = server.call("Auth", body)
+        assert status == 401, (body, reply)
     tok = server.login("user1", "pass1")
     assert server.call("SessionApi.ListKeys", {})[0] == 401
     assert server.call("SessionApi.ListKeys", {}, "not-a-token")[0] == 401
@@ -192,6 +199,42 @@ def test_errors_change_nothing(server: Server):
     assert server.call("CartApi.GetCart", {}, tok)[1] == {"items": [], "total": 0, "item_count": 0}
     assert server.call("SessionApi.ListKeys", {}, tok)[1] == {"keys": []}
     assert server.call("SessionApi.Nope", {}, tok)[0] == 404
+
+
+def test_list_active_sessions_is_paginated(server: Server):
+    tokens = [server.login(f"user{1 + i % 2}", f"pass{1 + i % 2}") for i in range(5)]
+    seen: list[str] = []
+    cursor = None
+    for _ in range(20):
+        status, body, _ = server.call("SessionApi.ListActiveSessions", {"cursor": cursor, "limit": 2}, tokens[0])
+        assert status == 200, body
+        assert len(body["sessions"]) <= 2 and body["count"] == len(body["sessions"])
+        seen += [s["id"] for s in body["sessions"]]
+        cursor = body["cursor"]
+        if cursor is None:
+            break
+    assert cursor is None, "the listing ends"
+    assert len(seen) == len(set(seen)) == 5
+    # One page by default, with no cursor when it is the last.
+    status, body, _ = server.call("SessionApi.ListActiveSessions", {}, tokens[0])
+    assert status == 200 and body["count"] == 5 and body["cursor"] is None
+    for bad in ({"limit": 0}, {"limit": 1001}, {"limit": "2"}, {"limit": 1.5}, {"cursor": 3}):
+        status, body, _ = server.call("SessionApi.ListActiveSessions", bad, tokens[0])
+        assert status == 400, (bad, body)
+
+
+def test_login_as_another_user_starts_from_empty_data(server: Server):
+    tok = server.login("user1", "pass1")
+    assert server.call("CartApi.AddItem", {"itemId": "item1", "quantity": 2}, tok)[0] == 200
+    assert server.call("SessionApi.SetValue", {"key": "name", "value": "John"}, tok)[0] == 200
+    # user2 logs in on the same session (its token is sent along): a new id, and nothing of
+    # user1's.
+    status, body, _ = server.call("Auth?UserName=user2", {"UserName": "user2", "PassWord": "pass2"}, tok)
+    assert status == 200 and body["user"] == "user2"
+    tok2 = body["session"]
+    assert tok2 != tok
+    assert server.call("SessionApi.ListKeys", {}, tok2)[1] == {"keys": []}
+    assert server.call("CartApi.GetCart", {}, tok2)[1] == {"items": [], "total": 0, "item_count": 0}
 
 
 def test_concurrent_increments_all_count(server: Server):

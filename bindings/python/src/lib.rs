@@ -227,10 +227,17 @@ impl Session {
                 .collect()
         })
     }
-    #[pyo3(signature = (principal))]
-    fn set_principal(&self, py: Python<'_>, principal: Option<String>) -> PyResult<()> {
-        with_lock(py, &self.inner, |s| s.set_principal(principal.as_deref()))
-            .map_err(|e| core_err(py, e))
+    #[pyo3(signature = (principal, keep_data=false))]
+    fn set_principal(
+        &self,
+        py: Python<'_>,
+        principal: Option<String>,
+        keep_data: bool,
+    ) -> PyResult<()> {
+        with_lock(py, &self.inner, |s| {
+            s.set_principal_with(principal.as_deref(), keep_data)
+        })
+        .map_err(|e| core_err(py, e))
     }
     /// Every item as a fresh dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -883,6 +890,12 @@ fn decode_record<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyDic
 /// The native half of the `tenure` package.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The policy's defaults live in the core; the Python signatures show them from here.
+    m.add("DEFAULT_IDLE_MS", tenure::policy::DEFAULT_IDLE_TIMEOUT)?;
+    m.add(
+        "DEFAULT_ABSOLUTE_MS",
+        tenure::policy::DEFAULT_ABSOLUTE_TIMEOUT,
+    )?;
     m.add_class::<Manager>()?;
     m.add_class::<Session>()?;
     m.add_class::<ManualClock>()?;

@@ -209,10 +209,14 @@ impl Session {
             .collect()
     }
     #[wasm_bindgen(js_name = setPrincipal)]
-    pub fn set_principal(&mut self, principal: JsValue) -> Result<(), JsValue> {
+    pub fn set_principal(
+        &mut self,
+        principal: JsValue,
+        keep_data: Option<bool>,
+    ) -> Result<(), JsValue> {
         let principal = values::opt_str_arg(&principal, "principal")?;
         self.inner
-            .set_principal(principal.as_deref())
+            .set_principal_with(principal.as_deref(), keep_data.unwrap_or(false))
             .map_err(|e| core_error(&e, None))
     }
     /// Every item as a plain object.
@@ -344,6 +348,22 @@ impl Manager {
     /// `clock` (a ManualClock).
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue, clock: Option<ManualClock>) -> Result<Manager, JsValue> {
+        // A misspelled option is refused, never ignored; the names are the core's.
+        if options.is_object() {
+            let mut known: Vec<String> = tenure::policy::OPTIONS
+                .iter()
+                .map(|o| tenure::policy::camel_case(o))
+                .collect();
+            known.push("store".into());
+            let known: Vec<&str> = known.iter().map(String::as_str).collect();
+            for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
+                let key = key.as_string().unwrap_or_default();
+                if opt(&options, &key).is_some() {
+                    tenure::policy::check_option("SessionManager", &key, &known)
+                        .map_err(|e| core_error(&e, None))?;
+                }
+            }
+        }
         let d = Limits::default();
         let num = |k: &str, default: usize| -> Result<usize, JsValue> {
             Ok(opt_uint(&options, k)?

@@ -28,6 +28,9 @@ use tenure::{
 use tenure_axum::{Session, SessionError, SessionLayer, Transport, WebConfig};
 
 const USERS: [(&str, &str); 2] = [("user1", "pass1"), ("user2", "pass2")];
+/// ListActiveSessions pages: the default and the largest page size.
+const LIST_DEFAULT: usize = 100;
+const LIST_MAX: usize = 1000;
 const PRICES: [(&str, f64); 3] = [("item1", 10.50), ("item2", 25.00), ("item3", 15.75)];
 const DEV_SECRET: &str = "tenure-demo-development-secret-change-me!";
 
@@ -206,13 +209,15 @@ async fn auth(
         return Err(err(StatusCode::UNAUTHORIZED, "wrong user name or password"));
     }
     let old = s.id();
-    s.regenerate(false).await?; // new id on login: the session-fixation defence
+    // A login as someone else clears the previous user's data, and drops the cart below.
+    let switched = s.principal().is_some_and(|p| p != user);
     s.set_principal(Some(user))?;
+    s.regenerate(false).await?; // new id on login: the session-fixation defence
     let token = s.token().await?;
-    // The cart follows its session to the new id.
+    // The cart follows its session to the new id (unless the user changed).
     if let (Some(old), Some(new)) = (old, s.id()) {
         let mut carts = app.carts.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(cart) = carts.remove(&old) {
+        if let Some(cart) = carts.remove(&old).filter(|_| !switched) {
             carts.insert(new, cart);
         }
     }
@@ -297,21 +302,41 @@ async fn session_api(
             "last_access": s.last_access(), "expires_at": s.expires_at(),
         }),
         "ListActiveSessions" => {
-            let mut sessions = Vec::new();
-            let mut cursor: Option<String> = None;
-            loop {
-                let (page, next) = app.manager.list(cursor.as_deref(), 500).await?;
-                for r in page {
-                    if let Some(p) = r.principal() {
-                        sessions.push(json!({"user": p, "id": r.public_id()}));
-                    }
+            // One bounded page per call (at most LIST_MAX sessions read), never the store.
+            let cursor = match b.get("cursor") {
+                None | Some(Json_::Null) => None,
+                Some(Json_::String(c)) => Some(c.as_str()),
+                Some(_) => {
+                    return Err(err(
+                        StatusCode::BAD_REQUEST,
+                        "field 'cursor' must be a string or null",
+                    ))
                 }
-                match next {
-                    Some(c) => cursor = Some(c),
-                    None => break,
+            };
+            let limit = match b.get("limit") {
+                None => LIST_DEFAULT,
+                Some(v) => v
+                    .as_u64()
+                    .filter(|n| (1..=LIST_MAX as u64).contains(n))
+                    .ok_or_else(|| {
+                        err(
+                            StatusCode::BAD_REQUEST,
+                            format!("field 'limit' must be an integer from 1 to {LIST_MAX}"),
+                        )
+                    })? as usize,
+            };
+            let (page, next) = match app.manager.list(cursor, limit).await {
+                Ok(p) => p,
+                Err(e) if matches!(e.code(), ErrorCode::StoreError) => {
+                    return Err(err(StatusCode::BAD_REQUEST, "invalid cursor"))
                 }
-            }
-            json!({"count": sessions.len(), "sessions": sessions})
+                Err(e) => return Err(e.into()),
+            };
+            let sessions: Vec<_> = page
+                .iter()
+                .filter_map(|r| Some(json!({"user": r.principal()?, "id": r.public_id()})))
+                .collect();
+            json!({"count": sessions.len(), "sessions": sessions, "cursor": next})
         }
         "IncrementCounter" => {
             let key = string_field(b, "key")?;

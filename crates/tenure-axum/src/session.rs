@@ -226,9 +226,15 @@ impl Session {
     }
 
     /// Sets (or clears) the user this session belongs to. On login, call
-    /// [`regenerate`](Session::regenerate) too.
+    /// [`regenerate`](Session::regenerate) too. A change from one user to another (or to
+    /// none) clears the data and flashes (see [`tenure::Session::set_principal`]).
     pub fn set_principal(&self, principal: Option<&str>) -> Result<(), SessionError> {
         Ok(self.write(|s| s.set_principal(principal))?)
+    }
+
+    /// Sets (or clears) the user and keeps the data even when the user changes.
+    pub fn set_principal_keeping_data(&self, principal: Option<&str>) -> Result<(), SessionError> {
+        Ok(self.write(|s| s.set_principal_keeping_data(principal))?)
     }
 
     /// Overrides this session's idle timeout (`None`: never idles out).

@@ -123,6 +123,11 @@ impl<C: ConnectionLike + Send> CommandPort for Pipe<C> {
 impl<C: ConnectionLike + Clone + Send + Sync> AsyncStore for RedisStore<C> {
     const CHANGES: bool = true;
 
+    /// A count is a ZCARD round trip: not paid on every create.
+    fn counts_cheaply(&self) -> bool {
+        false
+    }
+
     async fn call(&self, request: Request) -> Result<Reply, StoreError> {
         RedisPort::new(Pipe(self.conn.clone()), &self.config)
             .call(request)

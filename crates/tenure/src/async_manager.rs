@@ -34,7 +34,7 @@ use crate::error::{Error, StoreError};
 use crate::event::Event;
 use crate::limits::Limits;
 use crate::metrics::{Counters, Metrics};
-use crate::ops::{self, Cx};
+use crate::ops::{self, Cx, Effects};
 use crate::policy::Policy;
 use crate::port::Port;
 use crate::record::Record;
@@ -52,6 +52,11 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 pub trait AsyncStore: Send + Sync {
     /// Whether the store writes only what changed (see [`Port::CHANGES`]).
     const CHANGES: bool = false;
+
+    /// Whether the store's count is cheap (see [`Store::counts_cheaply`]).
+    fn counts_cheaply(&self) -> bool {
+        true
+    }
 
     /// Answers one request.
     fn call(&self, request: Request) -> impl Future<Output = Result<Reply, StoreError>> + Send;
@@ -86,6 +91,9 @@ impl<S: Store> SharedStore<S> {
 }
 
 impl<S: Store + Send> AsyncStore for SharedStore<S> {
+    fn counts_cheaply(&self) -> bool {
+        self.lock().counts_cheaply()
+    }
     fn call(&self, request: Request) -> impl Future<Output = Result<Reply, StoreError>> + Send {
         core::future::ready(self.lock().execute(request))
     }
@@ -123,6 +131,9 @@ impl<B: AsyncByteStore> BytePort for BytesOf<'_, B> {
 }
 
 impl<B: AsyncByteStore> AsyncStore for AsyncEncoded<B> {
+    fn counts_cheaply(&self) -> bool {
+        false
+    }
     async fn call(&self, request: Request) -> Result<Reply, StoreError> {
         Encoded::new(BytesOf(&self.inner), self.limits)
             .call(request)
@@ -134,6 +145,10 @@ struct PortOf<'a, S>(&'a S);
 
 impl<S: AsyncStore> Port for PortOf<'_, S> {
     const CHANGES: bool = S::CHANGES;
+
+    fn counts_cheaply(&self) -> bool {
+        self.0.counts_cheaply()
+    }
 
     fn call(&mut self, request: Request) -> impl Future<Output = Result<Reply, StoreError>> {
         self.0.call(request)
@@ -193,7 +208,11 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
     }
 
     fn cx(&self) -> Cx<Lent<'_, E>> {
-        Cx::new(self.policy, self.clock.now(), Lent(&self.entropy))
+        let effects = Effects {
+            events: Vec::new(),
+            counters: self.state().1.for_operation(),
+        };
+        Cx::with_effects(self.policy, self.clock.now(), Lent(&self.entropy), effects)
     }
 
     fn state(&self) -> MutexGuard<'_, (Vec<Event>, Counters)> {

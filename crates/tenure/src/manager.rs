@@ -101,7 +101,11 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
     /// time now and an entropy source of its own. Fold its effects back with
     /// [`absorb`](Self::absorb).
     pub fn context<F: Entropy>(&self, entropy: F) -> Cx<F> {
-        Cx::new(self.policy, self.clock.now(), entropy)
+        let effects = Effects {
+            events: Vec::new(),
+            counters: self.counters.for_operation(),
+        };
+        Cx::with_effects(self.policy, self.clock.now(), entropy, effects)
     }
 
     /// Folds the events and counters of an operation run elsewhere into this manager.

@@ -46,7 +46,11 @@ pub struct MemoryStore {
     deadlines: BTreeSet<At>,
     /// (accessed, slot), least recently used first; only when eviction needs it.
     recency: Option<BTreeSet<At>>,
+    /// The slots of each principal's sessions, in no particular order.
     principals: HashMap<String, Vec<u32>>,
+    /// By slot: where the slot sits in its principal's list, so that removing one of a
+    /// principal's many sessions is O(1) (a swap-remove), not a scan of the list.
+    principal_pos: Vec<u32>,
     len: usize,
     /// The slot the last lookup found (a hint, always checked against the id).
     last: u32,
@@ -131,18 +135,41 @@ impl MemoryStore {
     }
 
     fn list_principal(&mut self, principal: &str, slot: u32) {
-        self.principals
-            .entry(principal.into())
-            .or_default()
-            .push(slot);
+        let list = match self.principals.get_mut(principal) {
+            Some(list) => list,
+            None => self.principals.entry(principal.into()).or_default(),
+        };
+        let at = list.len() as u32;
+        list.push(slot);
+        let i = slot as usize;
+        if self.principal_pos.len() <= i {
+            self.principal_pos.resize(i + 1, 0);
+        }
+        self.principal_pos[i] = at;
     }
 
     fn unlist_principal(&mut self, principal: &str, slot: u32) {
-        if let Some(list) = self.principals.get_mut(principal) {
-            list.retain(|&s| s != slot);
-            if list.is_empty() {
-                self.principals.remove(principal);
+        let Some(list) = self.principals.get_mut(principal) else {
+            return;
+        };
+        let at = self
+            .principal_pos
+            .get(slot as usize)
+            .map_or(0, |&a| a as usize);
+        // The position is a hint checked against the list; a scan is only the fallback.
+        let at = if list.get(at) == Some(&slot) {
+            Some(at)
+        } else {
+            list.iter().position(|&s| s == slot)
+        };
+        if let Some(at) = at {
+            list.swap_remove(at);
+            if let Some(&moved) = list.get(at) {
+                self.principal_pos[moved as usize] = at as u32;
             }
+        }
+        if list.is_empty() {
+            self.principals.remove(principal);
         }
     }
 
@@ -436,5 +463,67 @@ mod tests {
         assert!(m.remove(&fresh, Some(v + 1)).unwrap().is_none());
         assert!(m.remove(&fresh, Some(v)).unwrap().is_some());
         assert!(m.remove(&fresh, None).unwrap().is_none());
+    }
+
+    /// Sweeping or removing n sessions of one principal costs O(n log n), not O(n²): the
+    /// principal index used to scan the principal's whole list on every removal.
+    #[test]
+    #[cfg(feature = "std")]
+    fn one_principal_with_many_sessions_sweeps_in_linear_time() {
+        fn fill(n: usize) -> MemoryStore {
+            let mut m = MemoryStore::new();
+            for i in 0..n {
+                let mut r = Record::new(alloc::format!("{i:0>22}"), 0, Some(100), None);
+                r.set_principal(Some("alice".into()));
+                m.insert(Arc::new(r)).unwrap();
+            }
+            m
+        }
+        let time = |n: usize| {
+            let mut m = fill(n);
+            let t = std::time::Instant::now();
+            let mut swept = 0;
+            loop {
+                let batch = m.remove_expired(1_000, 256).unwrap().len();
+                swept += batch;
+                if batch < 256 {
+                    break;
+                }
+            }
+            let took = t.elapsed();
+            assert_eq!(swept, n);
+            assert_eq!(m.len().unwrap(), 0);
+            assert!(m.ids_of("alice").unwrap().is_empty());
+            took
+        };
+        let small = time(100_000);
+        let large = time(200_000);
+        std::println!("sweep of 100k sessions of one principal: {small:?}; of 200k: {large:?}");
+        // Quadratic was 2·10^10 list steps at 200k (minutes in a debug build); linear is
+        // well under a second. Generous bounds, so a slow machine does not fail it.
+        assert!(
+            large.as_secs_f64() < 5.0,
+            "200k-session sweep took {large:?}"
+        );
+        assert!(
+            large.as_secs_f64() < 6.0 * small.as_secs_f64() + 0.5,
+            "not linear: {small:?} for 100k, {large:?} for 200k"
+        );
+
+        // Removing some in between keeps every index right.
+        let mut m = fill(1_000);
+        for i in (0..1_000).step_by(3) {
+            assert!(m
+                .remove(&alloc::format!("{i:0>22}"), None)
+                .unwrap()
+                .is_some());
+        }
+        let mut left = m.ids_of("alice").unwrap();
+        left.sort_unstable();
+        let want: Vec<String> = (0..1_000)
+            .filter(|i| i % 3 != 0)
+            .map(|i| alloc::format!("{i:0>22}"))
+            .collect();
+        assert_eq!(left, want);
     }
 }

@@ -38,11 +38,37 @@ pub struct Counters {
     pub(crate) ended: u64,
     pub(crate) alive_sum: u128,
     pub(crate) max_alive_ms: Millis,
+    /// Sessions believed stored, kept by counting creates and ends between reads of the
+    /// store's count (so a store that counts by listing a folder is not listed on every
+    /// create): an absolute count once `based`, else the change since the operation began.
+    pub(crate) estimate: i64,
+    /// Whether `estimate` is absolute (a count was read).
+    pub(crate) based: bool,
+    /// Whether the manager this operation runs for holds an absolute estimate already.
+    pub(crate) known: bool,
 }
 
 impl Counters {
+    /// The counters an operation run elsewhere starts from (to be [`absorb`](Self::absorb)ed
+    /// back): all zero, knowing whether this manager has counted its store.
+    pub fn for_operation(&self) -> Counters {
+        Counters {
+            known: self.based,
+            ..Counters::default()
+        }
+    }
+
     /// Adds the counts of an operation run elsewhere (its `peak_active` is a high-water mark).
     pub fn absorb(&mut self, other: &Counters) {
+        if other.based {
+            self.estimate = other.estimate;
+            self.based = true;
+        } else {
+            self.estimate += other.estimate;
+        }
+        if self.based {
+            self.peak_active = self.peak_active.max(self.estimate.max(0) as usize);
+        }
         self.peak_active = self.peak_active.max(other.peak_active);
         self.created_total += other.created_total;
         self.expired_total += other.expired_total;
@@ -54,7 +80,28 @@ impl Counters {
         self.max_alive_ms = self.max_alive_ms.max(other.max_alive_ms);
     }
 
+    /// The store's count was read: `n` sessions.
+    pub(crate) fn counted(&mut self, n: usize) {
+        self.estimate = n as i64;
+        self.based = true;
+        self.peak_active = self.peak_active.max(n);
+    }
+
+    /// One session more was stored.
+    pub(crate) fn added(&mut self) {
+        self.estimate += 1;
+        if self.based {
+            self.peak_active = self.peak_active.max(self.estimate.max(0) as usize);
+        }
+    }
+
+    /// Whether neither this operation nor its manager has read the store's count yet.
+    pub(crate) fn needs_count(&self) -> bool {
+        !self.based && !self.known
+    }
+
     pub(crate) fn ended(&mut self, alive: Millis) {
+        self.estimate -= 1;
         self.ended += 1;
         self.alive_sum += u128::from(alive);
         self.max_alive_ms = self.max_alive_ms.max(alive);

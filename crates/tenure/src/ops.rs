@@ -108,8 +108,7 @@ impl<E: Entropy> Cx<E> {
     }
 
     fn note_active(&mut self, n: usize) {
-        let c = &mut self.effects.counters;
-        c.peak_active = c.peak_active.max(n);
+        self.effects.counters.counted(n);
     }
 }
 
@@ -201,8 +200,9 @@ impl<P: Port> Io<'_, P> {
         &mut self,
         now: Millis,
         limit: usize,
+        after: Option<String>,
     ) -> Result<Vec<Arc<Record>>, StoreError> {
-        ask!(self, Request::RemoveExpired { now, limit }, Reply::Records(r) => r)
+        ask!(self, Request::RemoveExpired { now, limit, after }, Reply::Records(r) => r)
     }
     async fn next_deadline(&mut self) -> Result<Option<Millis>, StoreError> {
         ask!(self, Request::NextDeadline, Reply::Deadline(d) => d)
@@ -257,25 +257,21 @@ async fn load_live<E: Entropy, P: Port>(
     live(cx, io, r).await
 }
 
-/// Updates `peak_active` after an insert. Best effort: the session is stored by then, so a
-/// store that fails to count must not turn the create into an error (the caller would never
-/// learn the id of a session that exists, unreachable until its deadline). Found by the
-/// `manager_model` fuzz target.
-async fn note_peak<E: Entropy, P: Port>(cx: &mut Cx<E>, io: &mut Io<'_, P>) {
-    if let Ok(n) = io.len().await {
-        cx.note_active(n);
-    }
-}
-
-/// Makes room for one more session, per `max_sessions` and `on_full`.
-async fn make_room<E: Entropy, P: Port>(cx: &mut Cx<E>, io: &mut Io<'_, P>) -> Result<(), Error> {
+/// Makes room for one more session, per `max_sessions` and `on_full`; the count it read
+/// (before the new session), if the policy made it count.
+async fn make_room<E: Entropy, P: Port>(
+    cx: &mut Cx<E>,
+    io: &mut Io<'_, P>,
+) -> Result<Option<usize>, Error> {
     let Some(max) = cx.policy.max_sessions() else {
-        return Ok(());
+        return Ok(None);
     };
-    if io.len().await? >= max {
+    let mut n = io.len().await?;
+    if n >= max {
         sweep_io(cx, io).await?;
+        n = io.len().await?;
     }
-    while io.len().await? >= max {
+    while n >= max {
         match cx.policy.on_full() {
             OnFull::Reject => {
                 cx.effects.counters.rejected_total += 1;
@@ -292,10 +288,35 @@ async fn make_room<E: Entropy, P: Port>(cx: &mut Cx<E>, io: &mut Io<'_, P>) -> R
                     cx.ended(&r);
                     cx.effects.events.push(Event::Evicted { id: victim });
                 }
+                n = io.len().await?;
             }
         }
     }
-    Ok(())
+    Ok(Some(n))
+}
+
+/// Notes the count after a create for `peak_active`: from the count `make_room` read, or
+/// asked of a store that counts cheaply. A store that counts by listing a folder is asked
+/// once; after that the manager keeps the count itself (creates and ends), re-read whenever
+/// the count is read anyway (`count`, `metrics`, `max_sessions`).
+async fn note_created<E: Entropy, P: Port>(
+    cx: &mut Cx<E>,
+    io: &mut Io<'_, P>,
+    before: Option<usize>,
+) {
+    match before {
+        Some(n) => cx.note_active(n + 1),
+        None if io.0.counts_cheaply() || cx.effects.counters.needs_count() => {
+            // Best effort: the session is stored by now, so a store that fails to count must
+            // not turn the create into an error (the caller would never learn the id of a
+            // session that exists). Found by the `manager_model` fuzz target.
+            match io.len().await {
+                Ok(n) => cx.note_active(n),
+                Err(_) => cx.effects.counters.added(),
+            }
+        }
+        None => cx.effects.counters.added(),
+    }
 }
 
 /// The record of a new session (no id yet), checked against the policy's limits.
@@ -340,13 +361,13 @@ pub async fn create<E: Entropy, P: Port>(
     let io = &mut Io(port);
     let limits = *cx.policy.limits();
     let mut record = new_record(cx, principal, data)?;
-    make_room(cx, io).await?;
+    let before = make_room(cx, io).await?;
     for _ in 0..ID_ATTEMPTS {
         record.id = cx.fresh_id()?;
         let shared = Arc::new(record);
         if io.insert(shared.clone()).await? {
             cx.effects.counters.created_total += 1;
-            note_peak(cx, io).await;
+            note_created(cx, io, before).await;
             cx.effects.events.push(Event::Created {
                 id: shared.id.as_str().into(),
             });
@@ -389,7 +410,7 @@ pub async fn insert_draft<E: Entropy, P: Port>(
     if record.is_expired(cx.now) {
         return Err(Cx::<E>::gone(session.id()));
     }
-    make_room(cx, io).await?;
+    let before = make_room(cx, io).await?;
     let shared = Arc::new(record);
     if !io.insert(shared.clone()).await? {
         return Err(
@@ -397,7 +418,7 @@ pub async fn insert_draft<E: Entropy, P: Port>(
         );
     }
     cx.effects.counters.created_total += 1;
-    note_peak(cx, io).await;
+    note_created(cx, io, before).await;
     cx.effects.events.push(Event::Created {
         id: shared.id.as_str().into(),
     });
@@ -573,6 +594,16 @@ pub async fn regenerate<E: Entropy, P: Port>(
             .await?
             .ok_or_else(|| Cx::<E>::gone(&old))?;
         let mut next = session.changes().apply(&current, cx.policy.limits())?;
+        // A login as another user (set_principal before regenerate) cleared the data: the
+        // event says so too, so that per-session objects (a cart) are dropped with it.
+        let switched = current.principal().is_some()
+            && current.principal() != next.principal()
+            && session
+                .changes()
+                .ops()
+                .iter()
+                .any(|op| matches!(op, Op::Clear));
+        let cleared = clear || switched;
         if clear {
             next.data.clear();
             next.replace_flash(Vec::new());
@@ -600,7 +631,7 @@ pub async fn regenerate<E: Entropy, P: Port>(
                 cx.effects.events.push(Event::Regenerated {
                     old,
                     new: next.id.as_str().into(),
-                    cleared: clear,
+                    cleared,
                 });
                 session.replace_record(next);
                 return Ok(());
@@ -689,9 +720,11 @@ pub async fn sessions_of<E: Entropy, P: Port>(
 
 async fn sweep_io<E: Entropy, P: Port>(cx: &mut Cx<E>, io: &mut Io<'_, P>) -> Result<usize, Error> {
     let mut n = 0;
+    let mut after: Option<String> = None;
     loop {
-        let batch = io.remove_expired(cx.now, BATCH).await?;
+        let batch = io.remove_expired(cx.now, BATCH, after.take()).await?;
         let full = batch.len() == BATCH;
+        after = batch.last().map(|r| r.id.to_string());
         for r in batch {
             cx.effects.counters.expired_total += 1;
             cx.ended(&r);
@@ -715,7 +748,9 @@ pub async fn sweep<E: Entropy, P: Port>(cx: &mut Cx<E>, port: &mut P) -> Result<
 pub async fn count<E: Entropy, P: Port>(cx: &mut Cx<E>, port: &mut P) -> Result<usize, Error> {
     let io = &mut Io(port);
     sweep_io(cx, io).await?;
-    Ok(io.len().await?)
+    let n = io.len().await?;
+    cx.note_active(n);
+    Ok(n)
 }
 
 /// A page of live sessions and the cursor of the next page.

@@ -31,8 +31,9 @@ pub struct Policy {
 
 /// Default idle timeout: 30 minutes.
 pub const DEFAULT_IDLE_TIMEOUT: Millis = 30 * 60 * 1000;
-/// Default absolute timeout: 24 hours.
-pub const DEFAULT_ABSOLUTE_TIMEOUT: Millis = 24 * 60 * 60 * 1000;
+/// Default absolute timeout: 12 hours, the longest OWASP ASVS 4.0 (3.3.2, level 2) allows
+/// before a user must authenticate again.
+pub const DEFAULT_ABSOLUTE_TIMEOUT: Millis = 12 * 60 * 60 * 1000;
 /// Default touch interval: 1 minute (or a quarter of a shorter idle timeout).
 pub const DEFAULT_TOUCH_INTERVAL: Millis = 60 * 1000;
 
@@ -43,7 +44,7 @@ impl Default for Policy {
 }
 
 impl Policy {
-    /// A builder starting from the defaults (30 min idle, 24 h absolute, unbounded count).
+    /// A builder starting from the defaults (30 min idle, 12 h absolute, unbounded count).
     pub fn builder() -> PolicyBuilder {
         PolicyBuilder {
             idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
@@ -191,9 +192,105 @@ impl PolicyBuilder {
     }
 }
 
+/// The names of the policy's options, as the bindings spell them in snake_case (Python);
+/// JS spells them in camelCase ([`camel_case`]). Bindings check their options against
+/// these with [`check_option`], so a misspelled option is refused, never ignored.
+pub const OPTIONS: [&str; 9] = [
+    "idle_timeout",
+    "absolute_timeout",
+    "touch_interval",
+    "max_sessions",
+    "on_full",
+    "max_data_bytes",
+    "max_key_bytes",
+    "max_depth",
+    "id_bytes",
+];
+
+/// `snake_case` to `camelCase`.
+pub fn camel_case(name: &str) -> alloc::string::String {
+    let mut out = alloc::string::String::with_capacity(name.len());
+    let mut up = false;
+    for c in name.chars() {
+        if c == '_' {
+            up = true;
+        } else if up {
+            out.extend(c.to_uppercase());
+            up = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Refuses an option name that is not in `known`, with an `INVALID_POLICY` error that
+/// names it, says where (`context`, e.g. `SessionManager`) and suggests the closest known
+/// name when one is close (a typo such as `idelTimeout`).
+pub fn check_option(context: &str, name: &str, known: &[&str]) -> Result<(), Error> {
+    if known.contains(&name) {
+        return Ok(());
+    }
+    let closest = known
+        .iter()
+        .map(|k| {
+            (
+                distance(&name.to_ascii_lowercase(), &k.to_ascii_lowercase()),
+                *k,
+            )
+        })
+        .min()
+        .filter(|(d, _)| *d <= 3);
+    let hint = match closest {
+        Some((_, k)) => format!(" (did you mean {k}?)"),
+        None => format!("; the options are {}", known.join(", ")),
+    };
+    Err(Error::InvalidPolicy(format!(
+        "{context}: unknown option {name:?}{hint}"
+    )))
+}
+
+/// Levenshtein distance (short option names only).
+fn distance(a: &str, b: &str) -> usize {
+    let b: alloc::vec::Vec<char> = b.chars().collect();
+    let mut row: alloc::vec::Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_options_are_refused_by_name_with_a_hint() {
+        let camel: alloc::vec::Vec<_> = OPTIONS.iter().map(|o| camel_case(o)).collect();
+        let camel: alloc::vec::Vec<&str> = camel.iter().map(|s| s.as_str()).collect();
+        assert!(camel.contains(&"idleTimeout") && camel.contains(&"maxDataBytes"));
+        assert!(check_option("SessionManager", "idleTimeout", &camel).is_ok());
+        let e = check_option("SessionManager", "idelTimeout", &camel).unwrap_err();
+        assert_eq!(e.code().as_str(), "INVALID_POLICY");
+        let msg = alloc::string::ToString::to_string(&e);
+        assert!(
+            msg.contains("\"idelTimeout\"") && msg.contains("did you mean idleTimeout?"),
+            "{msg}"
+        );
+        let msg = alloc::string::ToString::to_string(
+            &check_option("SessionManager", "colour", &camel).unwrap_err(),
+        );
+        assert!(
+            msg.contains("the options are idleTimeout, absoluteTimeout"),
+            "{msg}"
+        );
+    }
 
     #[test]
     fn nonsense_is_refused_by_name() {
@@ -230,6 +327,8 @@ mod tests {
         let p = Policy::default();
         assert_eq!(p.idle_timeout(), Some(DEFAULT_IDLE_TIMEOUT));
         assert_eq!(p.absolute_timeout(), Some(DEFAULT_ABSOLUTE_TIMEOUT));
+        // ASVS 3.3.2 (level 2): re-authenticate at least every 12 hours.
+        assert_eq!(DEFAULT_ABSOLUTE_TIMEOUT, 12 * 3_600_000);
         assert_eq!(p.touch_interval(), DEFAULT_TOUCH_INTERVAL);
         assert_eq!(p.id_bytes(), 16);
         let never = Policy::builder()

@@ -24,6 +24,11 @@ pub trait Port {
     /// so other stores are not given them).
     const CHANGES: bool = false;
 
+    /// Whether the store's count is cheap (see [`Store::counts_cheaply`]).
+    fn counts_cheaply(&self) -> bool {
+        true
+    }
+
     /// Answers one request (asynchronously, if the store needs I/O).
     fn call(&mut self, request: Request) -> impl Future<Output = Result<Reply, StoreError>>;
 }
@@ -33,6 +38,9 @@ pub trait Port {
 pub struct SyncPort<'a, S>(pub &'a mut S);
 
 impl<S: Store> Port for SyncPort<'_, S> {
+    fn counts_cheaply(&self) -> bool {
+        self.0.counts_cheaply()
+    }
     fn call(&mut self, request: Request) -> impl Future<Output = Result<Reply, StoreError>> {
         core::future::ready(self.0.execute(request))
     }

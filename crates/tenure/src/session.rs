@@ -395,11 +395,37 @@ impl Session {
 
     /// Sets or clears the user this session belongs to (indexed for `sessions_of`).
     /// Call [`SessionManager::regenerate`](crate::SessionManager::regenerate) on login too.
+    ///
+    /// When the session already belongs to someone else (a login as another user, or a
+    /// logout through `set_principal(None)`), its data and flash messages are cleared in the
+    /// same change, so one user never inherits another's data; an anonymous session keeps
+    /// its data when a principal is first set (a visitor's cart survives the login). To
+    /// keep the data on a change of principal, use [`Session::set_principal_keeping_data`].
     pub fn set_principal(&mut self, principal: Option<&str>) -> Result<(), Error> {
+        self.set_principal_with(principal, false)
+    }
+
+    /// Sets or clears the principal and keeps the data whoever held the session before.
+    pub fn set_principal_keeping_data(&mut self, principal: Option<&str>) -> Result<(), Error> {
+        self.set_principal_with(principal, true)
+    }
+
+    /// [`Session::set_principal`] (`keep_data` false) or
+    /// [`Session::set_principal_keeping_data`] (true).
+    pub fn set_principal_with(
+        &mut self,
+        principal: Option<&str>,
+        keep_data: bool,
+    ) -> Result<(), Error> {
         let op = Op::SetPrincipal {
             principal: principal.map(ToString::to_string),
         };
         op.validate(&self.limits)?;
+        let other = self.principal().is_some_and(|p| Some(p) != principal);
+        if other && !keep_data {
+            self.clear();
+            self.take_flashes();
+        }
         self.rec().set_principal(principal.map(ToString::to_string));
         self.changes.push(op);
         Ok(())

@@ -112,6 +112,14 @@ pub trait Store {
     /// store can keep a recency index only when it is needed. The default does nothing.
     fn track_recency(&mut self) {}
 
+    /// Whether [`Store::len`] is cheap (an O(1) counter), so the manager may ask for it
+    /// after every `create` to keep `peak_active` exact. A store that counts by listing
+    /// (a folder) says no: its peak is then noted whenever the count is read anyway
+    /// (`count`, `metrics`, a policy with `max_sessions`). The default is yes.
+    fn counts_cheaply(&self) -> bool {
+        true
+    }
+
     /// Answers one [`Request`]: the contract as a value, for drivers that pass requests
     /// around (every method above, one variant each).
     fn execute(&mut self, request: Request) -> Result<Reply, StoreError> {
@@ -131,7 +139,7 @@ pub trait Store {
             Request::Len => Reply::Len(self.len()?),
             Request::Page { cursor, limit } => Reply::Page(self.page(cursor.as_deref(), limit)?),
             Request::IdsOf { principal } => Reply::Ids(self.ids_of(&principal)?),
-            Request::RemoveExpired { now, limit } => {
+            Request::RemoveExpired { now, limit, .. } => {
                 Reply::Records(self.remove_expired(now, limit)?)
             }
             Request::NextDeadline => Reply::Deadline(self.next_deadline()?),
@@ -218,6 +226,11 @@ pub enum Request {
         now: Millis,
         /// At most this many records.
         limit: usize,
+        /// A hint for stores that find expired records by scanning ids in ascending order:
+        /// the previous call of this sweep (same `now`) examined every id up to this one, the
+        /// last it returned, so the scan may resume after it instead of re-reading the
+        /// folder's live records batch after batch. Stores with a deadline index ignore it.
+        after: Option<String>,
     },
     /// [`Store::next_deadline`].
     NextDeadline,
@@ -329,5 +342,11 @@ impl<A: Store, B: Store> Store for EitherStore<A, B> {
     }
     fn track_recency(&mut self) {
         either!(self, s => s.track_recency())
+    }
+    fn counts_cheaply(&self) -> bool {
+        either!(self, s => s.counts_cheaply())
+    }
+    fn execute(&mut self, request: Request) -> Result<Reply, StoreError> {
+        either!(self, s => s.execute(request))
     }
 }

@@ -640,3 +640,160 @@ fn a_store_that_cannot_count_does_not_orphan_a_created_session() {
     assert_eq!(created, 2);
     assert_eq!(m.metrics_with(2).created_total, 2);
 }
+
+/// A login as another user starts from empty data; an anonymous visitor's data survives
+/// the first login; `set_principal_keeping_data` keeps it on request.
+#[test]
+fn a_change_of_principal_clears_the_previous_users_data() {
+    let (mut m, _) = manager();
+    // Alice logs in on a session, puts something in her cart, gets a flash.
+    let mut s = m.create(None, None).unwrap();
+    s.set("cart", "visitor's book").unwrap();
+    m.regenerate(&mut s, false).unwrap();
+    s.set_principal(Some("alice")).unwrap();
+    assert_eq!(s.get("cart"), Some(&Value::from("visitor's book")));
+    s.set("cart", "alice's ring").unwrap();
+    s.flash("info", "welcome alice").unwrap();
+    m.commit(&mut s).unwrap();
+    // Bob logs in on the same browser session (the demos' order: regenerate, then set).
+    let mut s = m.open(s.id()).unwrap().unwrap();
+    m.regenerate(&mut s, false).unwrap();
+    s.set_principal(Some("bob")).unwrap();
+    assert!(s.is_empty(), "bob sees alice's data");
+    m.commit(&mut s).unwrap();
+    let stored = m.peek(s.id()).unwrap().unwrap();
+    assert_eq!(stored.principal(), Some("bob"));
+    assert!(stored.is_empty());
+    assert!(
+        stored.record().flash().is_empty(),
+        "bob gets alice's flashes"
+    );
+    // Setting the same principal again changes nothing.
+    let mut s = m.open(s.id()).unwrap().unwrap();
+    s.set("k", 1).unwrap();
+    s.set_principal(Some("bob")).unwrap();
+    assert_eq!(s.get("k"), Some(&Value::from(1)));
+    // A logout through the principal clears too; keeping is explicit.
+    s.set_principal(None).unwrap();
+    assert!(s.is_empty());
+    s.set("k", 2).unwrap();
+    s.set_principal(Some("carol")).unwrap();
+    s.set("k", 3).unwrap();
+    s.set_principal_keeping_data(Some("dave")).unwrap();
+    assert_eq!(s.get("k"), Some(&Value::from(3)));
+    m.commit(&mut s).unwrap();
+    let stored = m.peek(s.id()).unwrap().unwrap();
+    assert_eq!(
+        (stored.principal(), stored.get("k")),
+        (Some("dave"), Some(&Value::from(3)))
+    );
+    assert_eq!(m.sessions_of("bob").unwrap().len(), 0);
+
+    // Principal first, then regenerate: the regeneration reports the data as cleared, so
+    // per-session objects are dropped too; a first login keeps them.
+    let mut s = m.create(None, None).unwrap();
+    s.set("cart", 1).unwrap();
+    s.set_principal(Some("erin")).unwrap();
+    m.drain_events();
+    m.regenerate(&mut s, false).unwrap();
+    assert!(matches!(
+        m.drain_events().as_slice(),
+        [Event::Regenerated { cleared: false, .. }]
+    ));
+    s.set_principal(Some("frank")).unwrap();
+    m.regenerate(&mut s, false).unwrap();
+    assert!(matches!(
+        m.drain_events().as_slice(),
+        [Event::Regenerated { cleared: true, .. }]
+    ));
+    assert!(m.peek(s.id()).unwrap().unwrap().is_empty());
+}
+
+/// A byte store that counts its calls.
+#[derive(Default)]
+struct Counting {
+    inner: MapByteStore,
+    lists: usize,
+    reads: usize,
+}
+
+impl ByteStore for Counting {
+    fn get(&mut self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.reads += 1;
+        self.inner.get(id)
+    }
+    fn insert(&mut self, id: &str, bytes: &[u8]) -> Result<bool, StoreError> {
+        self.inner.insert(id, bytes)
+    }
+    fn replace(&mut self, id: &str, bytes: &[u8], expected: u64) -> Result<bool, StoreError> {
+        self.inner.replace(id, bytes, expected)
+    }
+    fn delete(&mut self, id: &str, expected: Option<u64>) -> Result<bool, StoreError> {
+        self.inner.delete(id, expected)
+    }
+    fn ids(&mut self) -> Result<Vec<String>, StoreError> {
+        self.lists += 1;
+        self.inner.ids()
+    }
+}
+
+/// A store that counts by listing (a folder) is not listed on every create (it was, to note
+/// the peak: 3000 listings for 3000 creates), and a sweep reads each record once, not
+/// every remaining record once per batch of 256.
+#[test]
+fn folder_stores_are_not_listed_per_create_nor_reread_per_sweep_batch() {
+    let clock = ManualClock::new(1_000_000);
+    let store = EncodedStore::new(Counting::default(), Limits::default());
+    let mut m = SessionManager::new(
+        store,
+        clock.clone(),
+        SeededEntropy::new(1),
+        Policy::default(),
+    );
+    let n = 3_000;
+    let mut live = Vec::new();
+    for i in 0..n {
+        let s = m.create(None, None).unwrap();
+        if i % 3 == 0 {
+            live.push(s.id().to_string());
+        }
+    }
+    // Counted once (the first create); after that the manager keeps the count.
+    assert_eq!(m.store_mut().inner().lists, 1, "create listed the folder");
+    // Two sessions in three expire; one in three is kept alive.
+    clock.advance(20 * MIN);
+    for id in &live {
+        m.open(id).unwrap().unwrap();
+    }
+    clock.advance(15 * MIN);
+    let (lists, reads) = {
+        let c = m.store_mut().inner();
+        (c.lists, c.reads)
+    };
+    assert_eq!(m.sweep().unwrap(), n - live.len());
+    let c = m.store_mut().inner();
+    let (lists, reads) = (c.lists - lists, c.reads - reads);
+    println!("sweep of {n} records: {lists} listings, {reads} reads");
+    // Each record is read once (before: every remaining record once per batch, ~8 × n).
+    assert!(reads <= n + 16, "{reads} reads for {n} records");
+    assert!(lists <= n / 256 + 2, "{lists} listings");
+    // The peak is still exact; a policy with max_sessions counts on every create anyway.
+    let x = m.metrics().unwrap();
+    assert_eq!((x.peak_active, x.active), (n, live.len()));
+    let store = EncodedStore::new(Counting::default(), Limits::default());
+    let policy = Policy::builder()
+        .max_sessions(Some(10_000))
+        .build()
+        .unwrap();
+    let mut m = SessionManager::new(store, clock.clone(), SeededEntropy::new(2), policy);
+    for _ in 0..50 {
+        m.create(None, None).unwrap();
+    }
+    assert_eq!(
+        m.store_mut().inner().lists,
+        50,
+        "one count per create, for max_sessions"
+    );
+    m.destroy_all().unwrap();
+    assert_eq!(m.metrics().unwrap().peak_active, 50);
+}

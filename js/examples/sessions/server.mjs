@@ -9,6 +9,9 @@ import { session } from 'tenure/express';
 import { redisStore } from 'tenure/redis';
 
 const USERS = { user1: 'pass1', user2: 'pass2' };
+// ListActiveSessions pages: the default and the largest page size.
+const LIST_DEFAULT = 100;
+const LIST_MAX = 1000;
 const PRICES = { item1: 10.5, item2: 25.0, item3: 15.75 };
 const DEV_SECRET = 'tenure-demo-development-secret-change-me!';
 
@@ -85,15 +88,23 @@ export function makeApp({ manager, secret }) {
       return { id: s.publicId, user: s.principal, created: live.createdAt, last_access: live.lastAccess,
         expires_at: live.expiresAt ?? null };
     },
-    async ListActiveSessions() {
-      const sessions = [];
-      let cursor = null;
-      do {
-        const page = await manager.list(cursor, 500);
-        for (const r of page.sessions) if (r.principal) sessions.push({ user: r.principal, id: r.publicId });
-        cursor = page.cursor;
-      } while (cursor);
-      return { sessions, count: sessions.length };
+    async ListActiveSessions(s, b) {
+      // One bounded page per call (at most LIST_MAX sessions read), never the whole store.
+      const cursor = b.cursor ?? null;
+      const limit = b.limit ?? LIST_DEFAULT;
+      if (cursor !== null && typeof cursor !== 'string') throw new ApiError(400, "field 'cursor' must be a string or null");
+      if (!Number.isInteger(limit) || limit < 1 || limit > LIST_MAX) {
+        throw new ApiError(400, `field 'limit' must be an integer from 1 to ${LIST_MAX}`);
+      }
+      let page;
+      try {
+        page = await manager.list(cursor, limit);
+      } catch (e) {
+        if (e.code === 'TENURE_STORE_ERROR') throw new ApiError(400, 'invalid cursor');
+        throw e;
+      }
+      const sessions = page.sessions.filter((r) => r.principal).map((r) => ({ user: r.principal, id: r.publicId }));
+      return { sessions, count: sessions.length, cursor: page.cursor ?? null };
     },
     async IncrementCounter(s, b) {
       const key = field(b, 'key', 'string', 'a string');
@@ -130,12 +141,15 @@ export function makeApp({ manager, secret }) {
     const b = bodyOf(req);
     const user = b.UserName;
     const q = req.query.UserName;
-    if (typeof user !== 'string' || USERS[user] === undefined || USERS[user] !== b.PassWord || (q && q !== user)) {
+    if (typeof user !== 'string' || !Object.hasOwn(USERS, user) || typeof b.PassWord !== 'string'
+      || USERS[user] !== b.PassWord || (q && q !== user)) {
       throw new ApiError(401, 'wrong user name or password');
     }
-    // New id on login, the session-fixation defence (awaited: the token names the new id).
-    await new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+    // The user first: a login as someone else clears the previous user's data (and the
+    // regeneration then drops the cart). Then a new id, the session-fixation defence
+    // (awaited: the token names the new id).
     req.session.setPrincipal(user);
+    await new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
     res.json({ session: req.session.token(), user });
   });
   app.post('/root/Logout', (req, res) => {

@@ -9,6 +9,7 @@ per-session shopping cart. The API is documented in docs/demo.md.
 
 from __future__ import annotations
 
+import hmac
 import inspect
 import json
 import os
@@ -26,6 +27,8 @@ import tenure.aio
 import tenure.asgi
 
 USERS = {"user1": "pass1", "user2": "pass2"}
+# ListActiveSessions pages: the default and the largest page size.
+LIST_DEFAULT, LIST_MAX = 100, 1000
 PRICES = {"item1": 10.50, "item2": 25.00, "item3": 15.75}
 DEV_SECRET = "tenure-demo-development-secret-change-me!"
 
@@ -117,13 +120,19 @@ def make_app(manager: Union[tenure.SessionManager, tenure.aio.SessionManager], s
                     "last_access": round(s.last_access * 1000),
                     "expires_at": None if s.expires_at is None else round(s.expires_at * 1000)}
         if method == "ListActiveSessions":
-            out, cursor = [], None
-            while True:
-                page, cursor = await settle(manager.list(cursor, 500))
-                out.extend({"user": r["principal"], "id": r["public_id"]} for r in page if r["principal"])
-                if cursor is None:
-                    break
-            return {"sessions": out, "count": len(out)}
+            # One bounded page per call (at most LIST_MAX sessions read), never the whole store.
+            cursor = body.get("cursor")
+            limit = body.get("limit", LIST_DEFAULT)
+            if cursor is not None and not isinstance(cursor, str):
+                raise ApiError(400, "field 'cursor' must be a string or null")
+            if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= LIST_MAX:
+                raise ApiError(400, f"field 'limit' must be an integer from 1 to {LIST_MAX}")
+            try:
+                page, cursor = await settle(manager.list(cursor, limit))
+            except tenure.StoreError:
+                raise ApiError(400, "invalid cursor") from None
+            out = [{"user": r["principal"], "id": r["public_id"]} for r in page if r["principal"]]
+            return {"sessions": out, "count": len(out), "cursor": cursor}
         if method == "IncrementCounter":
             key = field(body, "key", str, "a string")
             s.increment(key)
@@ -161,11 +170,17 @@ def make_app(manager: Union[tenure.SessionManager, tenure.aio.SessionManager], s
         body = await body_of(request)
         user, password = body.get("UserName"), body.get("PassWord")
         query_user = request.query_params.get("UserName")
-        if not isinstance(user, str) or USERS.get(user) != password or (query_user and query_user != user):
+        # An unknown user is refused whatever the password (USERS.get(user) is None, and so
+        # is a missing PassWord: comparing the two would let anyone in).
+        known = USERS.get(user) if isinstance(user, str) else None
+        if known is None or not isinstance(password, str) or not hmac.compare_digest(known, password) \
+                or (query_user and query_user != user):
             raise ApiError(401, "wrong user name or password")
         rs = tenure.asgi.session_of(request)
-        await rs.aregenerate()  # new id on login (now, so the token is final): the fixation defence
+        # The user first: a login as someone else clears the previous user's data (and the
+        # regeneration then drops the cart).
         rs.principal = user
+        await rs.aregenerate()  # new id on login (now, so the token is final): the fixation defence
         return JSONResponse({"session": rs.token(), "user": user})
 
     async def logout(request: Request) -> JSONResponse:

@@ -201,7 +201,13 @@ class Session(MutableMapping[str, Any]):
 
     @principal.setter
     def principal(self, value: Optional[str]) -> None:
+        """A change from one user to another (or to none) clears the data and flashes; an
+        anonymous session keeps its data. ``set_principal(p, keep_data=True)`` keeps it."""
         self._native.set_principal(value)
+
+    def set_principal(self, principal: Optional[str], keep_data: bool = False) -> None:
+        """Sets the user; ``keep_data`` keeps the data even when the user changes."""
+        self._native.set_principal(principal, keep_data)
 
     @property
     def version(self) -> int:
@@ -384,8 +390,8 @@ class SessionManager(_Events):
     def __init__(
         self,
         *,
-        idle_timeout: Optional[Duration] = timedelta(minutes=30),
-        absolute_timeout: Optional[Duration] = timedelta(hours=24),
+        idle_timeout: Optional[Duration] = timedelta(milliseconds=_native.DEFAULT_IDLE_MS),
+        absolute_timeout: Optional[Duration] = timedelta(milliseconds=_native.DEFAULT_ABSOLUTE_MS),
         touch_interval: Optional[Duration] = None,
         max_sessions: Optional[int] = None,
         on_full: str = "reject",

@@ -6,6 +6,7 @@ response gets. This only wires it to requests."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any, Optional, Union
 
@@ -69,7 +70,11 @@ class WebConfig:
 
 
 def _ms(seconds: Optional[float]) -> Optional[int]:
-    return None if seconds is None else round(seconds * 1000)
+    # A negative, NaN or infinite max age is refused (at start-up, by name), never turned
+    # into a header error on every response.
+    from . import _opt_ms
+
+    return _opt_ms(seconds, "max_age")
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -226,7 +231,16 @@ class RequestSession(MutableMapping[str, Any]):
 
     @principal.setter
     def principal(self, value: Optional[str]) -> None:
-        self._write().principal = value
+        self.set_principal(value)
+
+    def set_principal(self, principal: Optional[str], keep_data: bool = False) -> None:
+        """Sets the user; a change of user clears the data unless ``keep_data``."""
+        s = self._write()
+        before = s.principal
+        s.set_principal(principal, keep_data)
+        if not keep_data and before is not None and before != principal:
+            # The previous user's lists and dicts are not written back at the end.
+            self._handed.clear()
 
     @property
     def modified(self) -> bool:
@@ -335,6 +349,58 @@ class RequestSession(MutableMapping[str, Any]):
 def _find(cfg: WebConfig, cookie_header: Optional[str], authorization: Optional[str]) -> _native.Incoming:
     """Which id a request names, and why (the core reads both headers)."""
     return cfg.native.find(cookie_header, authorization)
+
+
+class Sweeper:
+    """The integrations' automatic sweep (a server-side session store that only grows is a
+    leak): on a request, once ``interval`` seconds have passed since the last sweep *and* the
+    manager's ``next_deadline`` has come, expired sessions are removed. One request at a time
+    sweeps; the others go on. ``interval`` None (or 0) turns it off."""
+
+    def __init__(self, manager: AnyManager, interval: Optional[float]) -> None:
+        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float))
+                                     or interval != interval or interval < 0):
+            from ._errors import InvalidPolicy
+
+            raise InvalidPolicy(f"sweep_interval must be a non-negative number of seconds or None, not {interval!r}")
+        self.manager = manager
+        self.interval = float(interval) if interval else None
+        #: When the next sweep is due (seconds since the epoch, on the manager's clock).
+        self.due = manager.now() + self.interval if self.interval else float("inf")
+        self._busy = threading.Lock()
+
+    def _schedule(self, now: float, deadline: Optional[float]) -> None:
+        assert self.interval is not None
+        # Never sooner than the interval; later if no session can expire before then (but
+        # within ten intervals, for sessions made meanwhile with a shorter lifetime).
+        later = now + 10 * self.interval
+        self.due = max(now + self.interval, min(deadline if deadline is not None else later, later))
+
+    def maybe(self) -> None:
+        """Sweeps if due (synchronous manager)."""
+        if self.manager.now() < self.due or not self._busy.acquire(blocking=False):
+            return
+        try:
+            m = self.manager
+            assert isinstance(m, SessionManager)
+            m.sweep()
+            self._schedule(m.now(), m.next_deadline())
+        finally:
+            self._busy.release()
+
+    async def amaybe(self) -> None:
+        """Sweeps if due (synchronous or asynchronous manager)."""
+        m = self.manager
+        if not isinstance(m, SessionManager):
+            if m.now() < self.due or not self._busy.acquire(blocking=False):
+                return
+            try:
+                await m.sweep()
+                self._schedule(m.now(), await m.next_deadline())
+            finally:
+                self._busy.release()
+        else:
+            self.maybe()
 
 
 def load(cfg: WebConfig, cookie_header: Optional[str], authorization: Optional[str]) -> RequestSession:

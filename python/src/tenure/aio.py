@@ -54,8 +54,8 @@ class SessionManager(_Events):
     def __init__(
         self,
         *,
-        idle_timeout: Optional[Duration] = timedelta(minutes=30),
-        absolute_timeout: Optional[Duration] = timedelta(hours=24),
+        idle_timeout: Optional[Duration] = timedelta(milliseconds=_native.DEFAULT_IDLE_MS),
+        absolute_timeout: Optional[Duration] = timedelta(milliseconds=_native.DEFAULT_ABSOLUTE_MS),
         touch_interval: Optional[Duration] = None,
         max_sessions: Optional[int] = None,
         on_full: str = "reject",

@@ -28,7 +28,7 @@ from collections.abc import Awaitable, MutableMapping, Sequence
 from typing import Any, Callable, Optional, Union
 
 from . import Session, SessionManager, _redis_of, aio
-from ._web import AnyManager, RequestSession, Secret, WebConfig, afinish, aload, finish, load
+from ._web import AnyManager, RequestSession, Secret, Sweeper, WebConfig, afinish, aload, finish, load
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -62,9 +62,15 @@ class SessionMiddleware:
         transport: str = "cookie",
         rolling: bool = False,
         save_uninitialized: bool = False,
+        sweep_interval: Optional[float] = 60.0,
         **policy: Any,
     ) -> None:
         self.app = app
+        if manager is not None and policy:
+            raise TypeError(
+                f"tenure.asgi.SessionMiddleware: {', '.join(sorted(policy))} would be ignored: "
+                "policy options configure the SessionManager it makes, and a manager was given"
+            )
         if manager is None:
             if _is_async_store(policy.get("store")):
                 manager = aio.SessionManager(**policy)
@@ -77,6 +83,9 @@ class SessionMiddleware:
             domain=domain, secure=https_only, same_site=same_site, transport=transport,
             rolling=rolling, save_uninitialized=save_uninitialized,
         )
+        #: Removes expired sessions now and then (every ``sweep_interval`` seconds at most,
+        #: and only once one can have expired); None turns it off.
+        self.sweeper = Sweeper(self.manager, sweep_interval)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -90,6 +99,7 @@ class SessionMiddleware:
             elif name == b"authorization":
                 authorization = value.decode("latin-1")
         cfg = self.config
+        await self.sweeper.amaybe()
         if cfg.aio is not None:
             rs = await aload(cfg, "; ".join(cookie) or None, authorization)
         else:

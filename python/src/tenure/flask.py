@@ -7,6 +7,12 @@
 Cookie settings come from Flask's config (``SESSION_COOKIE_NAME``, ``_PATH``, ``_DOMAIN``,
 ``_SECURE``, ``_HTTPONLY``, ``_SAMESITE``); ``session.permanent`` gives the cookie
 ``PERMANENT_SESSION_LIFETIME`` as its max age. ``SECRET_KEY_FALLBACKS`` rotate secrets.
+
+Unlike Flask's own cookie session, the cookie is ``Secure`` and ``SameSite=Lax`` by default
+(OWASP ASVS 3.4.1, 3.4.3): Flask's defaults (``SESSION_COOKIE_SECURE = False``,
+``SESSION_COOKIE_SAMESITE = None``) are not read as a choice. ``SESSION_COOKIE_SECURE = True``
+and a ``SESSION_COOKIE_SAMESITE`` value are honoured; to send the cookie over plain http (local
+development) pass ``secure=False``, and ``same_site=None`` to leave the attribute out.
 """
 
 from __future__ import annotations
@@ -18,10 +24,13 @@ from flask import session as _flask_session
 from flask.sessions import SessionInterface as _FlaskInterface
 from flask.sessions import SessionMixin
 
-from . import SessionManager
-from ._web import RequestSession, WebConfig, finish, load
+from . import SessionManager, _opt_ms
+from ._web import RequestSession, Sweeper, WebConfig, finish, load
 
 __all__ = ["SessionInterface", "TenureFlaskSession", "regenerate", "destroy"]
+
+
+_UNSET: Any = object()
 
 
 class TenureFlaskSession(RequestSession, SessionMixin):
@@ -37,8 +46,16 @@ class SessionInterface(_FlaskInterface):
         transport: str = "cookie",
         rolling: bool = False,
         save_uninitialized: bool = False,
+        secure: Optional[bool] = None,
+        same_site: Any = _UNSET,
+        sweep_interval: Optional[float] = 60.0,
         **policy: Any,
     ) -> None:
+        if manager is not None and policy:
+            raise TypeError(
+                f"tenure.flask.SessionInterface: {', '.join(sorted(policy))} would be ignored: "
+                "policy options configure the SessionManager it makes, and a manager was given"
+            )
         self.manager = manager if manager is not None else SessionManager(**policy)
         if not isinstance(self.manager, SessionManager):
             raise TypeError(
@@ -49,11 +66,18 @@ class SessionInterface(_FlaskInterface):
         self.transport = transport
         self.rolling = rolling
         self.save_uninitialized = save_uninitialized
+        self.secure = secure
+        self.same_site = same_site
+        #: Removes expired sessions now and then (every ``sweep_interval`` seconds at most,
+        #: and only once one can have expired); None turns it off.
+        self.sweeper = Sweeper(self.manager, sweep_interval)
         self._configs: dict[int, WebConfig] = {}
 
     def _config(self, app: Flask) -> WebConfig:
         cfg = self._configs.get(id(app))
         if cfg is None:
+            # Checked once per app (not on every response): a negative lifetime is refused.
+            _opt_ms(app.permanent_session_lifetime, "PERMANENT_SESSION_LIFETIME")
             fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or []
             secrets = self.secret or [app.secret_key, *fallbacks]
             if isinstance(secrets, list):
@@ -63,9 +87,13 @@ class SessionInterface(_FlaskInterface):
                 cookie_name=self.get_cookie_name(app),
                 path=self.get_cookie_path(app),
                 domain=self.get_cookie_domain(app),
-                secure=self.get_cookie_secure(app),
+                # Secure unless turned off here; Flask's default False is not a choice.
+                secure=self.secure if self.secure is not None else True,
                 http_only=self.get_cookie_httponly(app),
-                same_site=self.get_cookie_samesite(app),
+                same_site=(
+                    self.same_site if self.same_site is not _UNSET
+                    else self.get_cookie_samesite(app) or "lax"
+                ),
                 transport=self.transport,
                 rolling=self.rolling,
                 save_uninitialized=self.save_uninitialized,
@@ -75,6 +103,7 @@ class SessionInterface(_FlaskInterface):
 
     def open_session(self, app: Flask, request: Request) -> TenureFlaskSession:
         cfg = self._config(app)
+        self.sweeper.maybe()
         base = load(cfg, request.headers.get("Cookie"), request.headers.get("Authorization"))
         return TenureFlaskSession(cfg, base.session, base.incoming)
 

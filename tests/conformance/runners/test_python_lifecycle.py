@@ -246,8 +246,11 @@ def test_vector_through_flask(name: str, doc: dict[str, Any], case: dict[str, An
     app.config.update(SECRET_KEY_FALLBACKS=secrets[1:], SESSION_COOKIE_NAME=name,
                       SESSION_COOKIE_SECURE=cookie.get("secure", True),
                       SESSION_COOKIE_SAMESITE=cookie.get("same_site", "lax").capitalize())
+    # Flask's SESSION_COOKIE_SECURE = False is its default, not a choice: tenure.flask sends
+    # Secure unless told secure=False.
     app.session_interface = tenure.flask.SessionInterface(manager, transport=c.get("transport", "cookie"),
-                                                          rolling=c.get("rolling", False))
+                                                          rolling=c.get("rolling", False),
+                                                          secure=cookie.get("secure", True))
     o = case["outcome"]
 
     @app.route("/")

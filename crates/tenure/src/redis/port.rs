@@ -581,6 +581,11 @@ impl<C: CommandPort, K: Borrow<RedisConfig>> RedisPort<C, K> {
 impl<C: CommandPort, K: Borrow<RedisConfig>> Port for RedisPort<C, K> {
     const CHANGES: bool = true;
 
+    /// A count is a ZCARD round trip: not paid on every create.
+    fn counts_cheaply(&self) -> bool {
+        false
+    }
+
     async fn call(&mut self, request: Request) -> Result<Reply, StoreError> {
         Ok(match request {
             Request::Get { id } => Reply::Record(self.get(&id).await?),
@@ -608,7 +613,7 @@ impl<C: CommandPort, K: Borrow<RedisConfig>> Port for RedisPort<C, K> {
                 Reply::Page(self.page(cursor.as_deref(), limit).await?)
             }
             Request::IdsOf { principal } => Reply::Ids(self.ids_of(&principal).await?),
-            Request::RemoveExpired { now, limit } => {
+            Request::RemoveExpired { now, limit, .. } => {
                 Reply::Records(self.remove_expired(now, limit).await?)
             }
             // Scores are lower bounds of deadlines (activity moves deadlines later without
