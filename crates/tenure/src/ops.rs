@@ -35,8 +35,12 @@ const ID_ATTEMPTS: usize = 8;
 const BATCH: usize = 256;
 /// How many times a conditional write is retried after a conflict. Each conflict means
 /// another writer succeeded, so the store as a whole always progresses; the bound only
-/// keeps one unlucky request from spinning forever under extreme contention.
-pub const CAS_ATTEMPTS: usize = 64;
+/// keeps one unlucky request from spinning forever under extreme contention. It is high
+/// because optimistic writes are not fair: a process whose writes reach the store a little
+/// later than its peers' (a slower client, a busier event loop) loses every race it enters
+/// while they keep writing, so under a burst it may need as many attempts as the others have
+/// writes queued (seen: five Node clients racing 300 increments to one Redis session).
+pub const CAS_ATTEMPTS: usize = 1024;
 
 /// What an operation did besides its result: events and counter changes, folded into the
 /// manager by the driver once the operation is over.
