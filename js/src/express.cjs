@@ -119,20 +119,7 @@ function session(options = {}) {
     }
     res.once('close', () => release(state));
 
-    const write = () => {
-      state.accessed = true;
-      if (!state.s) {
-        // Made without I/O; stored at the end of the request if the core says to keep it
-        // (or at once by save() and token()).
-        if (state.released) throw tenureError('INVALID_VALUE', 'req.session is gone: the response has ended');
-        state.s = mgr.draft();
-        state.owned.push(state.s);
-        state.isNew = true;
-        state.draft = true;
-        state.destroyed = false;
-      }
-      return state.s;
-    };
+    const write = () => writable(state, mgr);
     const store = () => {
       if (state.draft) {
         mgr.insertDraft(state.s);
@@ -267,20 +254,7 @@ function session(options = {}) {
       try { cb(err ?? undefined); } catch (e) { fail(e); }
     };
     const later = (cb) => { if (cb) state.chain = state.chain.then(() => callback(cb, null)); };
-    const write = () => {
-      state.accessed = true;
-      if (!state.s) {
-        // Made here without I/O; stored (with everything written to it) before the response
-        // if the core says to keep it, or by save() and token().
-        if (state.released) throw tenureError('INVALID_VALUE', 'req.session is gone: the response has ended');
-        state.s = mgr.draft();
-        state.owned.push(state.s);
-        state.isNew = true;
-        state.draft = true;
-        state.destroyed = false;
-      }
-      return state.s;
-    };
+    const write = () => writable(state, mgr);
     const persist = async () => {
       const s = state.s;
       if (!s) return;
@@ -395,7 +369,23 @@ function session(options = {}) {
   // Frees the request's wasm objects (its sessions and the Incoming) when the response is
   // over, instead of leaving them to the FinalizationRegistry: req.session reads as empty
   // afterwards.
-  function release(state) {
+  // The request's session for a write: made on the first write, without I/O, as a draft that
+// is stored (with everything written to it) before the response if the core says to keep it,
+// or at once by save() and token(). The same for the sync and the async middleware.
+function writable(state, mgr) {
+  state.accessed = true;
+  if (!state.s) {
+    if (state.released) throw tenureError('INVALID_VALUE', 'req.session is gone: the response has ended');
+    state.s = mgr.draft();
+    state.owned.push(state.s);
+    state.isNew = true;
+    state.draft = true;
+    state.destroyed = false;
+  }
+  return state.s;
+}
+
+function release(state) {
     if (state.released) return;
     state.released = true;
     state.s = null;

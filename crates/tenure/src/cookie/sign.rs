@@ -114,13 +114,12 @@ pub fn unsign_id(value: &str, secrets: &[&[u8]]) -> Option<String> {
 /// [`MIN_SECRET_BYTES`] long. The first signs; all verify.
 #[derive(Clone)]
 pub struct Secrets {
-    list: Vec<Vec<u8>>,
     keys: Vec<Key>,
 }
 
 impl core::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "Secrets({} hidden)", self.list.len())
+        write!(f, "Secrets({} hidden)", self.keys.len())
     }
 }
 
@@ -141,8 +140,9 @@ impl Secrets {
                 )));
             }
         }
+        // Only the keyed HMAC states are kept: no second copy of the raw secrets.
         let keys = list.iter().map(|s| Key::new(s)).collect();
-        Ok(Secrets { list, keys })
+        Ok(Secrets { keys })
     }
 
     /// Signs with the newest secret.
@@ -158,11 +158,6 @@ impl Secrets {
     /// The secrets keyed for signing, newest first.
     pub(crate) fn keys(&self) -> &[Key] {
         &self.keys
-    }
-
-    /// The secrets as slices, newest first.
-    pub fn as_slices(&self) -> Vec<&[u8]> {
-        self.list.iter().map(Vec::as_slice).collect()
     }
 }
 

@@ -62,28 +62,16 @@ fn int(what: &str, reply: &RedisReply) -> Result<i64, StoreError> {
     }
 }
 
-/// The strings of a list reply. A RESP3 client answers `WITHSCORES` with `[member, score]`
-/// pairs where RESP2 has a flat list; both read the same.
+/// The strings of a list reply.
 fn texts(what: &str, reply: RedisReply) -> Result<Vec<String>, StoreError> {
     match reply {
-        RedisReply::List(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for r in items {
-                match r {
-                    RedisReply::Text(t) => out.push(t),
-                    RedisReply::List(pair) if pair.len() == 2 => {
-                        for x in pair {
-                            match x {
-                                RedisReply::Text(t) => out.push(t),
-                                other => return Err(unexpected(what, &other)),
-                            }
-                        }
-                    }
-                    other => return Err(unexpected(what, &other)),
-                }
-            }
-            Ok(out)
-        }
+        RedisReply::List(items) => items
+            .into_iter()
+            .map(|r| match r {
+                RedisReply::Text(t) => Ok(t),
+                other => Err(unexpected(what, &other)),
+            })
+            .collect(),
         RedisReply::Nil => Ok(Vec::new()),
         other => Err(unexpected(what, &other)),
     }
