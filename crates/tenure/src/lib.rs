@@ -41,6 +41,7 @@ extern crate std;
 #[cfg(feature = "std")]
 pub mod async_manager;
 pub mod bearer;
+pub mod budget;
 pub mod clock;
 pub mod cookie;
 pub mod data;
@@ -71,6 +72,7 @@ mod turns;
 pub mod value;
 pub mod web;
 
+pub use budget::{Budget, Exceeded};
 #[cfg(feature = "std")]
 pub use clock::SystemClock;
 pub use clock::{Clock, ManualClock};
