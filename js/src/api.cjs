@@ -47,13 +47,23 @@ function createApi(wasm) {
   // finite non-integers (what the core stores as is), with no key the JSON form escapes
   // ('$…'): its JSON text, which crosses into wasm as one string instead of a walk of the
   // object key by key. Anything else: null (the object is converted the general way).
+  // Only a small object takes this path (FAST_PATH_UNITS UTF-16 units of keys and strings):
+  // a larger one is left to the general conversion, which stops at the session's limits
+  // instead of serializing the whole object first.
+  const FAST_PATH_UNITS = 16 * 1024;
   function flatJson(data) {
     if (data === null || typeof data !== 'object' || Object.getPrototypeOf(data) !== Object.prototype) return null;
+    let units = 0;
     for (const k in data) {
       if (!Object.hasOwn(data, k) || k.charCodeAt(0) === 36) return null;
       const v = data[k];
+      units += k.length + 8;
+      if (units > FAST_PATH_UNITS) return null;
       switch (typeof v) {
         case 'string':
+          units += v.length;
+          if (units > FAST_PATH_UNITS) return null;
+          break;
         case 'boolean':
         case 'undefined':
           break;

@@ -168,18 +168,23 @@ test('wrong argument types: a clear error, never corrupted memory', () => {
   );
 });
 
-test('lone surrogates in keys and values are stored as the replacement character', () => {
+test('lone surrogates in keys and values are refused; well-formed strings round-trip', () => {
   const m = new SessionManager();
+  const wellFormed = (x) => new TextDecoder().decode(new TextEncoder().encode(x)) === x;
   fc.assert(
     fc.property(fc.string({ unit: 'binary', maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 8 }), (k, v) => {
       const s = m.create();
-      s.set(k, v);
+      const err = attempt(() => s.set(k, v));
+      // A lone surrogate would become U+FFFD: two different strings, one stored string.
+      assert.equal(err === null, wellFormed(k) && wellFormed(v), JSON.stringify([k, v]));
+      if (err) {
+        assert.equal(err.code, 'TENURE_INVALID_VALUE');
+        assert.match(err.message, /lone surrogate/);
+        assert.deepEqual(s.keys(), []);
+        return;
+      }
       m.commit(s);
-      const back = m.open(s.id);
-      // JS strings become UTF-8: what can't be encoded (a lone surrogate) becomes U+FFFD,
-      // exactly as TextEncoder does it.
-      const wellFormed = (x) => new TextDecoder().decode(new TextEncoder().encode(x));
-      assert.equal(back.get(wellFormed(k)), wellFormed(v));
+      assert.equal(m.open(s.id).get(k), v);
     }),
     RUNS,
   );

@@ -12,7 +12,7 @@ use errors::{core_error, js_error};
 use host::{AnyClock, AnyStore, JsEntropy, JsStore};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use tenure::cookie;
-use tenure::{EncodedStore, Event, Limits, MemoryStore, OnFull, Policy, Record};
+use tenure::{Budget, EncodedStore, Event, Limits, MemoryStore, OnFull, Policy, Record};
 use wasm_bindgen::prelude::*;
 
 type Core = tenure::SessionManager<AnyStore, AnyClock, JsEntropy>;
@@ -118,17 +118,15 @@ impl Session {
     }
     /// Sets `key`; refused values change nothing.
     pub fn set(&mut self, key: JsValue, value: JsValue) -> Result<(), JsValue> {
-        let Some(key) = key.as_string() else {
+        let Some(key) = values::utf8(&key, &|| "a session key".into())? else {
             return Err(js_error("INVALID_VALUE", "session keys must be strings"));
         };
         // Strings and finite numbers need no path (it names the key in errors only).
-        let v = match values::primitive(&value) {
+        let mut budget = Budget::new(self.inner.limits());
+        let path = || format!("session[{key:?}]");
+        let v = match values::primitive(&value, &mut budget, &path)? {
             Some(v) => v,
-            None => values::to_value(
-                &value,
-                &format!("session[{key:?}]"),
-                self.inner.limits().max_depth,
-            )?,
+            None => values::to_value(&value, &path(), &mut budget)?,
         };
         self.inner.set(&key, v).map_err(|e| core_error(&e, None))
     }
@@ -156,7 +154,9 @@ impl Session {
     }
     /// Sets every property of a plain object; all or nothing.
     pub fn update(&mut self, entries: JsValue) -> Result<(), JsValue> {
-        match values::to_value(&entries, "update", self.inner.limits().max_depth + 1)? {
+        let limits = self.inner.limits();
+        let mut budget = Budget::with(limits.max_data_bytes, limits.max_depth + 1);
+        match values::to_value(&entries, "update", &mut budget)? {
             tenure::Value::Map(m) => self.inner.update(m).map_err(|e| core_error(&e, None)),
             _ => Err(js_error("INVALID_VALUE", "update takes a plain object")),
         }
@@ -168,8 +168,14 @@ impl Session {
         let by = if by.is_undefined() {
             1
         } else {
-            match values::to_value(&by, "by", 1)? {
-                tenure::Value::Int(i) => i,
+            // A number or a BigInt: a container is never walked (`by` is not a value to store).
+            let scalar = if by.is_object() {
+                None
+            } else {
+                Some(values::to_value(&by, "by", &mut Budget::with(64, 0))?)
+            };
+            match scalar {
+                Some(tenure::Value::Int(i)) => i,
                 _ => {
                     return Err(js_error(
                         "INVALID_VALUE",
@@ -311,7 +317,9 @@ impl Manager {
         if data.is_null() || data.is_undefined() {
             return Ok(None);
         }
-        match values::to_value(data, "data", self.core.policy().limits().max_depth + 1)? {
+        let limits = self.core.policy().limits();
+        let mut budget = Budget::with(limits.max_data_bytes, limits.max_depth + 1);
+        match values::to_value(data, "data", &mut budget)? {
             tenure::Value::Map(m) => Ok(Some(m)),
             _ => Err(js_error("INVALID_VALUE", "data must be a plain object")),
         }
@@ -433,10 +441,11 @@ impl Manager {
     #[wasm_bindgen(js_name = createJson)]
     pub fn create_json(
         &mut self,
-        principal: Option<String>,
+        principal: JsValue,
         json: &str,
         draft: bool,
     ) -> Result<Option<Session>, JsValue> {
+        let principal = values::opt_str_arg(&principal, "principal")?;
         let limits = *self.core.policy().limits();
         let data = match tenure::Value::from_json(json.as_bytes(), &limits) {
             Ok(tenure::Value::Map(m)) => m,

@@ -2,9 +2,9 @@
 //! bytes, plain objects and Maps for maps; everything else refused with the key and type.
 
 use crate::errors::js_error;
-use js_sys::{Array, BigInt, Object, Reflect, Uint8Array};
+use js_sys::{Array, BigInt, JsString, Object, Reflect, Uint8Array};
 use std::collections::BTreeMap;
-use tenure::Value;
+use tenure::{Budget, Exceeded, Value};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -39,10 +39,30 @@ fn threw(path: &str, e: JsValue) -> JsValue {
     )
 }
 
+/// The Rust copy of a JS string, or TENURE_INVALID_VALUE naming `what` when it holds a lone
+/// surrogate: wasm-bindgen would copy one as U+FFFD, so two different strings would become
+/// the same key or value — a silent change of data. Only a copy that holds U+FFFD is checked
+/// against the original (rare; a real U+FFFD in the input passes).
+pub(crate) fn utf8(v: &JsValue, what: &dyn Fn() -> String) -> Result<Option<String>, JsValue> {
+    let Some(s) = v.as_string() else {
+        return Ok(None);
+    };
+    if s.contains('\u{FFFD}') && !v.unchecked_ref::<JsString>().is_valid_utf16() {
+        return Err(js_error(
+            "INVALID_VALUE",
+            &format!(
+                "{}: a string with a lone surrogate (not valid Unicode) can't be stored",
+                what()
+            ),
+        ));
+    }
+    Ok(Some(s))
+}
+
 /// A string argument, or TENURE_INVALID_VALUE naming `what` and the type it got (wasm-bindgen's
 /// own `&str` glue reads any value as a string, and a non-string corrupts the call).
 pub(crate) fn str_arg(v: &JsValue, what: &str) -> Result<String, JsValue> {
-    v.as_string().ok_or_else(|| {
+    utf8(v, &|| what.to_string())?.ok_or_else(|| {
         js_error(
             "INVALID_VALUE",
             &format!("{what} must be a string, not {}", type_name(v)),
@@ -78,56 +98,93 @@ pub(crate) fn type_name(v: &JsValue) -> String {
     v.js_typeof().as_string().unwrap_or_else(|| "value".into())
 }
 
+/// A limit passed at `path`, as TENURE_LIMIT_EXCEEDED.
+fn over(path: &str, e: Exceeded) -> JsValue {
+    let hint = match e {
+        Exceeded::Depth { .. } => "; is the value cyclic?",
+        Exceeded::Bytes { .. } => "",
+    };
+    js_error("LIMIT_EXCEEDED", &format!("{path}: {e}{hint}"))
+}
+
 /// The common cases (a string, a finite number, a boolean, null) in as few calls into JS as
-/// possible; `None` for everything else, which `to_value` converts (or refuses).
-pub fn primitive(v: &JsValue) -> Option<Value> {
-    if let Some(s) = v.as_string() {
-        return Some(Value::Str(s.into()));
+/// possible, charged to `budget`; `None` for everything else, which `to_value` converts (or
+/// refuses). `path` names the value in errors (built only on failure).
+pub fn primitive(
+    v: &JsValue,
+    budget: &mut Budget,
+    path: &dyn Fn() -> String,
+) -> Result<Option<Value>, JsValue> {
+    if v.is_string() {
+        // Measured before it is copied into wasm memory (which never shrinks): a UTF-8 copy
+        // takes at least as many bytes as the string has UTF-16 units.
+        let units = v.unchecked_ref::<JsString>().length() as usize;
+        budget.string(units).map_err(|e| over(&path(), e))?;
+        return Ok(utf8(v, path)?.map(|s| Value::Str(s.into())));
     }
-    if let Some(n) = v.as_f64() {
+    let p = if let Some(n) = v.as_f64() {
         if !n.is_finite() {
-            return None;
+            return Ok(None);
         }
         if n.fract() == 0.0 && n.abs() <= MAX_SAFE {
-            return Some(Value::Int(n as i64));
+            Value::Int(n as i64)
+        } else {
+            Value::Float(n)
         }
-        return Some(Value::Float(n));
-    }
-    if let Some(b) = v.as_bool() {
-        return Some(Value::Bool(b));
-    }
-    if v.is_null() {
-        return Some(Value::Null);
-    }
-    None
+    } else if let Some(b) = v.as_bool() {
+        Value::Bool(b)
+    } else if v.is_null() {
+        Value::Null
+    } else {
+        return Ok(None);
+    };
+    budget.scalar(p.json_len()).map_err(|e| over(&path(), e))?;
+    Ok(Some(p))
 }
 
-/// Converts `v` (found at `path`) into a tenure value.
-pub fn to_value(v: &JsValue, path: &str, max_depth: usize) -> Result<Value, JsValue> {
-    convert(v, path, max_depth, 0)
+/// Where a value sits inside the one being converted (`session["cart"][2]["qty"]`), written
+/// out only when a value is refused: a conversion that succeeds formats no path.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root(&'a str),
+    Index(&'a At<'a>, usize),
+    Key(&'a At<'a>, &'a str),
 }
 
-fn convert(v: &JsValue, path: &str, max_depth: usize, depth: usize) -> Result<Value, JsValue> {
-    if let Some(p) = primitive(v) {
+impl At<'_> {
+    fn path(&self) -> String {
+        match self {
+            At::Root(p) => (*p).to_string(),
+            At::Index(up, i) => format!("{}[{i}]", up.path()),
+            At::Key(up, k) => format!("{}[{k:?}]", up.path()),
+        }
+    }
+}
+
+/// Converts `v` (found at `path`) into a tenure value within `budget`: the walk stops at the
+/// first limit passed, so a refusal costs at most the limit, whatever the size of `v`.
+pub fn to_value(v: &JsValue, path: &str, budget: &mut Budget) -> Result<Value, JsValue> {
+    convert(v, &At::Root(path), budget, 0)
+}
+
+fn convert(v: &JsValue, at: &At<'_>, budget: &mut Budget, depth: usize) -> Result<Value, JsValue> {
+    if let Some(p) = primitive(v, budget, &|| at.path())? {
         return Ok(p);
     }
-    if v.is_null() || v.is_undefined() {
-        return Ok(Value::Null);
-    }
-    if let Some(b) = v.as_bool() {
-        return Ok(Value::Bool(b));
+    let scalar = |budget: &mut Budget, x: Value| -> Result<Value, JsValue> {
+        budget
+            .scalar(x.json_len())
+            .map_err(|e| over(&at.path(), e))?;
+        Ok(x)
+    };
+    if v.is_undefined() {
+        return scalar(budget, Value::Null);
     }
     if let Some(n) = v.as_f64() {
-        if !n.is_finite() {
-            return Err(js_error(
-                "INVALID_VALUE",
-                &format!("{path}: {n} is not a finite number"),
-            ));
-        }
-        if n.fract() == 0.0 && n.abs() <= MAX_SAFE {
-            return Ok(Value::Int(n as i64));
-        }
-        return Ok(Value::Float(n));
+        return Err(js_error(
+            "INVALID_VALUE",
+            &format!("{}: {n} is not a finite number", at.path()),
+        ));
     }
     if v.is_bigint() {
         let big: BigInt = v.clone().unchecked_into();
@@ -136,77 +193,79 @@ fn convert(v: &JsValue, path: &str, max_depth: usize, depth: usize) -> Result<Va
             .ok()
             .and_then(|s| s.as_string())
             .unwrap_or_default();
-        return s.parse::<i64>().map(Value::Int).map_err(|_| {
+        let i = s.parse::<i64>().map_err(|_| {
             js_error(
                 "LIMIT_EXCEEDED",
-                &format!("{path}: BigInt {s} does not fit in 64 bits (i64)"),
+                &format!("{}: BigInt {s} does not fit in 64 bits (i64)", at.path()),
             )
-        });
+        })?;
+        return scalar(budget, Value::Int(i));
     }
-    if let Some(s) = v.as_string() {
-        return Ok(Value::Str(s.into()));
-    }
+    let threw_at = |e: JsValue| threw(&at.path(), e);
+    let over_at = |e: Exceeded| over(&at.path(), e);
     if let Some(bytes) = v.dyn_ref::<Uint8Array>() {
+        budget.bytes(bytes.length() as usize).map_err(over_at)?;
         return Ok(Value::Bytes(bytes.to_vec().into_boxed_slice()));
     }
-    let is_array = try_is_array(v).map_err(|e| threw(path, e))?;
-    let is_map = v.is_instance_of::<js_sys::Map>();
-    let plain = v.is_object() && !v.is_function() && {
-        let proto = try_get_prototype_of(v).map_err(|e| threw(path, e))?;
+    let is_array = try_is_array(v).map_err(threw_at)?;
+    let is_map = !is_array && v.is_instance_of::<js_sys::Map>();
+    let plain = !is_array && !is_map && v.is_object() && !v.is_function() && {
+        let proto = try_get_prototype_of(v).map_err(threw_at)?;
         let plain_proto: JsValue = Object::get_prototype_of(&Object::new().into()).into();
         proto.is_null() || proto == plain_proto
     };
-    if (is_array || is_map || plain) && depth >= max_depth {
-        return Err(js_error(
-            "LIMIT_EXCEEDED",
-            &format!("{path}: nesting deeper than maxDepth ({max_depth}); is the value cyclic?"),
-        ));
-    }
     if is_array {
-        // A copy made by Array.from: a Proxy's traps run (and may throw) here, once.
-        let arr = try_array_from(v).map_err(|e| threw(path, e))?;
-        let mut out = Vec::with_capacity(arr.length() as usize);
-        for (i, item) in arr.iter().enumerate() {
-            out.push(convert(
-                &item,
-                &format!("{path}[{i}]"),
-                max_depth,
-                depth + 1,
-            )?);
+        // The length first (a Proxy's trap may lie or throw: caught), charged before any
+        // item is read; then each index once, so a 10-million-element array is refused
+        // without being copied, and a Proxy can't yield more items than it declared.
+        let len = length_of(v, "length").map_err(threw_at)?;
+        budget.container(depth, len).map_err(over_at)?;
+        let mut out = Vec::with_capacity(len);
+        for i in 0..len {
+            let item = Reflect::get_u32(v, i as u32).map_err(threw_at)?;
+            out.push(convert(&item, &At::Index(at, i), budget, depth + 1)?);
         }
         return Ok(Value::List(out.into_boxed_slice()));
     }
     if is_map {
-        // Array.from(map) lists its [key, value] entries (a proxied Map throws, caught).
-        let entries = try_array_from(v).map_err(|e| threw(path, e))?;
+        // A proxied Map throws reading its size (caught); a Map's entries are read only once
+        // its size is paid for.
+        let len = length_of(v, "size").map_err(threw_at)?;
+        budget.container(depth, len).map_err(over_at)?;
+        let entries = try_array_from(v).map_err(threw_at)?;
         let mut out = BTreeMap::new();
         for entry in entries.iter() {
-            let key = Reflect::get_u32(&entry, 0).map_err(|e| threw(path, e))?;
-            let value = Reflect::get_u32(&entry, 1).map_err(|e| threw(path, e))?;
-            let Some(k) = key.as_string() else {
-                return Err(js_error(
+            let key = Reflect::get_u32(&entry, 0).map_err(threw_at)?;
+            let value = Reflect::get_u32(&entry, 1).map_err(threw_at)?;
+            let k = map_key(&key, at, budget)?.ok_or_else(|| {
+                js_error(
                     "INVALID_VALUE",
-                    &format!("{path}: Map keys must be strings, not {}", type_name(&key)),
-                ));
-            };
-            let c = convert(&value, &format!("{path}[{k:?}]"), max_depth, depth + 1)?;
+                    &format!(
+                        "{}: Map keys must be strings, not {}",
+                        at.path(),
+                        type_name(&key)
+                    ),
+                )
+            })?;
+            let c = convert(&value, &At::Key(at, &k), budget, depth + 1)?;
             out.insert(k, c);
         }
         return Ok(Value::Map(out.into()));
     }
     if plain {
-        let mut out = BTreeMap::new();
         let obj: &Object = v.unchecked_ref();
-        for key in try_keys(obj).map_err(|e| threw(path, e))?.iter() {
-            let k = key.as_string().unwrap_or_default();
-            let item = Reflect::get(v, &key).map_err(|e| threw(&format!("{path}[{k:?}]"), e))?;
+        let keys = try_keys(obj).map_err(threw_at)?;
+        budget
+            .container(depth, keys.length() as usize)
+            .map_err(over_at)?;
+        let mut out = BTreeMap::new();
+        for key in keys.iter() {
+            let k = map_key(&key, at, budget)?.unwrap_or_default();
+            let item = Reflect::get(v, &key).map_err(|e| threw(&At::Key(at, &k).path(), e))?;
             if item.is_undefined() {
                 continue; // like JSON.stringify: undefined properties are absent
             }
-            let c = match primitive(&item) {
-                Some(c) => c,
-                None => convert(&item, &format!("{path}[{k:?}]"), max_depth, depth + 1)?,
-            };
+            let c = convert(&item, &At::Key(at, &k), budget, depth + 1)?;
             out.insert(k, c);
         }
         return Ok(Value::Map(out.into()));
@@ -214,10 +273,34 @@ fn convert(v: &JsValue, path: &str, max_depth: usize, depth: usize) -> Result<Va
     Err(js_error(
         "INVALID_VALUE",
         &format!(
-            "{path}: a {} can't be stored (use null, boolean, number, BigInt, string, Uint8Array, Array or a plain object)",
+            "{}: a {} can't be stored (use null, boolean, number, BigInt, string, Uint8Array, Array or a plain object)",
+            at.path(),
             type_name(v)
         ),
     ))
+}
+
+/// A map key charged to `budget` (`None` if it is not a string).
+fn map_key(key: &JsValue, at: &At<'_>, budget: &mut Budget) -> Result<Option<String>, JsValue> {
+    if !key.is_string() {
+        return Ok(None);
+    }
+    let units = key.unchecked_ref::<JsString>().length() as usize;
+    budget.key(units).map_err(|e| over(&at.path(), e))?;
+    utf8(key, &|| format!("{}: a key", at.path()))
+}
+
+/// `v[name]` read as a length (an array's `length`, a Map's `size`), through a `catch`
+/// import: a Proxy's trap may throw. Anything but a non-negative integer is an error.
+fn length_of(v: &JsValue, name: &str) -> Result<usize, JsValue> {
+    let n = Reflect::get(v, &JsValue::from_str(name))?;
+    match n.as_f64() {
+        Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= u32::MAX as f64 => Ok(n as usize),
+        _ => Err(js_error(
+            "INVALID_VALUE",
+            &format!("{name} is not a valid length"),
+        )),
+    }
 }
 
 /// Converts a tenure value to a fresh JS value.
