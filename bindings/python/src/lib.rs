@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tenure::cookie;
 use tenure::redis::RedisConfig;
-use tenure::{EncodedStore, Event, Limits, MemoryStore, OnFull, OsEntropy, Policy, Record};
+use tenure::{Budget, EncodedStore, Event, Limits, MemoryStore, OnFull, OsEntropy, Policy, Record};
 
 pub(crate) type Core = tenure::SessionManager<AnyStore, AnyClock, OsEntropy>;
 
@@ -95,14 +95,14 @@ impl ManualClock {
 #[pyclass(frozen, module = "tenure._native")]
 pub(crate) struct Session {
     pub(crate) inner: Mutex<tenure::Session>,
-    /// The policy's `max_depth` (fixed for the session's life), read without the lock.
-    max_depth: usize,
+    /// The policy's limits (fixed for the session's life), read without the lock.
+    limits: tenure::Limits,
 }
 
 impl Session {
     pub(crate) fn wrap(s: tenure::Session) -> Self {
         Session {
-            max_depth: s.limits().max_depth,
+            limits: *s.limits(),
             inner: Mutex::new(s),
         }
     }
@@ -115,11 +115,16 @@ pub(crate) fn core_err(py: Python<'_>, e: tenure::Error) -> PyErr {
 #[pymethods]
 impl Session {
     /// The value at `key`; `KeyError` if absent.
-    fn get_item<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
-        let v = with_lock(py, &self.inner, |s| s.get(key).cloned());
+    fn get_item<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let key = str_key(key)?;
+        let v = with_lock(py, &self.inner, |s| s.get(&key).cloned());
         match v {
             Some(v) => values::to_py(py, &v),
-            None => Err(pyo3::exceptions::PyKeyError::new_err(key.to_owned())),
+            None => Err(pyo3::exceptions::PyKeyError::new_err(key)),
         }
     }
     /// The value at `key`, or `default`.
@@ -127,10 +132,11 @@ impl Session {
     fn get<'py>(
         &self,
         py: Python<'py>,
-        key: &str,
+        key: &Bound<'py, PyAny>,
         default: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        match with_lock(py, &self.inner, |s| s.get(key).cloned()) {
+        let key = str_key(key)?;
+        match with_lock(py, &self.inner, |s| s.get(&key).cloned()) {
             Some(v) => values::to_py(py, &v),
             None => Ok(default.unwrap_or_else(|| py.None().into_bound(py))),
         }
@@ -143,27 +149,29 @@ impl Session {
         value: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         let key = str_key(key)?;
-        let v = values::to_value(value, "session", &key, self.max_depth)?;
+        let v = values::to_value(value, "session", &key, &mut Budget::new(&self.limits))?;
         with_lock(py, &self.inner, |s| s.set(&key, v)).map_err(|e| core_err(py, e))
     }
     /// Removes `key`; `KeyError` if this copy doesn't hold it.
-    fn delete(&self, py: Python<'_>, key: &str) -> PyResult<()> {
+    fn delete(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<()> {
+        let key = str_key(key)?;
         let r = with_lock(py, &self.inner, |s| {
-            if s.contains(key) {
-                s.delete(key).map(|_| true)
+            if s.contains(&key) {
+                s.delete(&key).map(|_| true)
             } else {
                 Ok(false)
             }
         });
         match r {
             Ok(true) => Ok(()),
-            Ok(false) => Err(pyo3::exceptions::PyKeyError::new_err(key.to_owned())),
+            Ok(false) => Err(pyo3::exceptions::PyKeyError::new_err(key)),
             Err(e) => Err(core_err(py, e)),
         }
     }
     /// Removes `key` whether or not this copy saw it (also a concurrent write).
-    fn discard(&self, py: Python<'_>, key: &str) -> PyResult<bool> {
-        with_lock(py, &self.inner, |s| s.delete(key).map(|v| v.is_some()))
+    fn discard(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let key = str_key(key)?;
+        with_lock(py, &self.inner, |s| s.delete(&key).map(|v| v.is_some()))
             .map_err(|e| core_err(py, e))
     }
     fn contains(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> bool {
@@ -186,17 +194,26 @@ impl Session {
     }
     /// Sets every item of a dict; all or nothing.
     fn update(&self, py: Python<'_>, items: &Bound<'_, PyDict>) -> PyResult<()> {
+        // One budget for all of them: together they must fit in the session.
+        let mut budget = Budget::new(&self.limits);
         let mut entries = Vec::with_capacity(items.len());
         for (k, v) in items.iter() {
             let key = str_key(&k)?;
-            let v = values::to_value(&v, "session", &key, self.max_depth)?;
+            let v = values::to_value(&v, "session", &key, &mut budget)?;
             entries.push((key, v));
         }
         with_lock(py, &self.inner, |s| s.update(entries)).map_err(|e| core_err(py, e))
     }
     /// Adds `by` to the integer at `key` (missing counts as 0); returns the new value.
     #[pyo3(signature = (key, by=None))]
-    fn increment(&self, py: Python<'_>, key: &str, by: Option<&Bound<'_, PyAny>>) -> PyResult<i64> {
+    fn increment(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        by: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<i64> {
+        let key = str_key(key)?;
+        let key = key.as_str();
         let by: i64 = match by {
             None => 1,
             Some(b) if b.is_instance_of::<pyo3::types::PyBool>() => {
@@ -216,8 +233,15 @@ impl Session {
         };
         with_lock(py, &self.inner, |s| s.increment(key, by)).map_err(|e| core_err(py, e))
     }
-    fn flash(&self, py: Python<'_>, category: &str, message: &str) -> PyResult<()> {
-        with_lock(py, &self.inner, |s| s.flash(category, message)).map_err(|e| core_err(py, e))
+    fn flash(
+        &self,
+        py: Python<'_>,
+        category: &Bound<'_, PyAny>,
+        message: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let category = text(category, "a flash category")?;
+        let message = text(message, "a flash message")?;
+        with_lock(py, &self.inner, |s| s.flash(&category, &message)).map_err(|e| core_err(py, e))
     }
     fn take_flashes(&self, py: Python<'_>) -> Vec<(String, String)> {
         with_lock(py, &self.inner, |s| {
@@ -231,9 +255,10 @@ impl Session {
     fn set_principal(
         &self,
         py: Python<'_>,
-        principal: Option<String>,
+        principal: Option<&Bound<'_, PyAny>>,
         keep_data: bool,
     ) -> PyResult<()> {
+        let principal = opt_text(principal, "principal")?;
         with_lock(py, &self.inner, |s| {
             s.set_principal_with(principal.as_deref(), keep_data)
         })
@@ -296,9 +321,30 @@ impl Session {
     }
 }
 
+/// A str argument (`what` names it in errors): `InvalidType` for another type,
+/// `InvalidValue` for a lone surrogate (never Python's own `UnicodeEncodeError`).
+fn text(v: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
+    match v.cast::<PyString>() {
+        Ok(s) => values::utf8(v.py(), s, what),
+        Err(_) => Err(raise(
+            v.py(),
+            "InvalidType",
+            &format!("{what} must be str, not {}", v.get_type().name()?),
+        )),
+    }
+}
+
+/// An optional str argument (`None`: none).
+fn opt_text(v: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<String>> {
+    match v {
+        Some(v) if !v.is_none() => text(v, what).map(Some),
+        _ => Ok(None),
+    }
+}
+
 fn str_key(key: &Bound<'_, PyAny>) -> PyResult<String> {
     match key.cast::<PyString>() {
-        Ok(s) => Ok(s.to_cow()?.into_owned()),
+        Ok(s) => values::utf8(key.py(), s, &format!("session key {}", s.repr()?)),
         Err(_) => Err(raise(
             key.py(),
             "InvalidType",
@@ -323,8 +369,8 @@ pub(crate) fn info<'py>(py: Python<'py>, r: &Record) -> PyResult<Bound<'py, PyDi
 #[pyclass(frozen, module = "tenure._native")]
 pub(crate) struct Manager {
     pub(crate) core: Mutex<Core>,
-    /// The policy's `max_depth`, read without the lock.
-    max_depth: usize,
+    /// The policy's limits, read without the lock.
+    limits: tenure::Limits,
     /// Whether the Python layer collects events; when not, they are dropped under the lock
     /// instead of piling up in the core.
     pub(crate) listening: AtomicBool,
@@ -382,10 +428,11 @@ impl Manager {
         data: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Option<tenure::DataMap>> {
         let Some(d) = data else { return Ok(None) };
+        let mut budget = Budget::new(&self.limits);
         let mut entries = Vec::with_capacity(d.len());
         for (k, v) in d.iter() {
             let key = str_key(&k)?;
-            let v = values::to_value(&v, "data", &key, self.max_depth)?;
+            let v = values::to_value(&v, "data", &key, &mut budget)?;
             entries.push((key, v));
         }
         Ok(Some(entries.into_iter().collect()))
@@ -484,7 +531,7 @@ impl Manager {
         };
         Ok(Manager {
             core: Mutex::new(tenure::SessionManager::new(store, clock, OsEntropy, policy)),
-            max_depth: limits.max_depth,
+            limits,
             listening: AtomicBool::new(false),
             redis,
         })
@@ -494,9 +541,10 @@ impl Manager {
     fn create(
         &self,
         py: Python<'_>,
-        principal: Option<String>,
+        principal: Option<&Bound<'_, PyAny>>,
         data: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Session> {
+        let principal = opt_text(principal, "principal")?;
         let data = self.data_map(data)?;
         self.run(py, |m| m.create(principal.as_deref(), data))
             .map(Session::wrap)
@@ -614,9 +662,10 @@ impl Manager {
     #[pyo3(signature = (principal=None, data=None))]
     fn begin_create(
         slf: &Bound<'_, Self>,
-        principal: Option<String>,
+        principal: Option<&Bound<'_, PyAny>>,
         data: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<pending::PendingOp> {
+        let principal = opt_text(principal, "principal")?;
         let data = slf.get().data_map(data)?;
         Ok(pending::create(slf, principal, data))
     }

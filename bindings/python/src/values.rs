@@ -11,7 +11,7 @@ use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple,
 };
 use std::collections::BTreeMap;
-use tenure::Value;
+use tenure::{Budget, Exceeded, Value};
 
 /// Why a value was refused.
 enum Reason {
@@ -23,8 +23,10 @@ enum Reason {
     Type(String),
     /// A dict key that is not a str (repr, type name): `InvalidType`.
     KeyType(String, String),
-    /// Nesting beyond `max_depth`: `LimitExceeded`.
-    TooDeep(usize),
+    /// A limit passed while walking (depth, or the JSON size): `LimitExceeded`.
+    Over(Exceeded),
+    /// A str that is not valid Unicode (a lone surrogate): `InvalidValue`.
+    Surrogate,
     /// A container that contains itself: `InvalidValue`.
     Cycle(&'static str),
     /// Python itself failed (e.g. a str with lone surrogates): passed through.
@@ -94,9 +96,14 @@ impl Refused {
                 "InvalidType",
                 format!("{path}: dict key {repr} is a {t}, not a str"),
             ),
-            Reason::TooDeep(max) => (
+            Reason::Over(Exceeded::Depth { max }) => (
                 "LimitExceeded",
                 format!("{path}: max_depth exceeded (nesting deeper than {max})"),
+            ),
+            Reason::Over(e) => ("LimitExceeded", format!("{path}: {e}")),
+            Reason::Surrogate => (
+                "InvalidValue",
+                format!("{path}: a str with a lone surrogate (not valid Unicode) can't be stored"),
             ),
             Reason::Cycle(t) => (
                 "InvalidValue",
@@ -130,62 +137,91 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
+/// A str as Rust's UTF-8, or `InvalidValue` naming `what` when it holds a lone surrogate
+/// (Python would raise its own `UnicodeEncodeError`).
+pub fn utf8(py: Python<'_>, s: &Bound<'_, PyString>, what: &str) -> PyResult<String> {
+    s.to_cow().map(|c| c.into_owned()).map_err(|_| {
+        raise(
+            py,
+            "InvalidValue",
+            &format!("{what}: a str with a lone surrogate (not valid Unicode) can't be stored"),
+        )
+    })
+}
+
 /// Converts `obj`, the value for `key` of `container` (`session`, `data`: they name it in
 /// error messages as `session["cart"]`), refusing what tenure can't hold with an exception
-/// naming the path and the Python type.
+/// naming the path and the Python type. The walk charges `budget` as it goes, so a value
+/// too large (or a structure of shared references that expands to one) is refused at the
+/// limit, without being read or copied in full.
 pub fn to_value(
     obj: &Bound<'_, PyAny>,
     container: &str,
     key: &str,
-    max_depth: usize,
+    budget: &mut Budget,
 ) -> PyResult<Value> {
     let mut ancestors = Vec::new();
-    convert(obj, max_depth, &mut ancestors)
+    convert(obj, budget, &mut ancestors)
         .map_err(|r| r.into_py_err(obj.py(), &format!("{container}[{key:?}]")))
+}
+
+fn over(e: Exceeded) -> Refused {
+    Refused::new(Reason::Over(e))
 }
 
 /// `ancestors` holds the addresses (Python's `id()`) of the containers being converted
 /// around `obj`: meeting one again means a cycle. Its length is the current depth.
 fn convert(
     obj: &Bound<'_, PyAny>,
-    max_depth: usize,
+    budget: &mut Budget,
     ancestors: &mut Vec<usize>,
 ) -> Result<Value, Refused> {
-    if obj.is_none() {
-        return Ok(Value::Null);
-    }
-    // bool before int: True is an int in Python.
-    if let Ok(b) = obj.cast::<PyBool>() {
-        return Ok(Value::Bool(b.is_true()));
-    }
-    if obj.is_instance_of::<PyInt>() {
-        return match obj.extract::<i64>() {
-            Ok(i) => Ok(Value::Int(i)),
-            Err(_) => Err(Refused::new(Reason::TooBig(safe_repr(obj)))),
+    if let Ok(s) = obj.cast::<PyString>() {
+        // Measured before it is copied: its UTF-8 form has at least one byte per code point.
+        budget.string(s.len()?).map_err(over)?;
+        return match s.to_cow() {
+            Ok(c) => Ok(Value::Str(c.as_ref().into())),
+            Err(_) => Err(Refused::new(Reason::Surrogate)),
         };
     }
-    if let Ok(f) = obj.cast::<PyFloat>() {
+    let scalar = if obj.is_none() {
+        Some(Value::Null)
+    } else if let Ok(b) = obj.cast::<PyBool>() {
+        // bool before int: True is an int in Python.
+        Some(Value::Bool(b.is_true()))
+    } else if obj.is_instance_of::<PyInt>() {
+        match obj.extract::<i64>() {
+            Ok(i) => Some(Value::Int(i)),
+            Err(_) => return Err(Refused::new(Reason::TooBig(safe_repr(obj)))),
+        }
+    } else if let Ok(f) = obj.cast::<PyFloat>() {
         let v = f.value();
         if !v.is_finite() {
             return Err(Refused::new(Reason::NotFinite(v)));
         }
-        return Ok(Value::Float(v));
-    }
-    if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::Str(s.to_cow()?.as_ref().into()));
+        Some(Value::Float(v))
+    } else {
+        None
+    };
+    if let Some(v) = scalar {
+        budget.scalar(v.json_len()).map_err(over)?;
+        return Ok(v);
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
+        budget.bytes(b.as_bytes().len()).map_err(over)?;
         return Ok(Value::Bytes(b.as_bytes().into()));
     }
     if let Ok(b) = obj.cast::<PyByteArray>() {
+        budget.bytes(b.len()).map_err(over)?;
         return Ok(Value::Bytes(b.to_vec().into_boxed_slice()));
     }
-    let kind = if obj.is_instance_of::<PyList>() {
-        "list"
-    } else if obj.is_instance_of::<PyTuple>() {
-        "tuple"
-    } else if obj.is_instance_of::<PyDict>() {
-        "dict"
+    // The length through the C API (a subclass's own __len__ is not called).
+    let (kind, len) = if let Ok(l) = obj.cast::<PyList>() {
+        ("list", l.len())
+    } else if let Ok(t) = obj.cast::<PyTuple>() {
+        ("tuple", t.len())
+    } else if let Ok(d) = obj.cast::<PyDict>() {
+        ("dict", d.len())
     } else {
         return Err(Refused::new(Reason::Type(type_name(obj))));
     };
@@ -193,18 +229,17 @@ fn convert(
     if ancestors.contains(&addr) {
         return Err(Refused::new(Reason::Cycle(kind)));
     }
-    if ancestors.len() >= max_depth {
-        return Err(Refused::new(Reason::TooDeep(max_depth)));
-    }
+    // Paid for before a single item is read: a list of 10 million items stops here.
+    budget.container(ancestors.len(), len).map_err(over)?;
     ancestors.push(addr);
-    let out = convert_container(obj, max_depth, ancestors);
+    let out = convert_container(obj, budget, ancestors);
     ancestors.pop();
     out
 }
 
 fn convert_container(
     obj: &Bound<'_, PyAny>,
-    max_depth: usize,
+    budget: &mut Budget,
     ancestors: &mut Vec<usize>,
 ) -> Result<Value, Refused> {
     if let Ok(d) = obj.cast::<PyDict>() {
@@ -213,8 +248,12 @@ fn convert_container(
             let Ok(key) = k.cast::<PyString>() else {
                 return Err(Refused::new(Reason::KeyType(safe_repr(&k), type_name(&k))));
             };
-            let key = key.to_cow()?.into_owned();
-            match convert(&v, max_depth, ancestors) {
+            budget.key(key.len()?).map_err(over)?;
+            let Ok(key) = key.to_cow() else {
+                return Err(Refused::new(Reason::Surrogate).at(format!("[{}]", safe_repr(&k))));
+            };
+            let key = key.into_owned();
+            match convert(&v, budget, ancestors) {
                 Ok(child) => {
                     out.insert(key, child);
                 }
@@ -223,13 +262,14 @@ fn convert_container(
         }
         return Ok(Value::Map(out.into()));
     }
+    // The length was paid for (in `convert`); the items are read through the C API.
     let items: Vec<Bound<'_, PyAny>> = match obj.cast::<PyList>() {
         Ok(l) => l.iter().collect(),
         Err(_) => obj.cast::<PyTuple>().map_err(PyErr::from)?.iter().collect(),
     };
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        match convert(item, max_depth, ancestors) {
+        match convert(item, budget, ancestors) {
             Ok(v) => out.push(v),
             Err(r) => return Err(r.at(format!("[{i}]"))),
         }
