@@ -118,7 +118,7 @@ impl Session {
     }
     /// Sets `key`; refused values change nothing.
     pub fn set(&mut self, key: JsValue, value: JsValue) -> Result<(), JsValue> {
-        let Some(key) = values::utf8(&key, &|| "a session key".into())? else {
+        let Some(key) = values::utf8(&key, &|| "session key".into())? else {
             return Err(js_error("INVALID_VALUE", "session keys must be strings"));
         };
         // Strings and finite numbers need no path (it names the key in errors only).

@@ -48,10 +48,19 @@ pub(crate) fn utf8(v: &JsValue, what: &dyn Fn() -> String) -> Result<Option<Stri
         return Ok(None);
     };
     if s.contains('\u{FFFD}') && !v.unchecked_ref::<JsString>().is_valid_utf16() {
+        // The string as JSON writes it (`"a\ud800"`), cut short: it names what was refused.
+        let mut shown = js_sys::JSON::stringify(v)
+            .ok()
+            .and_then(|j| j.as_string())
+            .unwrap_or_default();
+        if let Some((cut, _)) = shown.char_indices().nth(40) {
+            shown.truncate(cut);
+            shown.push_str("…\"");
+        }
         return Err(js_error(
             "INVALID_VALUE",
             &format!(
-                "{}: a string with a lone surrogate (not valid Unicode) can't be stored",
+                "{} {shown}: a string with a lone surrogate (not valid Unicode) can't be stored",
                 what()
             ),
         ));
