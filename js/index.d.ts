@@ -234,6 +234,16 @@ export class AsyncSessionManager {
 
 /** The `version` of an encoded record, or null if it does not read as a v1 record. */
 export function recordVersion(bytes: Uint8Array | string): number | null;
+/**
+ * `JSON.stringify`, except that a BigInt (a session integer beyond 2^53) is written as its
+ * exact digits, a JSON number, instead of throwing. Use it for responses that carry values
+ * read from a session (`res.type('json').send(stringifyJson(body))`).
+ */
+export function stringifyJson(
+  value: unknown,
+  replacer?: ((this: any, key: string, value: any) => any) | null,
+  space?: string | number,
+): string;
 
 export interface FileStoreOptions {
   /** How long a write waits for a session's lock before it throws, in ms (default 20000). */

@@ -4,6 +4,41 @@
 
 const EVENTS = ['created', 'expired', 'destroyed', 'regenerated', 'evicted', 'rejected'];
 
+// JSON text of `value` as JSON.stringify writes it, except that a BigInt (what a session
+// gives back for an integer beyond 2^53, e.g. one Python or Rust wrote) is written as its
+// exact digits, a JSON number — where JSON.stringify throws. With JSON.rawJSON (Node 21+,
+// current browsers) the replacer emits the digits itself; before it, a BigInt goes out as a
+// string carrying a random per-call marker, and the marked strings are unquoted afterwards.
+// 128 random bits as hex: the marker can't be guessed by whoever wrote the strings.
+function nonce() {
+  const b = new Uint8Array(16);
+  if (globalThis.crypto?.getRandomValues) globalThis.crypto.getRandomValues(b);
+  else for (let i = 0; i < b.length; i++) b[i] = Math.floor(Math.random() * 256);
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+function stringifyJson(value, replacer, space) {
+  const user = typeof replacer === 'function' ? replacer : null;
+  if (typeof JSON.rawJSON === 'function') {
+    return JSON.stringify(value, function big(k, v) {
+      const x = user ? user.call(this, k, v) : v;
+      return typeof x === 'bigint' ? JSON.rawJSON(x.toString()) : x;
+    }, space);
+  }
+  const mark = `\u0001tenure-bigint-${nonce()}:`;
+  let marked = false;
+  const text = JSON.stringify(value, function big(k, v) {
+    const x = user ? user.call(this, k, v) : v;
+    if (typeof x !== 'bigint') return x;
+    marked = true;
+    return `${mark}${x}`;
+  }, space);
+  if (!marked) return text;
+  // JSON.stringify writes U+0001 as "\u0001": the marker as it appears in the text.
+  const written = JSON.stringify(mark).slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return text.replace(new RegExp(`"${written}(-?\\d+)"`, 'g'), '$1');
+}
+
 function createApi(wasm) {
   class ManualClock {
     /** @param {number} [ms] start time in ms since the epoch */
@@ -423,6 +458,7 @@ function createApi(wasm) {
   }
 
   return {
+    stringifyJson,
     SessionManager,
     AsyncSessionManager,
     ManualClock,

@@ -26,6 +26,7 @@ export let buildSetCookie;
 export let recordVersion;
 export let WebConfig;
 export let Incoming;
+export let stringifyJson;
 
 let ready = null;
 
@@ -36,7 +37,7 @@ export function init(input) {
       ({
         SessionManager, AsyncSessionManager, ManualClock, Session, perSession, signCookie, unsignCookie, unsignCookieIndex,
         checkSecrets, parseCookieHeader, findSessionId, encodeUriComponent, isPlausibleId, parseBearer,
-        signToken, unsignToken, buildSetCookie, recordVersion, WebConfig, Incoming,
+        signToken, unsignToken, buildSetCookie, recordVersion, WebConfig, Incoming, stringifyJson,
       } = createApi(wasm));
     });
   }

@@ -5,6 +5,6 @@ export const {
   SessionManager, AsyncSessionManager, ManualClock, Session, perSession, FileStore, AsyncFileStore, signCookie, unsignCookie,
   unsignCookieIndex, checkSecrets, parseCookieHeader, findSessionId, encodeUriComponent,
   isPlausibleId, parseBearer, signToken, unsignToken, buildSetCookie, recordVersion,
-  WebConfig, Incoming,
+  WebConfig, Incoming, stringifyJson,
 } = api;
 export default api;

@@ -104,3 +104,22 @@ test('a lone surrogate is refused by name in keys, values, nested keys and princ
   s.set('\ufffd', 'a \ufffd b \ud83d\ude00');
   assert.equal(s.get('\ufffd'), 'a \ufffd b \ud83d\ude00');
 });
+
+test('stringifyJson writes a BigInt as its exact digits; everything else as JSON.stringify does', async () => {
+  const { stringifyJson } = await import('tenure');
+  const m = new SessionManager();
+  const s = m.create();
+  s.set('big', 2n ** 60n);
+  s.set('neg', -(2n ** 63n));
+  const value = { big: s.get('big'), nested: [s.get('neg'), 1, 'x'], s: 'text "q"', u: undefined };
+  assert.throws(() => JSON.stringify(value), TypeError); // what res.json did: a 500
+  const text = stringifyJson(value);
+  assert.equal(text, '{"big":1152921504606846976,"nested":[-9223372036854775808,1,"x"],"s":"text \\"q\\""}');
+  // A string that looks like the marker of the fallback path stays a string.
+  const tricky = { a: '\u0001tenure-bigint-00000000000000000000000000000000:5', b: 7n };
+  assert.deepEqual(JSON.parse(stringifyJson(tricky).replace('7', '"7"')), { a: tricky.a, b: '7' });
+  // Without BigInts: JSON.stringify's text, replacer and space included.
+  const plain = { a: [1, { b: null }], c: 'ü' };
+  assert.equal(stringifyJson(plain, null, 2), JSON.stringify(plain, null, 2));
+  assert.equal(stringifyJson({ a: 1, b: 2n }, (k, v) => (k === 'a' ? undefined : v)), '{"b":2}');
+});

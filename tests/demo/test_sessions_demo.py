@@ -201,6 +201,32 @@ def test_errors_change_nothing(server: Server):
     assert server.call("SessionApi.Nope", {}, tok)[0] == 404
 
 
+def test_bodies_over_the_limit_are_413_and_nesting_past_the_parser_400(server: Server):
+    tok = server.login("user1", "pass1")
+    # Over the demos' 1 MiB body limit: 413 (Node answered 500, Python read any size).
+    big = json.dumps({"key": "k", "value": "x" * (1024 * 1024)}).encode()
+    status, body, _ = server.call("SessionApi.SetValue", None, tok, raw=big)
+    assert status == 413 and "larger than 1048576 bytes" in body["error"], (status, body)
+    # Within it but over the session's max_data_bytes: the session's own refusal, a 400.
+    status, body, _ = server.call("SessionApi.SetValue", {"key": "k", "value": "x" * 300_000}, tok)
+    assert status == 400 and "max_data_bytes" in body["error"], (status, body)
+    # Nested far past Python's recursion limit (a RecursionError, a 500, before) and past
+    # max_depth: a 400 from every server.
+    deep = b'{"key": "d", "value": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    status, body, _ = server.call("SessionApi.SetValue", None, tok, raw=deep)
+    assert status == 400 and "error" in body, (status, body)
+    status, body, _ = server.call("SessionApi.SetValue", {"key": "d", "value": nested(40)}, tok)
+    assert status == 400 and "max_depth" in body["error"], (status, body)
+    assert server.call("SessionApi.ListKeys", {}, tok)[1] == {"keys": []}
+
+
+def nested(depth: int) -> object:
+    v: object = 1
+    for _ in range(depth):
+        v = [v]
+    return v
+
+
 def test_list_active_sessions_is_paginated(server: Server):
     tokens = [server.login(f"user{1 + i % 2}", f"pass{1 + i % 2}") for i in range(5)]
     seen: list[str] = []
@@ -267,6 +293,26 @@ def test_a_token_from_one_server_works_in_the_other_through_one_file_store(first
         finally:
             one.stop()
             two.stop()
+
+
+@pytest.mark.parametrize("reader", ["node", "rust"])
+def test_an_integer_beyond_2_to_the_53_written_by_python_reads_back_exactly(reader: str):
+    """Python writes ints of up to 64 bits; Node reads them as BigInt, which res.json could
+    not write (a 500): the Node demo answers with stringifyJson, the exact digits."""
+    with tempfile.TemporaryDirectory() as store:
+        python, other = Server("python", store), Server(reader, store)
+        try:
+            tok = python.login("user1", "pass1")
+            values = {"big": 2**60 + 1, "min": -(2**63), "max": 2**63 - 1, "list": [2**53 + 1, {"n": -(2**55) - 3}]}
+            for key, value in values.items():
+                assert python.call("SessionApi.SetValue", {"key": key, "value": value}, tok)[0] == 200
+            for key, value in values.items():
+                status, body, _ = other.call("SessionApi.GetValue", {"key": key}, tok)
+                assert status == 200, body
+                assert body == {"key": key, "value": value}
+        finally:
+            python.stop()
+            other.stop()
 
 
 def test_one_session_through_all_three_servers():

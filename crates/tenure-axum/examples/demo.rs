@@ -8,6 +8,8 @@
 //! a per-session shopping cart.
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -132,11 +134,22 @@ fn err(status: StatusCode, message: impl Into<String>) -> ApiError {
 
 type Body = Map<String, Json_>;
 
-fn body_of(raw: &[u8]) -> Result<Body, ApiError> {
+/// The largest request body read (the same in the three demos); a larger one is a 413.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+fn body_of(raw: Result<Bytes, BytesRejection>) -> Result<Body, ApiError> {
+    // Over BODY_LIMIT (DefaultBodyLimit) the body is refused unread: 413, in our JSON form.
+    let raw = raw.map_err(|r| match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => err(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body larger than {BODY_LIMIT} bytes"),
+        ),
+        status => err(status, r.body_text()),
+    })?;
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Ok(Body::new());
     }
-    match serde_json::from_slice::<Json_>(raw) {
+    match serde_json::from_slice::<Json_>(&raw) {
         Ok(Json_::Object(m)) => Ok(m),
         Ok(_) => Err(err(
             StatusCode::BAD_REQUEST,
@@ -193,9 +206,9 @@ async fn auth(
     State(app): State<App>,
     Query(q): Query<HashMap<String, String>>,
     s: Session,
-    raw: Bytes,
+    raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Json_>, ApiError> {
-    let b = body_of(&raw)?;
+    let b = body_of(raw)?;
     let user = b.get("UserName").and_then(Json_::as_str);
     let pass = b.get("PassWord").and_then(Json_::as_str);
     let known = USERS.iter().find(|(u, _)| Some(*u) == user);
@@ -240,14 +253,14 @@ async fn call(
     State(app): State<App>,
     Path(call): Path<String>,
     s: Session,
-    raw: Bytes,
+    raw: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Json_>, ApiError> {
     let (api, method) = call.split_once('.').unwrap_or((call.as_str(), ""));
     if api != "SessionApi" && api != "CartApi" {
         return Err(err(StatusCode::NOT_FOUND, format!("unknown service {api}")));
     }
     let user = current(&s)?;
-    let b = body_of(&raw)?;
+    let b = body_of(raw)?;
     let out = if api == "SessionApi" {
         session_api(&app, method, &s, &b, &user).await?
     } else {
@@ -466,6 +479,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/root/Logout", post(logout))
         .route("/root/{call}", post(call))
         .with_state(app)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SessionLayer::new(manager, web));
     let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
     println!("tenure sessions demo (Rust) on http://{host}:{port}/root");

@@ -4,7 +4,7 @@
 // Two users, isolated session data, atomic counters, an admin list of active sessions and a
 // per-session shopping cart. The API is documented in docs/demo.md.
 import express from 'express';
-import { SessionManager, AsyncSessionManager, FileStore } from 'tenure';
+import { SessionManager, AsyncSessionManager, FileStore, stringifyJson } from 'tenure';
 import { session } from 'tenure/express';
 import { redisStore } from 'tenure/redis';
 
@@ -14,6 +14,8 @@ const LIST_DEFAULT = 100;
 const LIST_MAX = 1000;
 const PRICES = { item1: 10.5, item2: 25.0, item3: 15.75 };
 const DEV_SECRET = 'tenure-demo-development-secret-change-me!';
+// The largest request body read (the same in the three demos); a larger one is a 413.
+const BODY_LIMIT = 1024 * 1024;
 
 class ApiError extends Error {
   constructor(status, message) { super(message); this.status = status; }
@@ -41,7 +43,10 @@ const saved = (s) => new Promise((resolve, reject) => s.save((err) => (err ? rej
 export function makeApp({ manager, secret }) {
   const carts = manager.perSession(() => new Cart());
   const app = express();
-  app.use(express.json({ strict: false }));
+  app.use(express.json({ strict: false, limit: BODY_LIMIT }));
+  // Session values may be BigInts (integers beyond 2^53, e.g. written by the Python or the
+  // Rust server), which res.json can't write: stringifyJson writes their exact digits.
+  const send = (res, body) => res.type('application/json').send(stringifyJson(body));
   app.use(session({ secret, manager, transport: 'both', cookie: { secure: false } }));
 
   const field = (body, name, kind, what) => {
@@ -165,7 +170,7 @@ export function makeApp({ manager, secret }) {
     const fn = Object.hasOwn(apis[api], method) ? apis[api][method] : null;
     if (!fn) throw new ApiError(404, `unknown method ${api}.${method}`);
     try {
-      res.json(await fn(s, b, req));
+      send(res, await fn(s, b, req));
     } catch (e) {
       if (e.code === 'TENURE_INVALID_VALUE' || e.code === 'TENURE_LIMIT_EXCEEDED') throw new ApiError(400, e.message);
       if (e.code === 'TENURE_SESSION_GONE') throw new ApiError(401, 'the session has ended');
@@ -176,6 +181,7 @@ export function makeApp({ manager, secret }) {
   app.use((err, req, res, next) => {
     if (err instanceof ApiError) return res.status(err.status).json({ error: err.message });
     if (err.type === 'entity.parse.failed') return res.status(400).json({ error: 'malformed JSON body' });
+    if (err.type === 'entity.too.large') return res.status(413).json({ error: `request body larger than ${BODY_LIMIT} bytes` });
     res.status(500).json({ error: err.message });
   });
   return app;

@@ -31,6 +31,8 @@ USERS = {"user1": "pass1", "user2": "pass2"}
 LIST_DEFAULT, LIST_MAX = 100, 1000
 PRICES = {"item1": 10.50, "item2": 25.00, "item3": 15.75}
 DEV_SECRET = "tenure-demo-development-secret-change-me!"
+# The largest request body read (the same in the three demos); a larger one is a 413.
+BODY_LIMIT = 1024 * 1024
 
 
 class ApiError(Exception):
@@ -65,11 +67,22 @@ def make_app(manager: Union[tenure.SessionManager, tenure.aio.SessionManager], s
     carts = manager.per_session(Cart)
 
     async def body_of(request: Request) -> dict[str, Any]:
-        raw = await request.body()
+        # Read up to the limit, never the whole of a larger body.
+        if int(request.headers.get("content-length") or 0) > BODY_LIMIT:
+            raise ApiError(413, f"request body larger than {BODY_LIMIT} bytes")
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > BODY_LIMIT:
+                raise ApiError(413, f"request body larger than {BODY_LIMIT} bytes")
         if not raw.strip():
             return {}
         try:
             body = json.loads(raw)
+        except RecursionError:
+            # Python's parser recurses: nesting past ~1,000 levels (tenure's own limit,
+            # max_depth, refuses far less with LimitExceeded once the value is set).
+            raise ApiError(400, "JSON body nested too deeply")
         except ValueError:
             raise ApiError(400, "malformed JSON body")
         if not isinstance(body, dict):
