@@ -1,8 +1,8 @@
 //! The `Set-Cookie` builder: attributes with safe defaults, prefix rules enforced, and
 //! nothing that could break the header let through.
 
+use crate::clock::Millis;
 use crate::error::Error;
-use crate::Millis;
 use alloc::format;
 use alloc::string::{String, ToString};
 
@@ -272,7 +272,7 @@ impl CookieOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorCode;
+    use crate::error::ErrorCode;
     use proptest::prelude::*;
 
     #[test]
@@ -406,7 +406,7 @@ mod tests {
         fn build_then_parse_returns_the_value(value in "[!#-+\\--:<-\\[\\]-~]{0,60}") {
             let header = CookieOptions::default().build(&value, Some(1000), 0).unwrap();
             let (pair, _) = header.split_once(';').unwrap();
-            let parsed = crate::cookie::parse_cookie_header(pair);
+            let parsed = crate::web::cookie::parse_cookie_header(pair);
             prop_assert_eq!(parsed, alloc::vec![("sid", value.as_str())]);
         }
     }

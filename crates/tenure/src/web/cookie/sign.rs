@@ -245,7 +245,7 @@ mod tests {
     #[test]
     fn checked_secrets_refuse_short_ones() {
         let e = Secrets::new(["x".repeat(32), "short".to_string()]).unwrap_err();
-        assert_eq!(e.code(), crate::ErrorCode::InvalidPolicy);
+        assert_eq!(e.code(), crate::error::ErrorCode::InvalidPolicy);
         assert!(alloc::format!("{e}").contains("secret 1 is 5 bytes"));
         assert!(Secrets::new(Vec::<String>::new()).is_err());
         let s = Secrets::new(["n".repeat(32), "o".repeat(40)]).unwrap();
