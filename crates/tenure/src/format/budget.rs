@@ -14,7 +14,7 @@
 //! [`Value`]: crate::Value
 //! [`Value::json_len`]: crate::Value::json_len
 
-use crate::limits::Limits;
+use super::limits::Limits;
 use core::fmt;
 
 /// Which limit a walk passed, and where it stood.
