@@ -70,7 +70,10 @@ function createApi(wasm) {
     } else if (store != null) {
       if (typeof store !== 'object' && typeof store !== 'function') throw invalidPolicy('store must be an object with the store protocol\'s methods');
       for (const m of STORE_METHODS) {
-        if (typeof store[m] !== 'function') {
+        let method;
+        // A Proxy store may throw from its traps: a clear error, not the trap's own.
+        try { method = store[m]; } catch (e) { throw invalidPolicy(`reading store.${m} threw: ${e?.message ?? e}`); }
+        if (typeof method !== 'function') {
           throw invalidPolicy(`store lacks the method ${m}() of the store protocol (${STORE_METHODS.join(', ')})`);
         }
       }

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SessionManager } from 'tenure';
+import { SessionManager, WebConfig } from 'tenure';
 
 const RUNS = { seed: 20261123, numRuns: 200 };
 
@@ -171,13 +171,18 @@ test('wrong argument types: a clear error, never corrupted memory', () => {
 test('lone surrogates in keys and values are refused; well-formed strings round-trip', () => {
   const m = new SessionManager();
   const wellFormed = (x) => new TextDecoder().decode(new TextEncoder().encode(x)) === x;
+  // fast-check's 'binary' unit draws whole code points only: lone surrogates are mixed in.
+  const unit = fc.oneof(fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }));
+  const text = fc.string({ unit, maxLength: 6 });
+  let refused = 0;
   fc.assert(
-    fc.property(fc.string({ unit: 'binary', maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 8 }), (k, v) => {
+    fc.property(text, text, (k, v) => {
       const s = m.create();
       const err = attempt(() => s.set(k, v));
       // A lone surrogate would become U+FFFD: two different strings, one stored string.
       assert.equal(err === null, wellFormed(k) && wellFormed(v), JSON.stringify([k, v]));
       if (err) {
+        refused += 1;
         assert.equal(err.code, 'TENURE_INVALID_VALUE');
         assert.match(err.message, /lone surrogate/);
         assert.deepEqual(s.keys(), []);
@@ -188,6 +193,7 @@ test('lone surrogates in keys and values are refused; well-formed strings round-
     }),
     RUNS,
   );
+  assert.ok(refused > 20 && refused < 190, `${refused} of 200 refused`);
 });
 
 test('BigInt beyond 64 bits is refused with LIMIT_EXCEEDED; within, it round-trips exactly', () => {
@@ -204,4 +210,78 @@ test('BigInt beyond 64 bits is refused with LIMIT_EXCEEDED; within, it round-tri
     RUNS,
   );
   stillUsable(m, s, 1);
+});
+
+test('WebConfig.find with hostile cookie-header arrays: a clear error, and no more than the core reads', () => {
+  const w = new WebConfig({ secrets: 'x'.repeat(32), transport: 'cookie', cookie: { secure: false } });
+  const lengthThrows = new Proxy(['sid=1'], { get: (t, k) => (k === 'length' ? boom() : t[k]) });
+  for (const headers of [revoked(), new Proxy([], { get: boom }), lengthThrows, [revoked()], [1, 2]]) {
+    const err = attempt(() => w.find(headers, null));
+    assert.equal(err?.code, 'TENURE_INVALID_VALUE', String(err));
+  }
+  // A huge (or lying) array: only the first MAX_COOKIE_HEADERS (16) items are read.
+  let reads = 0;
+  const huge = new Proxy(new Array(10_000_000).fill('a=1'), {
+    get(t, k) { if (/^\d+$/.test(String(k))) reads += 1; return t[k]; },
+  });
+  assert.equal(w.find(huge, null).id ?? null, null);
+  assert.equal(reads, 16);
+  // The config still works afterwards.
+  const token = w.token('AAAAAAAAAAAAAAAAAAAAAA');
+  assert.equal(new WebConfig({ secrets: 'x'.repeat(32), transport: 'header' }).find(null, `Bearer ${token}`).id, 'AAAAAAAAAAAAAAAAAAAAAA');
+});
+
+// A working synchronous store, then broken in one way.
+class MemStore {
+  constructor() { this.m = new Map(); }
+  get(id) { return this.m.get(id) ?? null; }
+  insert(id, b) { if (this.m.has(id)) return false; this.m.set(id, b); return true; }
+  replace(id, b) { if (!this.m.has(id)) return false; this.m.set(id, b); return true; }
+  delete(id) { return this.m.delete(id); }
+  ids() { return [...this.m.keys()]; }
+}
+
+test('host stores whose methods or answers are Proxies: TENURE_STORE_ERROR, and the manager lives on', () => {
+  const breakages = {
+    'get is a throwing Proxy': (s) => { s.get = new Proxy(s.get, { apply: boom }); },
+    'insert is a throwing Proxy': (s) => { s.insert = new Proxy(s.insert, { apply: boom }); },
+    'ids returns a throwing Proxy': (s) => { s.ids = () => new Proxy([], { get: boom }); },
+    'ids returns a revoked Proxy': (s) => { s.ids = () => revoked(); },
+    'get returns a Proxy over the bytes': (s) => {
+      const get = s.get.bind(s);
+      s.get = (id) => { const b = get(id); return b && new Proxy(b, { get: boom }); };
+    },
+    'a method throws a revoked Proxy': (s) => { s.get = () => { throw revoked(); }; },
+  };
+  for (const [name, breakIt] of Object.entries(breakages)) {
+    const store = new MemStore();
+    const m = new SessionManager({ store });
+    const s = m.create();
+    s.set('a', 1);
+    m.commit(s);
+    breakIt(store);
+    for (const op of [() => m.create(), () => m.open(s.id), () => m.count(), () => m.sweep(), () => m.list(null, 10)]) {
+      const err = attempt(op);
+      if (err) assert.equal(err.code, 'TENURE_STORE_ERROR', `${name}: ${err.message}`);
+    }
+    // Mended, the same manager works: no "recursive use of an object detected".
+    Object.assign(store, { get: MemStore.prototype.get, insert: MemStore.prototype.insert, ids: MemStore.prototype.ids });
+    assert.equal(m.open(s.id).get('a'), 1, name);
+    m.create();
+  }
+  // A store object whose traps throw is refused at construction, by name.
+  const proxied = new Proxy(new MemStore(), { get: (t, k) => (k === 'get' ? boom() : Reflect.get(t, k)) });
+  assert.throws(() => new SessionManager({ store: proxied }), { code: 'TENURE_INVALID_POLICY', message: /reading store.get threw: boom/ });
+});
+
+test('a Proxy over a Uint8Array value: a clear error, not a dead session', () => {
+  const m = new SessionManager();
+  const s = m.create();
+  const err = attempt(() => s.set('b', new Proxy(new Uint8Array(4), { get: boom })));
+  assert.equal(err?.code, 'TENURE_INVALID_VALUE');
+  stillUsable(m, s, 'after the proxy');
+  // A genuine one is stored, its length paid for before the copy.
+  s.set('b', new Uint8Array([1, 2, 3]));
+  assert.deepEqual([...s.get('b')], [1, 2, 3]);
+  assert.throws(() => s.set('big', new Uint8Array(300 * 1024)), { code: 'TENURE_LIMIT_EXCEEDED' });
 });

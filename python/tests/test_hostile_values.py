@@ -166,8 +166,12 @@ def test_hostile_values_give_clear_errors_and_leave_things_usable(make: Callable
     still_usable(m, s, 1)
 
 
+# st.characters draws a surrogate about once in 150 strings: some are mixed in explicitly.
+WITH_SURROGATES = st.text(alphabet=st.one_of(st.characters(codec=None), st.sampled_from("\ud800\udbff\udc00\udfff")), max_size=6)
+
+
 @FAST
-@given(st.text(alphabet=st.characters(codec=None), max_size=6), st.text(alphabet=st.characters(codec=None), max_size=6))
+@given(WITH_SURROGATES, WITH_SURROGATES)
 def test_strings_with_lone_surrogates_are_refused_clearly(key: str, value: str) -> None:
     m = SessionManager()
     s = m.create()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Iterator
 
 import pytest
 
@@ -131,3 +132,22 @@ def test_nesting_far_past_the_recursion_limit_is_limit_exceeded() -> None:
     blob = m.export().replace(b"[[1]]", b"[" * 50_000 + b"]" * 50_000)
     with pytest.raises(tenure.DecodeError, match="nesting deeper"):
         SessionManager().import_(blob)
+
+
+def test_web_config_find_reads_no_more_cookie_headers_than_the_core_looks_at() -> None:
+    from itertools import count
+
+    from tenure import _native
+
+    cfg = _native.WebConfig("x" * 32, secure=False)
+    read: list[int] = []
+
+    def endless() -> Iterator[str]:
+        for i in count():  # before: read until memory ran out
+            read.append(i)
+            yield "other=1"
+
+    assert cfg.find(endless()).id is None  # type: ignore[arg-type]
+    assert len(read) == 16
+    with pytest.raises(tenure.InvalidType, match="cookie_headers"):
+        cfg.find(["ok=1", "\ud800"])

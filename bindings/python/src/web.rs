@@ -295,10 +295,12 @@ impl WebConfig {
         };
         let cookies: Vec<String> = match cookie_headers {
             None => Vec::new(),
-            Some(h) if h.is_instance_of::<PyString>() => vec![h.extract()?],
+            Some(h) if h.is_instance_of::<PyString>() => vec![h.extract().map_err(|_| bad())?],
+            // No more items than the core looks at: an endless iterable ends there.
             Some(h) => match h.try_iter() {
                 Err(_) => return Err(bad()),
                 Ok(it) => it
+                    .take(tenure::cookie::MAX_COOKIE_HEADERS)
                     .map(|v| v.and_then(|v| v.extract::<String>()).map_err(|_| bad()))
                     .collect::<PyResult<_>>()?,
             },

@@ -29,13 +29,20 @@ impl JsStore {
             .ok_or_else(|| StoreError::new(format!("the store has no {method}() method")))?;
         let args: Array = args.iter().collect();
         f.apply(&self.obj, &args).map_err(|e| {
-            let msg = js_sys::Error::from(e.clone())
-                .message()
-                .as_string()
-                .unwrap_or_else(|| format!("{e:?}"));
+            // Whatever was thrown (a Proxy, a revoked one) is read through `catch` imports.
+            let msg = crate::values::message_of(&e);
             self.last_error = Some(e);
             StoreError::new(format!("store.{method} threw: {msg}"))
         })
+    }
+}
+
+impl JsStore {
+    /// Reading what `method` returned threw `e`: a store error with `e` as its cause.
+    fn threw(&mut self, method: &str, e: JsValue) -> StoreError {
+        let msg = crate::values::message_of(&e);
+        self.last_error = Some(e);
+        StoreError::new(format!("reading what store.{method} returned threw: {msg}"))
     }
 }
 
@@ -45,8 +52,8 @@ impl ByteStore for JsStore {
         if v.is_null() || v.is_undefined() {
             return Ok(None);
         }
-        if let Some(b) = v.dyn_ref::<Uint8Array>() {
-            return Ok(Some(b.to_vec()));
+        if let Some(b) = crate::values::bytes_of(&v) {
+            return b.map(Some).map_err(|e| self.threw("get", e));
         }
         if let Some(s) = v.as_string() {
             return Ok(Some(s.into_bytes()));
@@ -85,10 +92,12 @@ impl ByteStore for JsStore {
 
     fn ids(&mut self) -> Result<Vec<String>, StoreError> {
         let v = self.call("ids", &[])?;
-        if !Array::is_array(&v) {
+        // What the store returned may be a Proxy: inspected through `catch` imports only.
+        if !crate::values::try_is_array(&v).map_err(|e| self.threw("ids", e))? {
             return Err(StoreError::new("store.ids must return an array of strings"));
         }
-        Ok(Array::from(&v)
+        Ok(crate::values::try_array_from(&v)
+            .map_err(|e| self.threw("ids", e))?
             .iter()
             .filter_map(|x| x.as_string())
             .collect())

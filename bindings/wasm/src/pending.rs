@@ -119,8 +119,13 @@ fn reply_from_js(method: &str, v: &JsValue) -> Result<ByteReply, StoreError> {
         "get" => {
             if v.is_null() || v.is_undefined() {
                 Ok(ByteReply::Bytes(None))
-            } else if let Some(b) = v.dyn_ref::<Uint8Array>() {
-                Ok(ByteReply::Bytes(Some(b.to_vec())))
+            } else if let Some(b) = crate::values::bytes_of(v) {
+                b.map(|b| ByteReply::Bytes(Some(b))).map_err(|e| {
+                    StoreError::new(format!(
+                        "reading what store.get returned threw: {}",
+                        describe(&e)
+                    ))
+                })
             } else if let Some(s) = v.as_string() {
                 Ok(ByteReply::Bytes(Some(s.into_bytes())))
             } else {
@@ -131,13 +136,20 @@ fn reply_from_js(method: &str, v: &JsValue) -> Result<ByteReply, StoreError> {
             }
         }
         "ids" => {
-            if !Array::is_array(v) {
+            let read = |e: JsValue| {
+                StoreError::new(format!(
+                    "reading what store.ids returned threw: {}",
+                    describe(&e)
+                ))
+            };
+            if !crate::values::try_is_array(v).map_err(read)? {
                 return Err(StoreError::new(format!(
                     "store.ids must return (or resolve to) an array of strings, not a {}",
                     type_name(v)
                 )));
             }
-            Array::from(v)
+            crate::values::try_array_from(v)
+                .map_err(read)?
                 .iter()
                 .map(|x| {
                     x.as_string().ok_or_else(|| {
@@ -220,21 +232,24 @@ fn redis_reply_from_js(v: &JsValue, at: &str, depth: usize) -> Result<RedisReply
             _ => Err(bad("a BigInt beyond 64 bits".into())),
         };
     }
-    if Array::is_array(v) {
+    let read =
+        |e: JsValue| StoreError::new(format!("reading Redis reply {at} threw: {}", describe(&e)));
+    if crate::values::try_is_array(v).map_err(read)? {
         if depth >= MAX_REPLY_DEPTH {
             return Err(StoreError::new(format!(
                 "Redis reply {at} nests deeper than {MAX_REPLY_DEPTH} arrays"
             )));
         }
-        return Array::from(v)
+        return crate::values::try_array_from(v)
+            .map_err(read)?
             .iter()
             .enumerate()
             .map(|(i, x)| redis_reply_from_js(&x, &format!("{at}[{i}]"), depth + 1))
             .collect::<Result<Vec<_>, _>>()
             .map(RedisReply::List);
     }
-    if let Some(b) = v.dyn_ref::<Uint8Array>() {
-        return String::from_utf8(b.to_vec())
+    if let Some(b) = crate::values::bytes_of(v) {
+        return String::from_utf8(b.map_err(read)?)
             .map(RedisReply::Text)
             .map_err(|_| bad("bytes that are not UTF-8".into()));
     }
@@ -310,7 +325,9 @@ fn is_plain_object(v: &JsValue) -> bool {
 
 /// The replies to a batch: an array, one per command (the core checks the count).
 fn redis_replies_from_js(v: &JsValue) -> Result<Vec<RedisReply>, StoreError> {
-    if !Array::is_array(v) {
+    let read =
+        |e: JsValue| StoreError::new(format!("reading the Redis replies threw: {}", describe(&e)));
+    if !crate::values::try_is_array(v).map_err(read)? {
         return Err(StoreError::new(format!(
             "the Redis replies must be an array (one reply per command), not {}",
             if v.is_undefined() {
@@ -320,7 +337,8 @@ fn redis_replies_from_js(v: &JsValue) -> Result<Vec<RedisReply>, StoreError> {
             }
         )));
     }
-    Array::from(v)
+    crate::values::try_array_from(v)
+        .map_err(read)?
         .iter()
         .enumerate()
         .map(|(i, x)| redis_reply_from_js(&x, &i.to_string(), 0))

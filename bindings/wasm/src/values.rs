@@ -15,9 +15,11 @@ use wasm_bindgen::{JsCast, JsValue};
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
-    fn try_is_array(v: &JsValue) -> Result<bool, JsValue>;
+    pub(crate) fn try_is_array(v: &JsValue) -> Result<bool, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Array, js_name = from)]
-    fn try_array_from(v: &JsValue) -> Result<Array, JsValue>;
+    pub(crate) fn try_array_from(v: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Uint8Array, js_name = from)]
+    fn try_u8_from(v: &JsValue) -> Result<Uint8Array, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Object, js_name = getPrototypeOf)]
     fn try_get_prototype_of(v: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
@@ -26,13 +28,29 @@ extern "C" {
     fn try_string(v: &JsValue) -> Result<JsValue, JsValue>;
 }
 
-/// The JS error `e` thrown while reading the value at `path`, as a TENURE_INVALID_VALUE.
-fn threw(path: &str, e: JsValue) -> JsValue {
-    let why = Reflect::get(&e, &"message".into())
+/// The bytes of a `Uint8Array`, copied through a `catch` import: a Proxy over one passes
+/// `instanceof` but may throw from any read (`length`, an index). `None` for anything else;
+/// `Some(Err(e))` when reading it threw `e`.
+pub(crate) fn bytes_of(v: &JsValue) -> Option<Result<Vec<u8>, JsValue>> {
+    if !v.is_instance_of::<Uint8Array>() {
+        return None;
+    }
+    // The copy is a genuine array of our own: reading it can't run anyone's code.
+    Some(try_u8_from(v).map(|copy| copy.to_vec()))
+}
+
+/// A JS exception's message, without calling anything that could throw.
+pub(crate) fn message_of(e: &JsValue) -> String {
+    Reflect::get(e, &"message".into())
         .ok()
         .and_then(|m| m.as_string())
-        .or_else(|| try_string(&e).ok().and_then(|s| s.as_string()))
-        .unwrap_or_else(|| "an exception".into());
+        .or_else(|| try_string(e).ok().and_then(|s| s.as_string()))
+        .unwrap_or_else(|| "an exception".into())
+}
+
+/// The JS error `e` thrown while reading the value at `path`, as a TENURE_INVALID_VALUE.
+fn threw(path: &str, e: JsValue) -> JsValue {
+    let why = message_of(&e);
     js_error(
         "INVALID_VALUE",
         &format!("{path}: reading the value threw: {why}"),
@@ -212,9 +230,15 @@ fn convert(v: &JsValue, at: &At<'_>, budget: &mut Budget, depth: usize) -> Resul
     }
     let threw_at = |e: JsValue| threw(&at.path(), e);
     let over_at = |e: Exceeded| over(&at.path(), e);
-    if let Some(bytes) = v.dyn_ref::<Uint8Array>() {
-        budget.bytes(bytes.length() as usize).map_err(over_at)?;
-        return Ok(Value::Bytes(bytes.to_vec().into_boxed_slice()));
+    if v.is_instance_of::<Uint8Array>() {
+        // The length through a `catch` import (a Proxy may throw), paid for before the copy.
+        let len = length_of(v, "length").map_err(threw_at)?;
+        budget.bytes(len).map_err(over_at)?;
+        let bytes = bytes_of(v).unwrap_or(Ok(Vec::new())).map_err(threw_at)?;
+        budget
+            .bytes(bytes.len().saturating_sub(len))
+            .map_err(over_at)?;
+        return Ok(Value::Bytes(bytes.into_boxed_slice()));
     }
     let is_array = try_is_array(v).map_err(threw_at)?;
     let is_map = !is_array && v.is_instance_of::<js_sys::Map>();
@@ -301,7 +325,7 @@ fn map_key(key: &JsValue, at: &At<'_>, budget: &mut Budget) -> Result<Option<Str
 
 /// `v[name]` read as a length (an array's `length`, a Map's `size`), through a `catch`
 /// import: a Proxy's trap may throw. Anything but a non-negative integer is an error.
-fn length_of(v: &JsValue, name: &str) -> Result<usize, JsValue> {
+pub(crate) fn length_of(v: &JsValue, name: &str) -> Result<usize, JsValue> {
     let n = Reflect::get(v, &JsValue::from_str(name))?;
     match n.as_f64() {
         Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= u32::MAX as f64 => Ok(n as usize),

@@ -4,7 +4,7 @@
 
 use crate::errors::{core_error, js_error};
 use crate::{opt, opt_uint, secret_list, Session};
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Object, Reflect};
 use tenure::cookie::{CookieOptions, Priority, SameSite, Secrets};
 use tenure::web::{self, Ending, Outcome, SetCookieReason, Source, Transport, Why};
 use wasm_bindgen::prelude::*;
@@ -358,10 +358,18 @@ impl WebConfig {
             Vec::new()
         } else if let Some(s) = cookie_headers.as_string() {
             vec![s]
-        } else if Array::is_array(&cookie_headers) {
-            Array::from(&cookie_headers)
-                .iter()
-                .map(|v| v.as_string().ok_or_else(bad_cookie))
+        } else if crate::values::try_is_array(&cookie_headers).map_err(|_| bad_cookie())? {
+            // Through `catch` imports (a Proxy may throw), and no more items than the core
+            // looks at: a huge or lying array costs nothing more.
+            let len =
+                crate::values::length_of(&cookie_headers, "length").map_err(|_| bad_cookie())?;
+            (0..len.min(tenure::cookie::MAX_COOKIE_HEADERS))
+                .map(|i| {
+                    Reflect::get_u32(&cookie_headers, i as u32)
+                        .ok()
+                        .and_then(|v| v.as_string())
+                        .ok_or_else(bad_cookie)
+                })
                 .collect::<Result<_, _>>()?
         } else {
             return Err(bad_cookie());

@@ -69,7 +69,6 @@ pub use store::file;
 pub use store::{encoded, memory, port, redis};
 pub use web::{bearer, cookie};
 
-pub use format::budget::{Budget, Exceeded};
 #[cfg(feature = "std")]
 pub use clock::SystemClock;
 pub use clock::{Clock, ManualClock, Millis};
@@ -85,6 +84,7 @@ pub use entropy::{BufferedOsEntropy, OsEntropy};
 pub use entropy::{Entropy, SeededEntropy};
 pub use error::{DecodeError, Error, ErrorCode, StoreError};
 pub use event::Event;
+pub use format::budget::{Budget, Exceeded};
 pub use limits::Limits;
 pub use manager::SessionManager;
 pub use memory::MemoryStore;

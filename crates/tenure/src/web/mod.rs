@@ -412,7 +412,7 @@ impl WebConfig {
         }
         let mut had_cookie = false;
         if self.transport.cookies() {
-            for header in cookie_headers {
+            for header in cookie_headers.into_iter().take(cookie::MAX_COOKIE_HEADERS) {
                 had_cookie = had_cookie
                     || cookie::parse_cookie_header(header)
                         .iter()
@@ -592,6 +592,25 @@ mod tests {
         let e =
             WebConfig::new(Secrets::new([NEW]).unwrap(), cookie, Transport::Cookie).unwrap_err();
         assert!(e.to_string().contains("__Host-"), "{e}");
+    }
+
+    #[test]
+    fn only_the_first_cookie_headers_are_read() {
+        let w = web(Transport::Cookie);
+        let ours = cookie_for(ID, NEW);
+        // An endless list of headers: the iterator is asked for MAX_COOKIE_HEADERS items.
+        let mut asked = 0;
+        let junk = core::iter::repeat_with(|| {
+            asked += 1;
+            "other=1"
+        });
+        assert!(w.find(junk, None).id().is_none());
+        assert_eq!(asked, cookie::MAX_COOKIE_HEADERS);
+        let mut headers = vec!["other=1"; cookie::MAX_COOKIE_HEADERS - 1];
+        headers.push(&ours);
+        assert_eq!(w.find(headers.iter().copied(), None).id(), Some(ID));
+        headers.insert(0, "x=2");
+        assert!(w.find(headers.iter().copied(), None).id().is_none());
     }
 
     #[test]

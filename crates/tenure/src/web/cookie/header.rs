@@ -9,6 +9,9 @@ use alloc::vec::Vec;
 pub const MAX_COOKIE_HEADER_BYTES: usize = 8192;
 /// Only this many name=value pairs are looked at.
 pub const MAX_COOKIE_PAIRS: usize = 64;
+/// The most `Cookie` headers of one request looked at (a client sends one; the rest of a
+/// hostile list is never read, so its length costs nothing).
+pub const MAX_COOKIE_HEADERS: usize = 16;
 
 /// Splits a `Cookie:` header into `(name, value)` pairs, in order, duplicates kept. Spaces
 /// around names and values are trimmed, a value in double quotes loses them, pairs without

@@ -16,7 +16,10 @@ pub(crate) mod sign;
 mod uri;
 
 pub use date::imf_fixdate;
-pub use header::{find_session_id, parse_cookie_header, MAX_COOKIE_HEADER_BYTES, MAX_COOKIE_PAIRS};
+pub use header::{
+    find_session_id, parse_cookie_header, MAX_COOKIE_HEADERS, MAX_COOKIE_HEADER_BYTES,
+    MAX_COOKIE_PAIRS,
+};
 pub use set_cookie::{CookieOptions, Priority, SameSite, MAX_SET_COOKIE_BYTES};
 pub use sign::{sign, unsign, unsign_id, Secrets, Unsigned, MIN_SECRET_BYTES};
 pub use uri::{decode_uri_component, encode_uri_component};
