@@ -9,3 +9,9 @@ test-interop: build-js build-python
 	$(PY) -m pytest tests/interop tests/demo -p no:cacheprovider 2>&1 | tee $(TOOLS)/test-interop.log
 
 TEST_TARGETS += test-interop
+
+# The soak (printed, not asserted; not part of `make test`): the Node and the Python demo
+# under continuous logins and requests with short timeouts for SOAK_SECONDS (default 180).
+.PHONY: soak
+soak: build-js build-python
+	$(PY) scripts/soak.py

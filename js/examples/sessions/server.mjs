@@ -1,6 +1,8 @@
 // The "35-sessions" sample API (mORMot2 / DMVC) on tenure, Express edition.
 //   PORT=8080 STORE_DIR=/tmp/sessions TENURE_SECRET=... node server.mjs
 //   PORT=8080 REDIS_URL=redis://127.0.0.1:6379 TENURE_SECRET=... node server.mjs
+// Soak knobs (scripts/soak.py): IDLE_TIMEOUT_MS, ABSOLUTE_TIMEOUT_MS, SWEEP_INTERVAL_MS, and
+// METRICS_MS (a `tenure-metrics {json}` line on stderr that often: RSS, sessions, stalls).
 // Two users, isolated session data, atomic counters, an admin list of active sessions and a
 // per-session shopping cart. The API is documented in docs/demo.md.
 import express from 'express';
@@ -192,6 +194,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const host = process.env.HOST ?? '127.0.0.1';
   const secret = process.env.TENURE_SECRET || DEV_SECRET;
   if (secret === DEV_SECRET) console.warn('warning: TENURE_SECRET is not set; using the development secret');
+  // Optional timeouts and sweep period (ms) from the environment, else the defaults.
+  const envMs = (name) => {
+    const v = process.env[name];
+    if (v === undefined || v === '') return undefined;
+    if (!/^\d+$/.test(v)) throw new Error(`${name} must be a whole number of milliseconds, not ${JSON.stringify(v)}`);
+    return Number(v);
+  };
+  const policy = Object.fromEntries(
+    [['idleTimeout', envMs('IDLE_TIMEOUT_MS')], ['absoluteTimeout', envMs('ABSOLUTE_TIMEOUT_MS')]].filter(([, v]) => v !== undefined),
+  );
+  const autoSweep = envMs('SWEEP_INTERVAL_MS') ?? true;
   let manager;
   if (process.env.REDIS_URL) {
     // Sessions in Redis, shared with every server given the same REDIS_URL and secret.
@@ -199,10 +212,25 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const client = createClient({ url: process.env.REDIS_URL });
     client.on('error', (err) => console.error('redis:', err.message));
     await client.connect();
-    manager = new AsyncSessionManager({ store: redisStore(client, { prefix: process.env.REDIS_PREFIX || 'tenure:' }), autoSweep: true });
+    manager = new AsyncSessionManager({ store: redisStore(client, { prefix: process.env.REDIS_PREFIX || 'tenure:' }), autoSweep, ...policy });
   } else {
     const store = process.env.STORE_DIR ? new FileStore(process.env.STORE_DIR) : undefined;
-    manager = new SessionManager({ store, autoSweep: true });
+    manager = new SessionManager({ store, autoSweep, ...policy });
+  }
+  const metricsMs = envMs('METRICS_MS');
+  if (metricsMs) {
+    // The event loop's longest stall in each period: monitorEventLoopDelay samples every
+    // 10 ms, so a sample's excess over 10 ms is the time the loop was blocked.
+    const { monitorEventLoopDelay } = await import('node:perf_hooks');
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    setInterval(async () => {
+      const m = await manager.metrics();
+      const line = { rss: process.memoryUsage.rss(), active: m.active, expiredTotal: m.expiredTotal,
+        stallMs: Math.max(0, delay.max / 1e6 - 10) };
+      delay.reset();
+      process.stderr.write(`tenure-metrics ${JSON.stringify(line)}\n`);
+    }, metricsMs).unref();
   }
   makeApp({ manager, secret }).listen(port, host, () => {
     const where = process.env.REDIS_URL ? `, sessions in Redis at ${process.env.REDIS_URL}` : '';

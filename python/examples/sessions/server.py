@@ -5,16 +5,22 @@
 
 Two users, isolated session data, atomic counters, an admin list of active sessions and a
 per-session shopping cart. The API is documented in docs/demo.md.
+
+Soak knobs (scripts/soak.py): IDLE_TIMEOUT_MS, ABSOLUTE_TIMEOUT_MS, SWEEP_INTERVAL_MS, and
+METRICS_MS (a ``tenure-metrics {json}`` line on stderr that often: RSS, sessions, the event
+loop's longest lag, measured by a probe task).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import inspect
 import json
 import os
 import sys
-from typing import Any, Awaitable, Callable, Optional, Union
+from typing import Any, AsyncIterator, Awaitable, Callable, Optional, Union
 
 import uvicorn
 from starlette.applications import Starlette
@@ -63,7 +69,44 @@ async def settle(x: Any) -> Any:
     return await x if inspect.isawaitable(x) else x
 
 
-def make_app(manager: Union[tenure.SessionManager, tenure.aio.SessionManager], secret: str) -> Starlette:
+def env_ms(name: str) -> Optional[int]:
+    """A whole number of milliseconds from the environment, or None when unset."""
+    v = os.environ.get(name, "")
+    if not v:
+        return None
+    if not v.isdigit():
+        raise SystemExit(f"{name} must be a whole number of milliseconds, not {v!r}")
+    return int(v)
+
+
+def rss_bytes() -> int:
+    """This process's resident set size now (Linux), 0 elsewhere."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
+async def report_metrics(manager: Union[tenure.SessionManager, tenure.aio.SessionManager], every_ms: int) -> None:
+    """Every `every_ms`: a `tenure-metrics` line on stderr with the RSS, the sessions and the
+    longest lag of the event loop, from a probe that asks to wake every 10 ms."""
+    loop = asyncio.get_running_loop()
+    worst, since = 0.0, loop.time()
+    while True:
+        t = loop.time()
+        await asyncio.sleep(0.01)
+        worst = max(worst, loop.time() - t - 0.01)
+        if loop.time() - since >= every_ms / 1000:
+            m = await settle(manager.metrics())
+            line = {"rss": rss_bytes(), "active": m["active"], "expiredTotal": m["expired_total"],
+                    "stallMs": round(worst * 1000, 2)}
+            print("tenure-metrics " + json.dumps(line), file=sys.stderr, flush=True)
+            worst, since = 0.0, loop.time()
+
+
+def make_app(manager: Union[tenure.SessionManager, tenure.aio.SessionManager], secret: str,
+             sweep_interval: Optional[float] = 60.0, metrics_ms: Optional[int] = None) -> Starlette:
     carts = manager.per_session(Cart)
 
     async def body_of(request: Request) -> dict[str, Any]:
@@ -222,7 +265,15 @@ def make_app(manager: Union[tenure.SessionManager, tenure.aio.SessionManager], s
         assert isinstance(exc, ApiError)
         return JSONResponse({"error": str(exc)}, status_code=exc.status)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(report_metrics(manager, metrics_ms)) if metrics_ms else None
+        yield
+        if task:
+            task.cancel()
+
     app = Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/root/Auth", auth, methods=["POST"]),
             Route("/root/Logout", logout, methods=["POST"]),
@@ -231,7 +282,7 @@ def make_app(manager: Union[tenure.SessionManager, tenure.aio.SessionManager], s
         exception_handlers={ApiError: on_api_error},
     )
     app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=secret, session_cookie="sid",
-                       https_only=False, transport="both", manager=manager)
+                       https_only=False, transport="both", manager=manager, sweep_interval=sweep_interval)
     return app
 
 
@@ -243,19 +294,25 @@ def main() -> None:
         print("warning: TENURE_SECRET is not set; using the development secret", file=sys.stderr)
     store_dir: Optional[str] = os.environ.get("STORE_DIR")
     redis_url: Optional[str] = os.environ.get("REDIS_URL")
+    timeouts = {k: ms / 1000 for k, ms in (("idle_timeout", env_ms("IDLE_TIMEOUT_MS")),
+                                            ("absolute_timeout", env_ms("ABSOLUTE_TIMEOUT_MS"))) if ms is not None}
+    sweep_ms = env_ms("SWEEP_INTERVAL_MS")
     manager: Union[tenure.SessionManager, tenure.aio.SessionManager]
     if redis_url:  # sessions in Redis, shared with the Node server (same prefix and secret)
         import redis.asyncio
         from tenure.redis import AsyncRedisStore
 
         client = redis.asyncio.Redis.from_url(redis_url)
-        manager = tenure.aio.SessionManager(store=AsyncRedisStore(client, prefix=os.environ.get("REDIS_PREFIX", "tenure:")))
+        manager = tenure.aio.SessionManager(store=AsyncRedisStore(client, prefix=os.environ.get("REDIS_PREFIX", "tenure:")),
+                                            **timeouts)
     else:
-        manager = tenure.SessionManager(store=tenure.FileStore(store_dir) if store_dir else None)
+        manager = tenure.SessionManager(store=tenure.FileStore(store_dir) if store_dir else None, **timeouts)
     print(f"tenure sessions demo (Python) on http://{host}:{port}/root")
     print(f"""  curl -X POST "http://{host}:{port}/root/Auth?UserName=user1" -H "Content-Type: application/json" -d '{{"UserName":"user1","PassWord":"pass1"}}'""")
     sys.stdout.flush()
-    uvicorn.run(make_app(manager, secret), host=host, port=port, log_level="warning")
+    app = make_app(manager, secret, sweep_interval=60.0 if sweep_ms is None else sweep_ms / 1000,
+                   metrics_ms=env_ms("METRICS_MS"))
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 if __name__ == "__main__":
