@@ -96,7 +96,7 @@ class Server:
                 self.proc.kill()
 
 
-CALL_BODIES = [
+CALL_BODIES: list[tuple[str, dict[str, Any]]] = [
     ("SessionApi.SetValue", {"key": "name", "value": {"first": "soak", "n": [1, 2, 3]}}),
     ("SessionApi.GetValue", {"key": "name"}),
     ("SessionApi.IncrementCounter", {"key": "hits"}),
