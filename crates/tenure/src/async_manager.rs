@@ -238,6 +238,24 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
         self.absorb(cx, out)
     }
 
+    /// See [`SessionManager::draft`](crate::SessionManager::draft): a new session with a
+    /// fresh id, not stored yet (no I/O). An HTTP layer makes one when a handler first
+    /// writes to a request without a session, and stores it with
+    /// [`insert_draft`](Self::insert_draft) before the response goes out.
+    pub fn draft(&self, principal: Option<&str>, data: Option<DataMap>) -> Result<Session, Error> {
+        let mut cx = self.cx();
+        let out = ops::draft(&mut cx, principal, data);
+        self.absorb(cx, out)
+    }
+
+    /// See [`SessionManager::insert_draft`](crate::SessionManager::insert_draft): stores a
+    /// draft, with every change made to it since, as a new session in one insert.
+    pub async fn insert_draft(&self, session: &mut Session) -> Result<(), Error> {
+        let mut cx = self.cx();
+        let out = ops::insert_draft(&mut cx, &mut PortOf(&self.store), session).await;
+        self.absorb(cx, out)
+    }
+
     /// See [`SessionManager::open`](crate::SessionManager::open).
     pub async fn open(&self, id: &str) -> Result<Option<Session>, Error> {
         let mut cx = self.cx();

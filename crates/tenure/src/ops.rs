@@ -410,13 +410,19 @@ pub async fn insert_draft<E: Entropy, P: Port>(
     session: &mut Session,
 ) -> Result<(), Error> {
     let io = &mut Io(port);
-    let mut record = session.record().clone();
-    record.accessed = record.accessed.max(cx.now);
-    if record.is_expired(cx.now) {
+    if session.record().is_expired(cx.now) {
         return Err(Cx::<E>::gone(session.id()));
     }
+    // The store shares the draft's record (copy on write, as `create` shares its own);
+    // a copy is made only to move its access time up to now.
+    let shared = if session.record().accessed >= cx.now {
+        session.shared_record().clone()
+    } else {
+        let mut record = session.record().clone();
+        record.accessed = cx.now;
+        Arc::new(record)
+    };
     let before = make_room(cx, io).await?;
-    let shared = Arc::new(record);
     if !io.insert(shared.clone()).await? {
         return Err(
             StoreError::new("the draft's session id is already taken; nothing was stored").into(),

@@ -71,6 +71,11 @@ impl Session {
         Arc::make_mut(&mut self.record)
     }
 
+    /// The record this copy holds, shared (no copy of the data).
+    pub(crate) fn shared_record(&self) -> &Arc<Record> {
+        &self.record
+    }
+
     pub(crate) fn base_version(&self) -> u64 {
         self.base_version
     }

@@ -63,7 +63,13 @@ pub fn sign(id: &str, secret: &[u8]) -> String {
 }
 
 pub(crate) fn sign_with<K: MacKey + ?Sized>(id: &str, secret: &K) -> String {
-    format!("s:{id}.{}", signature(id, secret))
+    // One allocation of the exact size: this runs for every cookie a response sets.
+    let mut out = String::with_capacity(id.len() + 3 + 43);
+    out.push_str("s:");
+    out.push_str(id);
+    out.push('.');
+    STANDARD_NO_PAD.encode_string(secret.mac(id), &mut out);
+    out
 }
 
 /// A verified value, and which secret verified it (0 is the newest, so anything else
