@@ -148,22 +148,17 @@ async def client(server: Server, stop_at: float, pace: float) -> None:
 
 
 # The machine's own noise, measured in the same run: an idle event loop in a process of its
-# own, probed as the Python demo probes its loop. A stall the servers show and this shows too
+# own, probed as the Python demo probes its loop (its `longest_lags`). A stall the servers show and this shows too
 # is the scheduler's (2 shared cores), not the servers' work.
-PROBE = """
-import asyncio, json, sys, time
+PROBE = f"""
+import asyncio, json, sys
+sys.path.insert(0, "python/examples/sessions")
+from server import longest_lags
 async def main():
-    loop = asyncio.get_running_loop()
-    worst, since = 0.0, loop.time()
-    while True:
-        t = loop.time()
-        await asyncio.sleep(0.01)
-        worst = max(worst, loop.time() - t - 0.01)
-        if loop.time() - since >= %f:
-            print("tenure-metrics " + json.dumps({"stallMs": round(worst * 1000, 2)}), file=sys.stderr, flush=True)
-            worst, since = 0.0, loop.time()
+    async for lag in longest_lags({PERIOD}):
+        print("tenure-metrics " + json.dumps({{"stallMs": round(lag * 1000, 2)}}), file=sys.stderr, flush=True)
 asyncio.run(main())
-""" % PERIOD
+"""
 
 
 class Probe(Server):

@@ -88,21 +88,28 @@ def rss_bytes() -> int:
         return 0
 
 
-async def report_metrics(manager: Union[tenure.SessionManager, tenure.aio.SessionManager], every_ms: int) -> None:
-    """Every `every_ms`: a `tenure-metrics` line on stderr with the RSS, the sessions and the
-    longest lag of the event loop, from a probe that asks to wake every 10 ms."""
+async def longest_lags(period: float) -> AsyncIterator[float]:
+    """The event loop's longest lag (seconds) in each `period` seconds, from a probe that asks
+    to wake every 10 ms (scripts/soak.py runs it alone too, as the machine's baseline)."""
     loop = asyncio.get_running_loop()
     worst, since = 0.0, loop.time()
     while True:
         t = loop.time()
         await asyncio.sleep(0.01)
         worst = max(worst, loop.time() - t - 0.01)
-        if loop.time() - since >= every_ms / 1000:
-            m = await settle(manager.metrics())
-            line = {"rss": rss_bytes(), "active": m["active"], "expiredTotal": m["expired_total"],
-                    "stallMs": round(worst * 1000, 2)}
-            print("tenure-metrics " + json.dumps(line), file=sys.stderr, flush=True)
+        if loop.time() - since >= period:
+            yield worst
             worst, since = 0.0, loop.time()
+
+
+async def report_metrics(manager: Union[tenure.SessionManager, tenure.aio.SessionManager], every_ms: int) -> None:
+    """Every `every_ms`: a `tenure-metrics` line on stderr with the RSS, the sessions and the
+    longest lag of the event loop."""
+    async for lag in longest_lags(every_ms / 1000):
+        m = await settle(manager.metrics())
+        line = {"rss": rss_bytes(), "active": m["active"], "expiredTotal": m["expired_total"],
+                "stallMs": round(lag * 1000, 2)}
+        print("tenure-metrics " + json.dumps(line), file=sys.stderr, flush=True)
 
 
 def make_app(manager: Union[tenure.SessionManager, tenure.aio.SessionManager], secret: str,
