@@ -82,3 +82,14 @@ TEST_TARGETS += test-dist
 clean-dist:
 	rm -rf $(DIST)
 clean: clean-dist
+
+# Moves every package to a new version: `make set-version V=0.2.0`, then add the version's
+# entry to CHANGELOG.md (tests/dist checks that it is there).
+.PHONY: set-version
+set-version:
+	@test -n "$(V)" || { echo "usage: make set-version V=X.Y.Z"; exit 1; }
+	sed -i -e '/^\[workspace\.package\]/,/^\[/s/^version = ".*"/version = "$(V)"/' \
+	  -e '/^\[workspace\.dependencies\]/,/^\[/s/version = "=[^"]*"/version = "=$(V)"/' Cargo.toml
+	cd js && npm version --no-git-tag-version --allow-same-version $(V) >/dev/null
+	$(CARGO) update --workspace --offline -q
+	$(CARGO) update --manifest-path fuzz/Cargo.toml -p tenure --offline -q

@@ -37,11 +37,14 @@ def test_the_crates_require_each_other_at_it() -> None:
         assert deps[name]["version"] == "=" + version(), name
 
 
-def test_the_lock_file_has_it() -> None:
+def test_the_lock_files_have_it() -> None:
     lock = toml(ROOT / "Cargo.lock")["package"]
     local = {p["name"]: p["version"] for p in lock if "source" not in p}
     assert set(CRATES) <= set(local)
     assert set(local.values()) == {version()}, local
+    # The fuzz targets are a workspace of their own, checked with --locked by make test.
+    fuzz = {p["name"]: p["version"] for p in toml(ROOT / "fuzz/Cargo.lock")["package"] if "source" not in p}
+    assert fuzz["tenure"] == version()
 
 
 def test_the_npm_package_repeats_it() -> None:
