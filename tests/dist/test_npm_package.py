@@ -155,8 +155,5 @@ def test_the_readme_quick_start_runs(project: Path) -> None:
     (project / "app.mjs").write_text(quick_starts()["app.mjs"])
     port = free_port()
     env = {**os.environ, "PORT": str(port), "SESSION_SECRET": "a quick-start secret of 32+ bytes!"}
-    server = Server(["node", "app.mjs"], project, env, port)
-    try:
+    with Server(["node", "app.mjs"], project, env, port) as server:
         check_quick_start(server, "sid")
-    finally:
-        server.stop()

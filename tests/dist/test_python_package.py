@@ -109,8 +109,5 @@ def test_the_readme_quick_start_runs(venv: tuple[Path, dict[str, str]], tmp_path
     port = free_port()
     env = {**env, "SESSION_SECRET": "a quick-start secret of 32+ bytes!"}
     # As the README says: uvicorn app:app (from the app's folder).
-    server = Server([str(py.parent / "uvicorn"), "app:app", "--port", str(port)], tmp_path, env, port)
-    try:
+    with Server([str(py.parent / "uvicorn"), "app:app", "--port", str(port)], tmp_path, env, port) as server:
         check_quick_start(server, "session")
-    finally:
-        server.stop()
