@@ -57,13 +57,18 @@ dist-sdist: venv
 
 # Each crate is packaged and built from its package alone; tenure-redis and tenure-axum
 # resolve their sibling crates from the ones just packaged (cargo's local registry), so
-# nothing has to be published first. The builds share target/ (only the three crates
-# compile again).
+# nothing has to be published first. Cargo takes a registry crate for immutable, but these
+# change under one version number, so what it keeps of them is dropped first: the copies
+# it unpacked under CARGO_HOME (registry/src/-<hash>/, once per name and version) and their
+# builds in a target folder of their own (the dependencies' builds stay: seconds, warm).
+PACKAGE_TARGET := $(CURDIR)/target/package-check
 dist-crates: setup-rust
 	mkdir -p $(DIST)
 	rm -f $(DIST)/*.crate
-	$(CARGO) package --allow-dirty $(addprefix -p ,$(CRATES))
-	cp $(foreach c,$(CRATES),target/package/$(c)-$(VERSION).crate) $(DIST)/
+	rm -rf $(foreach c,$(CRATES),$${CARGO_HOME:-$$HOME/.cargo}/registry/src/-*/$(c)-$(VERSION))
+	rm -rf $(PACKAGE_TARGET)/debug/.fingerprint/tenure-*
+	$(CARGO) package --allow-dirty --target-dir $(PACKAGE_TARGET) $(addprefix -p ,$(CRATES))
+	cp $(foreach c,$(CRATES),$(PACKAGE_TARGET)/package/$(c)-$(VERSION).crate) $(DIST)/
 
 $(STAMP)/wheelhouse: python/requirements-dev.txt | $(STAMP) venv
 	rm -rf $(WHEELHOUSE)
