@@ -117,14 +117,17 @@ def make_app(manager: Union[tenure.SessionManager, tenure.aio.SessionManager], s
     carts = manager.per_session(Cart)
 
     async def body_of(request: Request) -> dict[str, Any]:
-        # Read up to the limit, never the whole of a larger body.
-        if int(request.headers.get("content-length") or 0) > BODY_LIMIT:
-            raise ApiError(413, f"request body larger than {BODY_LIMIT} bytes")
+        # Kept up to the limit; the rest of a larger body is read and dropped as it arrives
+        # (memory stays bounded), so the client, still sending, gets the 413 instead of a
+        # connection reset.
         raw = bytearray()
+        over = False
         async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > BODY_LIMIT:
-                raise ApiError(413, f"request body larger than {BODY_LIMIT} bytes")
+            if not over:
+                raw += chunk
+                over = len(raw) > BODY_LIMIT
+        if over:
+            raise ApiError(413, f"request body larger than {BODY_LIMIT} bytes")
         if not raw.strip():
             return {}
         try:
