@@ -410,6 +410,9 @@ class SessionManager(_Events):
         )
         self.clock = clock
         self.store = store
+        #: The idle timeout in ms it was built with (None: never); web adapters check it
+        #: against their cookie's lifetime.
+        self._idle_ms = _opt_ms(idle_timeout, "idle_timeout")
         self._init_events()
         # Over Redis, every operation is a native PendingOp whose command batches are sent
         # here with the blocking client (the rules stay in the core).

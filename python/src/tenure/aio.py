@@ -76,6 +76,9 @@ class SessionManager(_Events):
         )
         self.clock = clock
         self.store = store
+        #: The idle timeout in ms it was built with (None: never); web adapters check it
+        #: against their cookie's lifetime.
+        self._idle_ms = _opt_ms(idle_timeout, "idle_timeout")
         self._init_events()
         self._redis = _redis_of(store) is not None
         # id -> [lock, users]: commits and regenerations of one id run one at a time.
