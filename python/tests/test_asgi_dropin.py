@@ -383,3 +383,23 @@ def test_regenerate_session_id_and_get_session_id(serve: Any) -> None:
     assert seen["before"] != seen["after"]
     assert mw.manager.peek(seen["before"]) is None  # type: ignore[union-attr]
     assert c.get("/view_session").json() == {"session": {"user": "ann"}}
+
+
+def test_session_with_an_async_store(serve: Any) -> None:
+    """Starlette test_session again, on tenure.aio (an async store): the dict, the write
+    re-sending the cookie, and clear() destroying the stored session and clearing the cookie."""
+    import asyncio
+
+    from tenure.stores import AsyncDictStore
+
+    store = AsyncDictStore()
+    c = serve(middleware(store=store))
+    assert c.get("/view_session").json() == {"session": {}}
+    r = c.post("/update_session", json={"some": "data"})
+    assert r.json() == {"session": {"some": "data"}} and "Max-Age=1209600" in set_cookie(r)
+    assert "Max-Age=1209600" in set_cookie(c.post("/inplace_update_session", content=json.dumps({"b": 2})))
+    assert c.get("/view_session").json() == {"session": {"some": "data", "b": 2}}
+    assert len(asyncio.run(store.ids())) == 1
+    r = c.post("/clear_session")
+    assert set_cookie(r).startswith("session=;")
+    assert asyncio.run(store.ids()) == []
