@@ -4,7 +4,10 @@
     app.add_middleware(SessionMiddleware, secret_key=SECRET)          # same arguments
     ...
     request.session["user"] = "ann"; tenure.asgi.regenerate(request)    # on login
-    tenure.asgi.destroy(request)                                        # on logout
+    request.session.clear()   # or tenure.asgi.destroy(request): on logout (the session ends)
+
+``request.session`` is a ``dict`` (as Starlette's is), the server keeps a session as long as
+its cookie's ``max_age``, and starsessions' option names and helpers are accepted too.
 
 Differences from Starlette's: data lives on the server (the cookie holds only a signed
 id), so it can be revoked, expires on the server (idle and absolute timeouts), and

@@ -2,11 +2,15 @@
 
     app.session_interface = tenure.flask.SessionInterface()   # uses app.secret_key
     session["user"] = "ann"; tenure.flask.regenerate()          # on login
-    tenure.flask.destroy()                                      # on logout
+    session.clear()   # or tenure.flask.destroy(): on logout (the stored session ends)
 
-Cookie settings come from Flask's config (``SESSION_COOKIE_NAME``, ``_PATH``, ``_DOMAIN``,
-``_SECURE``, ``_HTTPONLY``, ``_SAMESITE``); ``session.permanent`` gives the cookie
-``PERMANENT_SESSION_LIFETIME`` as its max age. ``SECRET_KEY_FALLBACKS`` rotate secrets.
+Flask's config is read on every request, as Flask does (``SECRET_KEY`` and
+``SECRET_KEY_FALLBACKS``, ``SESSION_COOKIE_NAME``/``_PATH``/``_DOMAIN``/``_SECURE``/
+``_HTTPONLY``/``_SAMESITE``/``_PARTITIONED``, ``SESSION_REFRESH_EACH_REQUEST``,
+``PERMANENT_SESSION_LIFETIME``); ``session.permanent`` gives the cookie
+``PERMANENT_SESSION_LIFETIME`` as its max age, and the server keeps sessions that long.
+``session`` is a ``dict`` with Flask's ``new``, ``accessed``, ``modified`` and ``permanent``;
+without a secret key it is Flask's read-only null session.
 
 Unlike Flask's own cookie session, the cookie is ``Secure`` and ``SameSite=Lax`` by default
 (OWASP ASVS 3.4.1, 3.4.3): Flask's defaults (``SESSION_COOKIE_SECURE = False``,
