@@ -419,8 +419,25 @@ def test_manual_clock_in_seconds():
 def test_metrics_keys(manager):
     assert set(manager.metrics()) == {
         "active", "peak_active", "created_total", "expired_total", "destroyed_total",
-        "rejected_total", "evicted_total", "max_alive_ms", "avg_alive_ms",
+        "rejected_total", "evicted_total", "max_alive", "avg_alive",
     }
+
+
+def test_times_are_seconds_and_named_as_the_session_names_them(manager, clock):
+    """One unit (seconds) and one name per concept across the Python API (#17): a listed
+    session has the Session's created_at / last_access / expires_at; metrics' durations are
+    max_alive / avg_alive in seconds."""
+    s = manager.create("ann")
+    clock.advance(5)
+    (info,) = manager.sessions_of("ann")
+    assert set(info) == {"id", "public_id", "principal", "created_at", "last_access", "expires_at", "version"}
+    assert (info["created_at"], info["last_access"], info["expires_at"]) == (s.created_at, s.last_access, s.expires_at)
+    assert info["created_at"] == clock.now() - 5 and info["expires_at"] == info["last_access"] + 30 * 60
+    assert manager.list()[0] == [info]
+    clock.advance(10)
+    manager.destroy(s.id)
+    m = manager.metrics()
+    assert m["max_alive"] == 15.0 and m["avg_alive"] == 15.0
 
 
 def test_per_session_objects_end_with_their_session(clock):

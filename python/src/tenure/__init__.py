@@ -87,6 +87,29 @@ def _seconds(ms: Optional[int]) -> Optional[float]:
     return None if ms is None else ms / 1000.0
 
 
+def _info(native: dict[str, Any]) -> dict[str, Any]:
+    """A listed session as Python sees it: the names and unit (seconds since the epoch) of
+    ``Session``'s attributes (the core's ``created``/``accessed`` in ms)."""
+    return {
+        "id": native["id"], "public_id": native["public_id"], "principal": native["principal"],
+        "created_at": native["created"] / 1000.0, "last_access": native["accessed"] / 1000.0,
+        "expires_at": _seconds(native["expires_at"]), "version": native["version"],
+    }
+
+
+def _infos(native: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [_info(d) for d in native]
+
+
+def _metrics(native: dict[str, int]) -> dict[str, Union[int, float]]:
+    """The core's counters, with the two durations in seconds (``max_alive``,
+    ``avg_alive``) like every other time of the Python API."""
+    out: dict[str, Union[int, float]] = {k: v for k, v in native.items() if not k.endswith("_alive_ms")}
+    out["max_alive"] = native["max_alive_ms"] / 1000.0
+    out["avg_alive"] = native["avg_alive_ms"] / 1000.0
+    return out
+
+
 class ManualClock:
     """A clock that moves only when told to, so tests fast-forward instead of sleeping.
     Times are seconds since the epoch (floats), like ``time.time()``."""
@@ -528,15 +551,15 @@ class SessionManager(_Events):
         return n
 
     def sessions_of(self, principal: str) -> list[dict[str, Any]]:
-        """Info dicts (id, public_id, principal, created, accessed, expires_at, version;
-        times in ms) of the live sessions of ``principal``."""
-        infos: list[dict[str, Any]] = self._op("sessions_of", principal)
-        return infos
+        """Info dicts (id, public_id, principal, created_at, last_access, expires_at, version;
+        times in seconds since the epoch) of the live sessions of ``principal``."""
+        return _infos(self._op("sessions_of", principal))
 
     def list(self, cursor: Optional[str] = None, limit: int = 100) -> tuple[list[dict[str, Any]], Optional[str]]:
-        """A page of live sessions and the cursor of the next page (None at the end)."""
-        page: tuple[list[dict[str, Any]], Optional[str]] = self._op("list", cursor, limit)
-        return page
+        """A page of live sessions (info dicts, as ``sessions_of``) and the cursor of the
+        next page (None at the end)."""
+        infos, cursor = self._op("list", cursor, limit)
+        return _infos(infos), cursor
 
     def count(self) -> int:
         n: int = self._op("count")
@@ -557,11 +580,13 @@ class SessionManager(_Events):
     def now(self) -> float:
         return self._native.now_ms() / 1000.0
 
-    def metrics(self) -> dict[str, int]:
+    def metrics(self) -> dict[str, Union[int, float]]:
+        """Counters (active, peak_active, created_total, expired_total, destroyed_total,
+        rejected_total, evicted_total) and the longest and mean life of ended sessions in
+        seconds (max_alive, avg_alive)."""
         if self._redis:
-            m: dict[str, int] = self._drive(self._native.begin_metrics())
-            return m
-        return self._native.metrics()
+            return _metrics(self._drive(self._native.begin_metrics()))
+        return _metrics(self._native.metrics())
 
     def export(self) -> bytes:
         """Every live session as one blob (survive a restart with ``import_``)."""

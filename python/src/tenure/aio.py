@@ -29,7 +29,7 @@ import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any, Optional, cast
+from typing import Any, Optional, Union, cast
 
 from . import _native
 from . import (
@@ -39,6 +39,8 @@ from . import (
     Session,
     _build_native,
     _Events,
+    _infos,
+    _metrics,
     _opt_ms,
     _redis_of,
     _seconds,
@@ -197,21 +199,20 @@ class SessionManager(_Events):
         return n
 
     async def sessions_of(self, principal: str) -> list[dict[str, Any]]:
-        """Info dicts (id, public_id, principal, created, accessed, expires_at, version;
-        times in ms) of the live sessions of ``principal``."""
+        """Info dicts (id, public_id, principal, created_at, last_access, expires_at, version;
+        times in seconds since the epoch) of the live sessions of ``principal``."""
         if self.store is None:
-            return self._call(self._native.sessions_of, principal)
-        infos: list[dict[str, Any]] = await self._drive(self._native.begin_sessions_of(principal))
-        return infos
+            return _infos(self._call(self._native.sessions_of, principal))
+        return _infos(await self._drive(self._native.begin_sessions_of(principal)))
 
     async def list(self, cursor: Optional[str] = None, limit: int = 100) -> tuple[list[dict[str, Any]], Optional[str]]:
-        """A page of live sessions and the cursor of the next page (None at the end)."""
+        """A page of live sessions (info dicts, as ``sessions_of``) and the cursor of the
+        next page (None at the end)."""
         if self.store is None:
-            return self._call(self._native.list, cursor, limit)
-        page: tuple[list[dict[str, Any]], Optional[str]] = await self._drive(
-            self._native.begin_list(cursor, limit)
-        )
-        return page
+            infos, after = self._call(self._native.list, cursor, limit)
+        else:
+            infos, after = await self._drive(self._native.begin_list(cursor, limit))
+        return _infos(infos), after
 
     async def count(self) -> int:
         if self.store is None:
@@ -236,11 +237,11 @@ class SessionManager(_Events):
     def now(self) -> float:
         return self._native.now_ms() / 1000.0
 
-    async def metrics(self) -> dict[str, int]:
+    async def metrics(self) -> dict[str, Union[int, float]]:
+        """As ``tenure.SessionManager.metrics`` (durations in seconds)."""
         if self.store is None:
-            return self._native.metrics()
-        m: dict[str, int] = await self._drive(self._native.begin_metrics())
-        return m
+            return _metrics(self._native.metrics())
+        return _metrics(await self._drive(self._native.begin_metrics()))
 
     async def export(self) -> bytes:
         """Every live session as one blob (survive a restart with ``import_``)."""
