@@ -15,7 +15,8 @@ from datetime import timedelta
 
 from . import _native
 from ._errors import InvalidPolicy, SessionGone
-from . import Session, SessionManager, _opt_ms, _redis_of
+from . import Session, SessionManager, _redis_of
+from ._time import opt_ms
 
 if TYPE_CHECKING:
     from . import aio
@@ -119,7 +120,7 @@ def _is_async_store(store: Any) -> bool:
 def _ms(seconds: Optional[float], name: str = "max_age") -> Optional[int]:
     # A negative, NaN or infinite max age is refused (at start-up, by name), never turned
     # into a header error on every response.
-    return _opt_ms(seconds, name)
+    return opt_ms(seconds, name)
 
 
 def _same(a: Any, b: Any) -> bool:

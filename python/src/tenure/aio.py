@@ -33,7 +33,6 @@ from typing import Any, Optional, Union, cast
 
 from . import _native
 from . import (
-    Duration,
     ManualClock,
     PerSession,
     Session,
@@ -41,11 +40,10 @@ from . import (
     _Events,
     _infos,
     _metrics,
-    _opt_ms,
     _redis_of,
-    _seconds,
 )
 from ._errors import InvalidType
+from ._time import Duration, opt_ms, seconds
 
 __all__ = ["SessionManager", "PerSession", "Session"]
 
@@ -80,7 +78,7 @@ class SessionManager(_Events):
         self.store = store
         #: The idle timeout in ms it was built with (None: never); web adapters check it
         #: against their cookie's lifetime.
-        self._idle_ms = _opt_ms(idle_timeout, "idle_timeout")
+        self._idle_ms = opt_ms(idle_timeout, "idle_timeout")
         self._init_events()
         self._redis = _redis_of(store) is not None
         # id -> [lock, users]: commits and regenerations of one id run one at a time.
@@ -177,7 +175,7 @@ class SessionManager(_Events):
 
     async def set_idle_timeout(self, session: Session, timeout: Optional[Duration]) -> None:
         """This session's own idle timeout (None: never), stored on commit."""
-        self._native.set_idle_timeout(session._native, _opt_ms(timeout, "idle_timeout"))
+        self._native.set_idle_timeout(session._native, opt_ms(timeout, "idle_timeout"))
 
     async def destroy(self, id: str) -> bool:
         if self.store is None:
@@ -230,9 +228,9 @@ class SessionManager(_Events):
     async def next_deadline(self) -> Optional[float]:
         """When the next session expires (seconds since the epoch), or None."""
         if self.store is None:
-            return _seconds(self._native.next_deadline_ms())
+            return seconds(self._native.next_deadline_ms())
         ms: Optional[int] = await self._drive(self._native.begin_next_deadline_ms())
-        return _seconds(ms)
+        return seconds(ms)
 
     def now(self) -> float:
         return self._native.now_ms() / 1000.0
