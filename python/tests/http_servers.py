@@ -8,8 +8,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Callable
 
+import httpx
 import uvicorn
 from werkzeug.serving import make_server
 
@@ -47,3 +48,23 @@ def werkzeug_server(app: Any) -> Iterator[str]:
         server.shutdown()
         thread.join(10)
         server.server_close()
+
+
+@contextmanager
+def clients(server: Callable[[Any], Any]) -> Iterator[Callable[[Any], httpx.Client]]:
+    """``start(app)`` serves ``app`` with ``server`` (``uvicorn_server``, ``werkzeug_server``)
+    until the block ends and returns an httpx client for it (cookies kept)."""
+    running: list[Any] = []
+
+    def start(app: Any) -> httpx.Client:
+        cm = server(app)
+        client = httpx.Client(base_url=cm.__enter__(), timeout=10)
+        running.append((cm, client))
+        return client
+
+    try:
+        yield start
+    finally:
+        for cm, client in reversed(running):
+            client.close()
+            cm.__exit__(None, None, None)

@@ -22,7 +22,7 @@ from starlette.routing import Mount, Route
 import tenure
 import tenure.asgi
 from conftest import SECRET
-from http_servers import uvicorn_server
+from http_servers import clients, uvicorn_server
 
 DAY = 24 * 60 * 60
 
@@ -73,19 +73,8 @@ def middleware(**options: Any) -> tenure.asgi.SessionMiddleware:
 @pytest.fixture
 def serve() -> Iterator[Any]:
     """``serve(app)`` runs ``app`` with uvicorn for the test and returns an httpx client."""
-    with_servers: list[Any] = []
-
-    def start(app: Any) -> httpx.Client:
-        cm = uvicorn_server(app)
-        url = cm.__enter__()
-        client = httpx.Client(base_url=url, timeout=10)
-        with_servers.append((cm, client))
-        return client
-
-    yield start
-    for cm, client in reversed(with_servers):
-        client.close()
-        cm.__exit__(None, None, None)
+    with clients(uvicorn_server) as start:
+        yield start
 
 
 def set_cookie(r: httpx.Response) -> str:

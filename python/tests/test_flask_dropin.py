@@ -21,7 +21,7 @@ from flask.globals import request_ctx
 import tenure
 import tenure.flask
 from conftest import SECRET
-from http_servers import werkzeug_server
+from http_servers import clients, werkzeug_server
 
 
 def make_app(**config: Any) -> Flask:
@@ -36,18 +36,8 @@ def make_app(**config: Any) -> Flask:
 @pytest.fixture
 def serve() -> Iterator[Any]:
     """``serve(app)`` runs ``app`` on a real server for the test; returns an httpx client."""
-    running: list[Any] = []
-
-    def start(app: Flask) -> httpx.Client:
-        cm = werkzeug_server(app)
-        client = httpx.Client(base_url=cm.__enter__(), timeout=10)
-        running.append((cm, client))
-        return client
-
-    yield start
-    for cm, client in reversed(running):
-        client.close()
-        cm.__exit__(None, None, None)
+    with clients(werkzeug_server) as start:
+        yield start
 
 
 def cookies(r: httpx.Response) -> list[str]:
