@@ -392,3 +392,19 @@ def test_session_with_an_async_store(serve: Any) -> None:
     r = c.post("/clear_session")
     assert set_cookie(r).startswith("session=;")
     assert asyncio.run(store.ids()) == []
+
+
+def test_vary_on_any_use_of_request_session(serve: Any) -> None:
+    """Starlette (Request.session calls mark_accessed): using ``request.session`` at all,
+    even an empty one serialised by JSONResponse, makes the response vary on Cookie."""
+
+    async def look(request: Request) -> JSONResponse:
+        return JSONResponse({"session": request.session})
+
+    async def ignore(request: Request) -> JSONResponse:
+        return JSONResponse({})
+
+    c = serve(tenure.asgi.SessionMiddleware(Starlette(routes=[Route("/look", look), Route("/ignore", ignore)]),
+                                            SECRET))
+    assert c.get("/look").headers["vary"] == "Cookie"
+    assert "vary" not in c.get("/ignore").headers

@@ -176,6 +176,16 @@ class RequestSession(Dict[str, Any]):
         # Keys whose list or dict was handed to the application (it may change them in place).
         self._handed: set[str] = set()
 
+    # -- Starlette's Session API (request.session calls mark_accessed) ---------------------
+    def mark_accessed(self) -> None:
+        """The application looked at the session: the response varies on the credential."""
+        self.accessed = True
+
+    def mark_modified(self) -> None:
+        """The session counts as changed: its cookie is sent again."""
+        self.accessed = True
+        self._modified = True
+
     # -- the dict ----------------------------------------------------------------------
     def _read(self) -> Optional[Session]:
         self.accessed = True
