@@ -85,7 +85,7 @@ pub use encoded::{
 pub use entropy::{BufferedOsEntropy, OsEntropy};
 pub use entropy::{Entropy, SeededEntropy};
 pub use error::{DecodeError, Error, ErrorCode, StoreError};
-pub use event::Event;
+pub use event::{Event, EventLog};
 pub use limits::Limits;
 pub use manager::SessionManager;
 pub use memory::MemoryStore;
