@@ -53,6 +53,7 @@ pub mod expiry;
 pub mod export;
 #[cfg(feature = "std")]
 pub mod file;
+pub mod file_index;
 pub mod id;
 pub mod limits;
 pub mod manager;
