@@ -3,6 +3,7 @@
 //! JavaScript layer (`js/`) adds the idioms: option objects, events, stores, middleware.
 
 mod errors;
+mod file_index;
 mod host;
 mod pending;
 mod values;

@@ -201,7 +201,7 @@ fn a_folder_without_an_index_is_indexed_on_first_use() {
     assert_eq!(due_entries(&dir).len(), 31);
     assert_eq!(fresh.sessions_of("ann").unwrap().len(), 30);
     // Counted once each, whoever indexed it: the build, or a write that found it unindexed.
-    fresh.destroy(&extra.id().to_string()).unwrap();
+    fresh.destroy(extra.id()).unwrap();
     assert_eq!(fresh.count().unwrap(), 30);
     clock.advance(31 * MIN);
     reset(&calls);
