@@ -56,6 +56,9 @@ const SYNC = {
   append: (f) => fs.appendFileSync(f, '1', { mode: 0o600 }),
   size: (f) => fs.statSync(f).size,
   rmdir: (d) => fs.rmdirSync(d),
+  opendir: (d) => fs.opendirSync(d),
+  dirRead: (dir) => dir.readSync(),
+  dirClose: (dir) => dir.closeSync(),
 };
 
 const ASYNC = {
@@ -83,6 +86,9 @@ const ASYNC = {
   append: (f) => fs.promises.appendFile(f, '1', { mode: 0o600 }),
   size: async (f) => (await fs.promises.stat(f)).size,
   rmdir: (d) => fs.promises.rmdir(d),
+  opendir: (d) => fs.promises.opendir(d),
+  dirRead: (dir) => dir.read(),
+  dirClose: (dir) => dir.close(),
 };
 
 const INDEX = wasm.fileIndexLayout();
@@ -444,19 +450,44 @@ class Protocol {
     return Math.max(0, (yield* this._size(INDEX.added)) - (yield* this._size(INDEX.removed)));
   }
 
+  /** Up to `limit` due entries [deadline, id]: with `through`, any due by then (a sweep's:
+   * each bucket is read entry by entry, only as far as needed); without, the earliest. */
   * _due(through, limit) {
     yield* this._ensureIndex();
     const out = [];
-    const buckets = wasm.fileDueBuckets(yield* this._list(INDEX.due), through ?? undefined);
+    const sweep = through !== null && through !== undefined;
+    const buckets = wasm.fileDueBuckets(yield* this._list(INDEX.due), sweep ? Number(through) : undefined);
     for (const bucket of buckets) {
       if (out.length >= limit) break;
       const folder = `${INDEX.due}/${bucket}`;
-      const names = yield* this._list(folder);
-      if (names.length === 0 && through != null) {
+      if (!sweep) {
+        out.push(...wasm.fileDueIn(yield* this._list(folder), undefined));
+        continue;
+      }
+      let dir;
+      try {
+        dir = yield ['opendir', this._index(folder)];
+      } catch (e) {
+        if (e.code === 'ENOENT') continue;
+        throw e;
+      }
+      let empty = true;
+      try {
+        for (let entry = yield ['dirRead', dir]; entry !== null; entry = yield ['dirRead', dir]) {
+          empty = false;
+          const due = wasm.fileParseDue(entry.name);
+          if (due && due[0] <= through) {
+            out.push(due);
+            if (out.length >= limit) break;
+          }
+        }
+      } finally {
+        yield ['dirClose', dir];
+      }
+      if (empty) {
         // A past bucket emptied by sweeps; a writer that races this makes it again.
         try { yield ['rmdir', this._index(folder)]; } catch { /* not empty, or gone */ }
       }
-      out.push(...wasm.fileDueIn(names, through ?? undefined));
     }
     return out.slice(0, limit);
   }

@@ -76,3 +76,11 @@ pub fn file_due_in(names: Vec<String>, through: Option<f64>) -> Array {
         })
         .collect()
 }
+
+/// One entry name listed in a bucket read back as `[deadline, id]`, or null if it is not
+/// one (a sweep reads a bucket entry by entry, only as far as it needs).
+#[wasm_bindgen(js_name = fileParseDue)]
+pub fn file_parse_due(name: &str) -> Option<Array> {
+    index::parse_due(name)
+        .map(|(d, id)| Array::of2(&JsValue::from_f64(d as f64), &JsValue::from_str(id)))
+}

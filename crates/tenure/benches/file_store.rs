@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tenure::file::FileStore;
 use tenure::{
-    ByteStore, EncodedStore, Limits, ManualClock, Policy, SeededEntropy, SessionManager,
-    StoreError,
+    ByteStore, EncodedStore, Limits, ManualClock, Policy, SeededEntropy, SessionManager, StoreError,
 };
 
 /// The store with its index hidden: the byte protocol only.
@@ -52,7 +51,12 @@ fn ms(f: impl FnOnce()) -> f64 {
 fn fill(dir: &Path, n: usize) {
     let _ = std::fs::remove_dir_all(dir);
     let store = EncodedStore::new(FileStore::new(dir).unwrap(), Limits::default());
-    let mut m = SessionManager::new(store, ManualClock::new(START), SeededEntropy::new(7), Policy::default());
+    let mut m = SessionManager::new(
+        store,
+        ManualClock::new(START),
+        SeededEntropy::new(7),
+        Policy::default(),
+    );
     for i in 0..n {
         m.create((i % 1000 == 0).then_some("ann"), None).unwrap();
     }
@@ -117,7 +121,8 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let base: PathBuf = std::env::temp_dir().join(format!("tenure-bench-files-{}", std::process::id()));
+    let base: PathBuf =
+        std::env::temp_dir().join(format!("tenure-bench-files-{}", std::process::id()));
     println!("FileStore, medians of 5 rounds in ms (sweep: 1 % of the folder expired; create: per session)");
     println!("| files | operation | without index | with index | ratio |");
     println!("|---|---|---|---|---|");
@@ -138,7 +143,11 @@ fn main() {
             ("create", without.create, with.create),
             ("count", without.count, with.count),
             ("next_deadline", without.next_deadline, with.next_deadline),
-            ("sessions_of (n/1000 sessions)", without.sessions_of, with.sessions_of),
+            (
+                "sessions_of (n/1000 sessions)",
+                without.sessions_of,
+                with.sessions_of,
+            ),
             ("sweep", without.sweep, with.sweep),
         ];
         for (name, a, b) in rows {

@@ -44,9 +44,10 @@ pub trait ByteStore {
         Ok(None)
     }
 
-    /// Up to `limit` index entries with a deadline at or before `through` (`None`: any),
-    /// earliest first, as `(deadline, id)`; `None` if the store keeps no deadline index
-    /// (the default: the core then reads every record). An entry may name a session that is
+    /// Up to `limit` index entries as `(deadline, id)`: with `through`, any entries with a
+    /// deadline at or before it (a sweep's, in no particular order); without, the earliest
+    /// entries, earliest first (for `next_deadline` and eviction). `None` if the store keeps
+    /// no deadline index (the default: the core then reads every record). An entry may name a session that is
     /// gone or whose deadline moved (the core checks the record and calls
     /// [`unindex`](Self::unindex)), but a live session is never missing.
     fn due(

@@ -652,12 +652,36 @@ impl ByteStore for FileStore {
                 break;
             }
             let folder = format!("{}/{bucket}", index::DUE);
-            let names = self.list_index(&folder)?;
-            if names.is_empty() && through.is_some() {
-                // A past bucket emptied by sweeps; a writer that races this re-creates it.
-                let _ = fs::remove_dir(self.index_path(&folder));
+            let Some(t) = through else {
+                // The earliest entries: the whole bucket, sorted.
+                let names = self.list_index(&folder)?;
+                out.extend(index::due_in(names.iter().map(String::as_str), None));
+                continue;
+            };
+            // A sweep takes any entries due, so a bucket is read only as far as needed
+            // (a burst of expiries in one minute is not listed whole per batch).
+            let path = self.index_path(&folder);
+            let entries = match fs::read_dir(&path) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(io_err("cannot list", &path, e)),
+            };
+            let mut empty = true;
+            for entry in entries.flatten() {
+                empty = false;
+                let name = entry.file_name();
+                let due = name.to_str().and_then(index::parse_due);
+                if let Some((d, id)) = due.filter(|(d, _)| *d <= t) {
+                    out.push((d, id.into()));
+                    if out.len() >= limit {
+                        break;
+                    }
+                }
             }
-            out.extend(index::due_in(names.iter().map(String::as_str), through));
+            if empty {
+                // A past bucket emptied by sweeps; a writer that races this makes it again.
+                let _ = fs::remove_dir(&path);
+            }
         }
         out.truncate(limit);
         Ok(Some(out))
