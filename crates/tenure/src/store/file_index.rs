@@ -20,7 +20,7 @@
 //!
 //! [`FileStore`]: https://docs.rs/tenure/latest/tenure/file/struct.FileStore.html
 
-use crate::Millis;
+use crate::clock::Millis;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -91,7 +91,7 @@ pub fn entries_of_bytes(id: &str, bytes: &[u8]) -> Option<Entries> {
         principal: Option<String>,
     }
     let h: Head = serde_json::from_slice(bytes).ok()?;
-    if h.v != crate::record::FORMAT_VERSION {
+    if h.v != crate::format::record::FORMAT_VERSION {
         return None;
     }
     // As the record stores them: a zero timeout is the shortest one, 1 ms.
