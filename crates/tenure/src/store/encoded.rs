@@ -466,18 +466,7 @@ impl<P: BytePort> Encoded<P> {
                     None => None,
                 };
                 match record {
-                    Some(r) if r.is_expired(now) => {
-                        // Conditional: a record another process touched since stays.
-                        let removed = self
-                            .done(ByteRequest::Delete {
-                                id: r.id.clone(),
-                                expected: Some(r.version),
-                            })
-                            .await?;
-                        if removed {
-                            out.push(Arc::new(r));
-                        }
-                    }
+                    Some(r) if r.is_expired(now) => out.extend(self.reap(r).await?),
                     // Its deadline moved on (the entry is past, the session is not).
                     Some(r) if r.deadline() == Some(deadline) => {}
                     // Gone, corrupt (never swept: left for a human), or moved: the entry is
@@ -554,21 +543,23 @@ impl<P: BytePort> Encoded<P> {
             let Ok(r) = decode(id, &bytes, &self.limits) else {
                 continue;
             };
-            if !r.is_expired(now) {
-                continue;
-            }
-            // Conditional: a record another process touched since the scan stays.
-            let removed = self
-                .done(ByteRequest::Delete {
-                    id: r.id.clone(),
-                    expected: Some(r.version),
-                })
-                .await?;
-            if removed {
-                out.push(Arc::new(r));
+            if r.is_expired(now) {
+                out.extend(self.reap(r).await?);
             }
         }
         Ok(out)
+    }
+
+    /// Removes an expired record a sweep read, only at the version it read: a record
+    /// another process touched since stays. The record, if it was removed.
+    async fn reap(&mut self, r: Record) -> Result<Option<Arc<Record>>, StoreError> {
+        let removed = self
+            .done(ByteRequest::Delete {
+                id: r.id.clone(),
+                expected: Some(r.version),
+            })
+            .await?;
+        Ok(removed.then(|| Arc::new(r)))
     }
 }
 
