@@ -370,8 +370,11 @@ class Protocol {
         return true;
       }
       const next = entriesOf(id, action);
+      // Counted from now on (before the write), or no longer (after it).
+      const gained = !counted && next !== null;
+      const lost = counted && next === null;
       if (next) yield* this._addEntries(entriesBeyond(next, counted ? old : null));
-      if (!counted) yield* this._bump(INDEX.added);
+      if (gained) yield* this._bump(INDEX.added);
       let tmp = this._unique(id, 'tmp');
       try {
         yield ['writeSynced', tmp, action];
@@ -388,9 +391,10 @@ class Protocol {
         yield ['rename', tmp, record];
       } catch (e) {
         try { yield ['unlink', tmp]; } catch { /* gone */ }
-        if (!counted) { try { yield* this._bump(INDEX.removed); } catch { /* best effort */ } }
+        if (gained) { try { yield* this._bump(INDEX.removed); } catch { /* best effort */ } }
         throw e;
       }
+      if (lost) yield* this._bump(INDEX.removed);
       if (old) yield* this._removeEntries(entriesBeyond(old, next));
       return true;
     } finally {
