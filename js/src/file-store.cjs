@@ -271,9 +271,11 @@ class Protocol {
   /** Takes id's lock (breaking a stale one), waiting at most lockWait; returns our line. */
   * _acquire(id) {
     const f = this._lock(id);
-    const line = `tenure-lock 1 ${process.pid} ${crypto.randomBytes(8).toString('hex')} ${Date.now()} ${pidNamespace()}\n`;
     const start = Date.now();
     for (let attempt = 0; ; attempt++) {
+      // Stamped at each attempt: a line stamped when the wait began would look stale to the
+      // other waiters as soon as it is taken after a long wait.
+      const line = `tenure-lock 1 ${process.pid} ${crypto.randomBytes(8).toString('hex')} ${Date.now()} ${pidNamespace()}\n`;
       try {
         // No fsync: the lock only coordinates live processes; an empty lock left by a power
         // loss is judged by its age.

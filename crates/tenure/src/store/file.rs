@@ -330,10 +330,12 @@ impl FileStore {
     /// Takes `id`'s lock, breaking a stale one, waiting at most `lock_wait`.
     fn acquire(&self, id: &str) -> Result<Lock, StoreError> {
         let path = self.lock_path(id);
-        let identity = LockInfo::mine().line();
         let start = Instant::now();
         let mut attempt = 0u32;
         loop {
+            // Stamped at each attempt: a line stamped when the wait began would look stale
+            // to the other waiters as soon as it is taken after a long wait.
+            let identity = LockInfo::mine().line();
             match create_new(&path) {
                 Ok(mut file) => {
                     // No fsync: the lock only coordinates live processes; after a power loss
