@@ -5,6 +5,8 @@
 mod errors;
 mod host;
 mod pending;
+#[cfg(feature = "redis")]
+mod redis;
 mod values;
 mod web;
 
@@ -299,6 +301,7 @@ fn info(r: &Record) -> JsValue {
 pub struct Manager {
     core: Core,
     /// Set by `setRedis`: every `begin*` operation then runs over Redis.
+    #[cfg(feature = "redis")]
     redis: Option<tenure::redis::RedisConfig>,
     /// Whether anyone listens (`setEvents(true)`, from `on()`): without listeners the
     /// events are dropped here after each operation instead of being handed to JS.
@@ -415,6 +418,7 @@ impl Manager {
         };
         Ok(Manager {
             core: tenure::SessionManager::new(store, clock, JsEntropy, policy),
+            #[cfg(feature = "redis")]
             redis: None,
             events: false,
         })
