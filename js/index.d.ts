@@ -346,6 +346,10 @@ export class WebConfig {
   readonly cookieName: string;
   find(cookieHeaders: string | string[] | null | undefined, authorization?: string | null): Incoming;
   keepNew(initialized: boolean): boolean;
+  /** Server timeouts (ms, null for never) that keep a session alive as long as its cookie. */
+  serverTimeouts(): { idleTimeout: number | null; absoluteTimeout: number | null };
+  /** Throws `TENURE_INVALID_POLICY` if a manager with this idle timeout would end sessions while their cookie is valid. */
+  checkTimeouts(idle: number | null): void;
   keepNewSession(session: Session): boolean;
   token(id: string): string;
   setCookie(id: string, now: number): string;

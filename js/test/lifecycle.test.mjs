@@ -247,3 +247,15 @@ test('keepNewSession asks the core: data, flash messages or a principal', () => 
   emptied.delete('k');
   assert.equal(web.keepNewSession(emptied), false);
 });
+
+test('one lifetime: the cookie max age sets the server timeouts an adapter builds with', () => {
+  const day = 24 * 60 * 60 * 1000;
+  const secrets = ['x'.repeat(32)];
+  assert.deepEqual(new api.WebConfig({ secrets }).serverTimeouts(), { idleTimeout: 30 * 60 * 1000, absoluteTimeout: 12 * 60 * 60 * 1000 });
+  const month = new api.WebConfig({ secrets, maxAge: 30 * day });
+  assert.deepEqual(month.serverTimeouts(), { idleTimeout: 30 * day, absoluteTimeout: 30 * day });
+  month.checkTimeouts(30 * day);
+  month.checkTimeouts(null);
+  assert.throws(() => month.checkTimeouts(30 * 60 * 1000), (e) => e.code === 'TENURE_INVALID_POLICY' && /2592000000 ms/.test(e.message) && /1800000 ms/.test(e.message));
+  assert.throws(() => month.checkTimeouts('long'), (e) => e.code === 'TENURE_INVALID_POLICY');
+});

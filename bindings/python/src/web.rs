@@ -260,6 +260,23 @@ impl WebConfig {
         self.inner.max_age()
     }
 
+    /// The server timeouts in ms, `(idle, absolute)` (None for never), that keep a session
+    /// alive as long as its cookie: for a manager built by an adapter, under the options the
+    /// application did not set itself (the core's one-lifetime rule).
+    fn server_timeouts(&self) -> (Option<u64>, Option<u64>) {
+        let t = self.inner.server_timeouts();
+        (t.idle, t.absolute)
+    }
+
+    /// Raises `InvalidPolicy` when a manager with this idle timeout (ms, None for never)
+    /// would end sessions while their cookie is still valid.
+    #[pyo3(signature = (idle_ms))]
+    fn check_timeouts(&self, py: Python<'_>, idle_ms: Option<u64>) -> PyResult<()> {
+        self.inner
+            .check_timeouts(idle_ms)
+            .map_err(|e| core_err(py, e))
+    }
+
     /// Which id a request names: `cookie_headers` is the `Cookie` header (a str, a list of
     /// them, or None), `authorization` the `Authorization` header (or None).
     #[pyo3(signature = (cookie_headers, authorization=None))]

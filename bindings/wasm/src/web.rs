@@ -293,6 +293,48 @@ impl WebConfig {
         .to_owned()
     }
 
+    /// The server timeouts (ms, null for never) that keep a session alive as long as its
+    /// cookie: `{ idleTimeout, absoluteTimeout }`, for a manager built by an adapter, under
+    /// the options the application did not set itself (the core's one-lifetime rule).
+    #[wasm_bindgen(
+        js_name = serverTimeouts,
+        unchecked_return_type = "{ idleTimeout: number | null; absoluteTimeout: number | null }"
+    )]
+    pub fn server_timeouts(&self) -> JsValue {
+        let t = self.inner.server_timeouts();
+        let out = js_sys::Object::new();
+        let num = |v: Option<u64>| v.map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64));
+        // Setting a data property on a fresh plain object cannot throw.
+        let _ = js_sys::Reflect::set(&out, &"idleTimeout".into(), &num(t.idle));
+        let _ = js_sys::Reflect::set(&out, &"absoluteTimeout".into(), &num(t.absolute));
+        out.into()
+    }
+
+    /// Throws `TENURE_INVALID_POLICY` when a manager with this idle timeout (ms, or null
+    /// for never) would end sessions while their cookie is still valid.
+    #[wasm_bindgen(js_name = checkTimeouts)]
+    pub fn check_timeouts(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number | null")] idle: JsValue,
+    ) -> Result<(), JsValue> {
+        let idle = if idle.is_null() || idle.is_undefined() {
+            None
+        } else {
+            match idle.as_f64() {
+                Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => {
+                    Some(n as u64)
+                }
+                _ => return Err(js_error(
+                    "INVALID_POLICY",
+                    "checkTimeouts takes an idle timeout in ms (a non-negative integer) or null",
+                )),
+            }
+        };
+        self.inner
+            .check_timeouts(idle)
+            .map_err(|e| core_error(&e, None))
+    }
+
     /// The cookie's name.
     #[wasm_bindgen(getter, js_name = cookieName)]
     pub fn cookie_name(&self) -> String {

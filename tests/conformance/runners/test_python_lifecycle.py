@@ -343,3 +343,15 @@ def test_reprs_read_as_python() -> None:
     assert repr(i) == 'Incoming(id=None, source=None, secret_index=None, had_cookie=False, why="no_credentials")'
     h = web.respond(i, "no_session", accessed=True, now_ms=0)
     assert repr(h) == 'ResponseHeaders(vary="Cookie", set_cookie=None, reason=None)'
+
+
+def test_one_lifetime_the_cookie_max_age_sets_the_server_timeouts() -> None:
+    day = 24 * 60 * 60 * 1000
+    good = "x" * 32
+    assert _native.WebConfig(good).server_timeouts() == (30 * 60 * 1000, 12 * 60 * 60 * 1000)
+    month = _native.WebConfig(good, max_age_ms=30 * day)
+    assert month.server_timeouts() == (30 * day, 30 * day)
+    month.check_timeouts(30 * day)
+    month.check_timeouts(None)
+    with pytest.raises(tenure.InvalidPolicy, match="2592000000 ms.*1800000 ms"):
+        month.check_timeouts(30 * 60 * 1000)

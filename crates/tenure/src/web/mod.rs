@@ -63,12 +63,14 @@
 //!   (header transport) or `Cookie, Authorization` (both), so caches don't serve one
 //!   user's page to another.
 
-use crate::bearer;
-use crate::cookie::{self, CookieOptions, Secrets};
+pub mod bearer;
+pub mod cookie;
+
+use crate::clock::Millis;
 use crate::error::Error;
-use crate::Millis;
 use alloc::format;
 use alloc::string::String;
+use cookie::{CookieOptions, Secrets};
 
 /// Where a request may carry its session id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -247,6 +249,16 @@ pub struct ResponseHeaders {
     pub reason: Option<SetCookieReason>,
 }
 
+/// The idle and absolute timeouts a session needs to live as long as its cookie
+/// ([`WebConfig::server_timeouts`]); `None` is "never".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerTimeouts {
+    /// The idle timeout.
+    pub idle: Option<Millis>,
+    /// The absolute timeout.
+    pub absolute: Option<Millis>,
+}
+
 /// An adapter's settings: secrets, the cookie, the transport, and when cookies are sent.
 #[derive(Clone, Debug)]
 pub struct WebConfig {
@@ -318,6 +330,60 @@ impl WebConfig {
         self.max_age
     }
 
+    /// The server timeouts that make a session live as long as its cookie: an adapter that
+    /// builds its own manager uses these for every timeout the application did not set
+    /// itself, so a cookie lifetime given through the peer library's option (express-session's
+    /// `cookie.maxAge`, Starlette's `max_age`, Flask's `PERMANENT_SESSION_LIFETIME`) is not
+    /// cut short by tenure's defaults.
+    ///
+    /// With a `Max-Age`, the idle timeout is that age (activity extends both, as a re-sent
+    /// cookie does) and the absolute timeout is the longer of that age and
+    /// [`DEFAULT_ABSOLUTE_TIMEOUT`](crate::policy::DEFAULT_ABSOLUTE_TIMEOUT), so a
+    /// "remember me" cookie is honoured for its whole age. A browser-session cookie (no
+    /// `Max-Age`) keeps the defaults.
+    ///
+    /// ```
+    /// # use tenure::cookie::{CookieOptions, Secrets};
+    /// # use tenure::web::{Transport, WebConfig};
+    /// let web = WebConfig::new(
+    ///     Secrets::new(["a secret of at least thirty-two bytes!"]).unwrap(),
+    ///     CookieOptions::default(),
+    ///     Transport::Cookie,
+    /// ).unwrap();
+    /// let day = 24 * 60 * 60 * 1000;
+    /// let t = web.with_max_age(Some(30 * day)).server_timeouts();
+    /// assert_eq!((t.idle, t.absolute), (Some(30 * day), Some(30 * day)));
+    /// ```
+    pub fn server_timeouts(&self) -> ServerTimeouts {
+        use crate::policy::{DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT};
+        match self.max_age {
+            Some(age) if age > 0 => ServerTimeouts {
+                idle: Some(age),
+                absolute: Some(age.max(DEFAULT_ABSOLUTE_TIMEOUT)),
+            },
+            _ => ServerTimeouts {
+                idle: Some(DEFAULT_IDLE_TIMEOUT),
+                absolute: Some(DEFAULT_ABSOLUTE_TIMEOUT),
+            },
+        }
+    }
+
+    /// Refuses, at start-up, a manager whose timeouts would end sessions before their
+    /// cookie does: with a cookie `Max-Age`, an idle timeout shorter than it would log
+    /// an active-looking user out silently. The error names both values and the two ways
+    /// out. A manager without timeouts, or a browser-session cookie, always passes.
+    pub fn check_timeouts(&self, idle: Option<Millis>) -> Result<(), Error> {
+        match (self.max_age, idle) {
+            (Some(age), Some(idle)) if idle < age => Err(Error::InvalidPolicy(format!(
+                "the cookie's max age ({age} ms) outlives the manager's idle timeout \
+                 ({idle} ms): sessions would end while their cookie is still valid; \
+                 give the manager an idle timeout of at least the max age, or a shorter \
+                 max age"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Reads a request's credentials: `cookie_headers` are the values of its `Cookie`
     /// headers in order (HTTP/2 may split them), `authorization` its `Authorization`
     /// value. Nothing here touches a store; the adapter opens [`Incoming::id`].
@@ -386,9 +452,9 @@ impl WebConfig {
     }
 
     /// [`keep_new`](WebConfig::keep_new) for a session created in this request:
-    /// whether it is stored, by [`Session::is_initialized`](crate::Session::is_initialized)
+    /// whether it is stored, by [`Session::is_initialized`](crate::session::Session::is_initialized)
     /// (data, flashes or a principal) or `save_uninitialized`.
-    pub fn keep_new_session(&self, session: &crate::Session) -> bool {
+    pub fn keep_new_session(&self, session: &crate::session::Session) -> bool {
         self.keep_new(session.is_initialized())
     }
 
@@ -512,7 +578,7 @@ mod tests {
         assert_eq!(Transport::parse("header").unwrap(), Transport::Header);
         assert_eq!(Transport::parse("cookie").unwrap(), Transport::Cookie);
         let e = Transport::parse("Cookie ").unwrap_err();
-        assert_eq!(e.code(), crate::ErrorCode::InvalidPolicy);
+        assert_eq!(e.code(), crate::error::ErrorCode::InvalidPolicy);
         assert!(e.to_string().contains("\"Cookie \""));
     }
 
@@ -707,10 +773,12 @@ mod tests {
 
     #[test]
     fn a_new_session_is_kept_if_it_holds_data_flashes_or_a_principal() {
-        use crate::{Limits, Record};
+        use crate::format::limits::Limits;
+        use crate::format::record::Record;
         let w = web(Transport::Cookie);
-        let fresh =
-            || crate::Session::from_record(Record::new(ID, 0, None, None), Limits::default());
+        let fresh = || {
+            crate::session::Session::from_record(Record::new(ID, 0, None, None), Limits::default())
+        };
         let empty = fresh();
         assert!(!empty.is_initialized());
         assert!(!w.keep_new_session(&empty));
@@ -884,6 +952,56 @@ mod tests {
             ending: Ending::Created { id: &long },
         };
         let e = w.respond(&i, &out, 0).unwrap_err();
-        assert_eq!(e.code(), crate::ErrorCode::LimitExceeded);
+        assert_eq!(e.code(), crate::error::ErrorCode::LimitExceeded);
+    }
+
+    #[test]
+    fn a_cookie_lifetime_sets_the_server_timeouts_it_needs() {
+        use crate::policy::{DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT};
+        let day = 24 * 60 * 60 * 1000;
+        let w = web(Transport::Cookie);
+        // A browser-session cookie keeps the defaults.
+        assert_eq!(
+            w.server_timeouts(),
+            ServerTimeouts {
+                idle: Some(DEFAULT_IDLE_TIMEOUT),
+                absolute: Some(DEFAULT_ABSOLUTE_TIMEOUT)
+            }
+        );
+        // A 30-day "remember me" cookie is honoured for 30 days, idle or not.
+        let month = w.clone().with_max_age(Some(30 * day));
+        assert_eq!(
+            month.server_timeouts(),
+            ServerTimeouts {
+                idle: Some(30 * day),
+                absolute: Some(30 * day)
+            }
+        );
+        // A short cookie shortens the idle timeout but never the ASVS absolute default.
+        let short = w.clone().with_max_age(Some(60_000));
+        assert_eq!(
+            short.server_timeouts(),
+            ServerTimeouts {
+                idle: Some(60_000),
+                absolute: Some(DEFAULT_ABSOLUTE_TIMEOUT)
+            }
+        );
+    }
+
+    #[test]
+    fn a_manager_that_would_outlive_its_cookie_passes_and_one_that_would_not_is_refused() {
+        let day = 24 * 60 * 60 * 1000;
+        let w = web(Transport::Cookie).with_max_age(Some(30 * day));
+        assert!(w.check_timeouts(None).is_ok());
+        assert!(w.check_timeouts(Some(30 * day)).is_ok());
+        let e = w.check_timeouts(Some(30 * 60 * 1000)).unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::InvalidPolicy);
+        let text = alloc::string::ToString::to_string(&e);
+        assert!(
+            text.contains("2592000000 ms") && text.contains("1800000 ms"),
+            "{text}"
+        );
+        // A browser-session cookie never conflicts.
+        assert!(web(Transport::Cookie).check_timeouts(Some(1)).is_ok());
     }
 }
