@@ -17,6 +17,7 @@
 
 use crate::errors::{core_error, js_error};
 use crate::host::JsEntropy;
+use crate::port::AnyPort;
 use crate::values::type_name;
 use crate::{info, metrics_js, Manager, Session};
 use js_sys::{Array, Reflect, Uint8Array};
@@ -368,19 +369,19 @@ macro_rules! begin {
     }};
 }
 
-/// The byte-store machine of `begin!`.
+/// The byte-store machine of `begin!`: the operation runs over the same port type as the
+/// synchronous ones ([`AnyPort`]), so it is the same compiled code.
 macro_rules! begin_bytes {
     ($manager:expr, $context:expr, |$cx:ident, $port:ident| $body:expr) => {{
         let cx = $context;
-        Machine::Bytes(Stepper::new(
-            *$manager.core.policy().limits(),
+        let limits = *$manager.core.policy().limits();
+        Machine::Bytes(Stepper::over(move |channel| {
             #[allow(unused_mut)]
-            move |mut $port| {
-                #[allow(unused_mut)]
-                let mut $cx = cx;
-                async move { $body }
-            },
-        ))
+            let mut $port = AnyPort::stepped(channel, limits);
+            #[allow(unused_mut)]
+            let mut $cx = cx;
+            async move { $body }
+        }))
     }};
 }
 
