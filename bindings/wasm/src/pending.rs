@@ -206,9 +206,7 @@ impl PendingOp {
             #[cfg(feature = "redis")]
             Machine::Redis(stepper) => {
                 let answer = match (asked, answer) {
-                    (Some(_), Some(a)) => {
-                        Some(a.and_then(|v| crate::redis::redis_replies_from_js(v)))
-                    }
+                    (Some(_), Some(a)) => Some(a.and_then(crate::redis::redis_replies_from_js)),
                     _ => None,
                 };
                 io_js(stepper.resume(answer), |batch| {
