@@ -9,11 +9,14 @@
 //! `[method, id, bytes?, expected?]`), or Redis, once `Manager.setRedis` was called (each
 //! request is a batch of commands, `[[name, ...args], ...]`, to send as one pipeline, and
 //! its answer the replies, one per command; see [`crate::redis`]). Each operation's body is
-//! written once and compiled for each port (`begin!`). The browser module is built without
-//! the `redis` feature: one port, and `setRedis` refuses by name.
+//! written once (`begin!`); over a byte store it runs on [`AnyPort`], the port type of the
+//! synchronous operations too, so the core's code is compiled once for both. The browser
+//! module is built without the `redis` feature: no Redis port, and `setRedis` refuses by
+//! name.
 //!
 //! Only translation happens here: requests to JS arrays, answers validated into
-//! [`ByteReply`]s or [`RedisReply`]s, outcomes to JS values. Every rule is the core's.
+//! `ByteReply`s (or, in Redis mode, `RedisReply`s), outcomes to JS values. Every rule is
+//! the core's.
 
 use crate::errors::{core_error, js_error};
 use crate::host::JsEntropy;
