@@ -5,8 +5,8 @@
 //! this feature: its `setRedis` refuses by name (see [`crate::pending`]).
 
 use crate::errors::{core_error, js_error};
+use crate::manager::Manager;
 use crate::values::type_name;
-use crate::Manager;
 use js_sys::{Array, Reflect, Uint8Array};
 use tenure::redis::{Command, RedisConfig, RedisReply};
 use tenure::StoreError;
