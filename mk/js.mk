@@ -81,10 +81,11 @@ bench-redis-js: build-js $(REDIS_SERVER_STAMP)
 
 TEST_TARGETS += test-js
 
-# The JS benchmarks (printed, not asserted): the size of both wasm modules, express-session's MemoryStore against tenure's
-# SessionManager at the library level, Express 5 over HTTP (autocannon, 50 connections)
-# with express-session, tenure/express and no session middleware, start-up time, and the
-# FileStore with and without its index at 1k and 30k sessions.
+# The JS benchmarks (printed, not asserted): the size of both wasm modules, express-session's
+# MemoryStore against tenure's SessionManager at the library level, Express 5 over HTTP
+# (autocannon, 50 connections) with express-session, tenure/express and no session
+# middleware, start-up time, and the FileStore with and without its index at 1k and 30k
+# sessions.
 bench-js: build-js
 	node js/bench/size.mjs
 	node js/bench/lib.mjs
