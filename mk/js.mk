@@ -5,10 +5,10 @@ TOOLS_HOME := $(HOME)/.cache/tenure/tools
 WASM_BINDGEN := $(TOOLS_HOME)/bin/wasm-bindgen
 # Two modules from one binding crate (bindings/wasm/Cargo.toml, docs/js.md):
 # - Node (js/dist/node): every feature, profile `wasm-node` (opt-level 3: built for speed).
-# - browser (js/dist/web, what a browser user downloads): no Redis (`--no-default-features`),
-#   profile `wasm` (opt-level "z"), std rebuilt for size by a pinned nightly with panics that
-#   abort without formatting (-Cpanic=immediate-abort); in its own target folder, so its
-#   RUSTFLAGS never invalidate the stable builds.
+# - browser (js/dist/web, what a browser user downloads): no Redis, no FileStore index
+#   (`--no-default-features`), profile `wasm` (opt-level "z"), std rebuilt for size by a
+#   pinned nightly with panics that abort without formatting (-Cpanic=immediate-abort); in
+#   its own target folder, so its RUSTFLAGS never invalidate the stable builds.
 WASM_NODE := $(CURDIR)/target/wasm32-unknown-unknown/wasm-node/tenure_wasm.wasm
 WASM_WEB_TARGET := $(CURDIR)/target/web
 WASM_WEB := $(WASM_WEB_TARGET)/wasm32-unknown-unknown/wasm/tenure_wasm.wasm
