@@ -7,6 +7,7 @@ mod host;
 mod pending;
 mod values;
 mod web;
+mod web_channel;
 
 use errors::{core_error, js_error};
 use host::{AnyClock, AnyStore, JsEntropy, JsStore};

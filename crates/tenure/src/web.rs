@@ -63,6 +63,9 @@
 //!   (header transport) or `Cookie, Authorization` (both), so caches don't serve one
 //!   user's page to another.
 
+mod channel;
+pub use channel::{Channel, Proxy};
+
 use crate::bearer;
 use crate::cookie::{self, CookieOptions, Secrets};
 use crate::error::Error;
