@@ -10,7 +10,7 @@
 // AsyncSessionManager (each step awaited, the response held until the commit answered).
 const tenure = require('./index.cjs');
 const { readOptions } = require('./express/options.cjs');
-const { makeView, refill, writeChanges, noteStored } = require('./express/session-view.cjs');
+const { makeView, refill, writeChanges, noteStored, pullStored } = require('./express/session-view.cjs');
 const { SessionCookie } = require('./express/cookie.cjs');
 
 /** Whether a store's calls are asynchronous: it says so (`async = true`) or its protocol
@@ -136,7 +136,7 @@ function session(options = {}) {
   function begin(req, res, incoming, opened) {
     const state = {
       req, incoming, handle: opened, draft: false, accessed: false, destroyed: false, regenerated: false,
-      changed: false, chain: Promise.resolve(), error: null, owned: [], released: false, finishing: null,
+      isNew: false, changed: false, chain: Promise.resolve(), error: null, owned: [], released: false, finishing: null,
       view: null, proxy: null, snap: null, cookie: null, methods: null,
     };
     if (opened) state.owned.push(opened);
@@ -153,10 +153,11 @@ function session(options = {}) {
   }
 
   // A new session for this request, not stored (no I/O) until the core says to keep it.
-  function fresh(state) {
-    state.handle = mgr.draft();
+  function fresh(state, principal) {
+    state.handle = mgr.draft({ principal });
     state.owned.push(state.handle);
     state.draft = true;
+    state.isNew = true;
   }
 
   // Gives the handler a view of `data`: req.session, req.sessionID, req.session.cookie.
@@ -210,7 +211,10 @@ function session(options = {}) {
       yield mgr.insertDraft(state.handle);
       state.draft = false;
     } else if (state.handle.modified) {
-      yield mgr.commit(state.handle);
+      const h = state.handle;
+      yield mgr.commit(h);
+      // What other requests stored meanwhile is now in the session: show it.
+      if (state.handle === h) pullStored(state.view, state.snap, h.toObject());
     }
   }
 
@@ -232,10 +236,11 @@ function session(options = {}) {
       },
       regenerate(cb) {
         // As express-session: a new id and empty data (log the user in afterwards, in the
-        // callback). A session never stored just starts over.
+        // callback). A session never stored just starts over. The principal stays (tenure's
+        // regenerate keeps it, as the core's does).
         const old = state.handle;
         const wasDraft = state.draft;
-        if (wasDraft) fresh(state);
+        if (wasDraft) fresh(state, old.principal ?? undefined);
         show(state, {});
         perform(state, function* regenerating() {
           if (wasDraft) return;
@@ -273,7 +278,7 @@ function session(options = {}) {
       web,
       get id() { return state.released ? null : state.handle.id; },
       get publicId() { return state.released ? null : state.handle.publicId; },
-      get isNew() { return state.draft || state.handle === null; },
+      get isNew() { return state.isNew; },
       get principal() { return state.released ? null : current().principal ?? null; },
       setPrincipal(p, keepData) {
         const h = current();
@@ -336,7 +341,7 @@ function session(options = {}) {
       } else {
         try {
           if (h.modified) yield mgr.commit(h);
-          ending = state.regenerated ? 'regenerated' : 'kept';
+          ending = state.isNew ? 'created' : state.regenerated ? 'regenerated' : 'kept';
           refresh = web.refreshes(state.changed, cookie.sendAge) || cookie.changed;
         } catch (err) {
           // Destroyed or expired meanwhile: never resurrected; the core clears the cookie.

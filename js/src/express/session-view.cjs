@@ -147,4 +147,18 @@ function noteStored(view, snap, key, value) {
   snap.set(key, fingerprint(value));
 }
 
-module.exports = { makeView, refill, writeChanges, noteStored, fingerprint };
+/** After a commit merged other requests' changes: the keys the handler has not changed
+ * since they were last written show the stored values (`data`, the session's object). */
+function pullStored(view, snap, data) {
+  for (const k of Object.keys(data)) {
+    if (fingerprint(view[k]) === snap.get(k)) noteStored(view, snap, k, data[k]);
+  }
+  for (const k of [...snap.keys()]) {
+    if (!(k in data) && fingerprint(view[k]) === snap.get(k)) {
+      delete view[k];
+      snap.delete(k);
+    }
+  }
+}
+
+module.exports = { makeView, refill, writeChanges, noteStored, pullStored };
