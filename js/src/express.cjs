@@ -85,6 +85,7 @@ function session(options = {}) {
   web.checkTimeouts(mgr.idleTimeout);
   if (opts.web.maxAge !== null) web.checkSessionAge(opts.web.maxAge, mgr.absoluteTimeout);
   const isAsync = mgr instanceof tenure.AsyncSessionManager;
+  const cookieName = web.cookieName;
   const cookieSettings = {
     path: '/', httpOnly: true, secure: true, sameSite: 'lax', ...opts.cookieSettings,
   };
@@ -98,7 +99,7 @@ function session(options = {}) {
     }
     let incoming;
     try {
-      incoming = web.find(req.headers.cookie ?? null, req.headers.authorization ?? null);
+      incoming = web.find(cookieHeaders(req), req.headers.authorization ?? null);
     } catch (err) {
       next(err);
       return;
@@ -173,6 +174,16 @@ function session(options = {}) {
     Object.assign(state, made);
     state.req.session = made.proxy;
     state.req.sessionID = h.id;
+  }
+
+  // The Cookie header, and (as express-session reads it) our cookie from cookie-parser's
+  // req.cookies when a middleware before took it out of the header; the core verifies both.
+  function cookieHeaders(req) {
+    const header = req.headers.cookie ?? null;
+    const parsed = req.cookies && typeof req.cookies[cookieName] === 'string' ? req.cookies[cookieName] : null;
+    if (parsed === null) return header;
+    const extra = `${cookieName}=${tenure.encodeUriComponent(parsed)}`;
+    return header === null ? extra : [header, extra];
   }
 
   function isSecure(req) {
@@ -325,7 +336,7 @@ function session(options = {}) {
     } else {
       if (writeChanges(state.view, state.snap, h)) state.changed = true;
       const cookie = state.cookie;
-      if (cookie.changed) {
+      if (cookie.changed && cookie.originalMaxAge !== 0) {
         // One lifetime: the session lives on the server as long as its cookie.
         yield mgr.setIdleTimeout(h, cookie.originalMaxAge ?? mgr.idleTimeout);
         state.changed = true;
@@ -440,7 +451,8 @@ function keepSetCookie(res, args) {
     const mine = res.getHeader(h);
     const k = Object.keys(merged).find((x) => x.toLowerCase() === h.toLowerCase());
     if (mine === undefined || k === undefined) continue;
-    merged[k] = h === 'Vary' ? [].concat(mine, merged[k]).join(', ') : [].concat(mine, merged[k]);
+    // The handler's first, then ours (where express-session puts its cookie).
+    merged[k] = h === 'Vary' ? [].concat(merged[k], mine).join(', ') : [].concat(merged[k], mine);
   }
   out[i] = merged;
   return out;

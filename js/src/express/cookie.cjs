@@ -19,7 +19,17 @@ class SessionCookie {
    * @param {(ms: number) => void} check throws if a lifetime is refused
    */
   constructor(settings, originalMaxAge, now, check) {
-    Object.assign(this, settings);
+    // The attributes are the middleware's, the same for every session: changing one here
+    // would be silently ignored, so it throws.
+    for (const [k, v] of Object.entries(settings)) {
+      Object.defineProperty(this, k, {
+        enumerable: true,
+        get: () => v,
+        set: () => {
+          throw Object.assign(new TypeError(`req.session.cookie.${k} is set for every session by session({ cookie: { ${k} } }); per request only maxAge and expires change`), { code: 'TENURE_INVALID_VALUE' });
+        },
+      });
+    }
     this.#now = now;
     this.#check = check;
     this.originalMaxAge = originalMaxAge;
@@ -34,6 +44,7 @@ class SessionCookie {
     }
     const age = date ? Math.max(0, date.valueOf() - this.#now()) : null;
     if (age !== null) this.#check(age);
+    if (date === null || date === undefined ? this.#expires === null : this.#expires?.valueOf() === date.valueOf()) return;
     this.#expires = date ? new Date(date.valueOf()) : null;
     this.originalMaxAge = age;
     this.#changed = true;
@@ -45,6 +56,7 @@ class SessionCookie {
     if (ms !== null && ms !== undefined && !(typeof ms === 'number' && Number.isFinite(ms) && ms >= 0)) {
       throw Object.assign(new TypeError(`req.session.cookie.maxAge must be a number of ms (>= 0) or null, not ${String(ms)}`), { code: 'TENURE_INVALID_VALUE' });
     }
+    if (ms === null || ms === undefined ? this.#expires === null : false) return;
     if (typeof ms === 'number') {
       this.#check(ms);
       this.#expires = new Date(this.#now() + ms);

@@ -65,9 +65,9 @@ function readOptions(options) {
     secret, name, key, cookie, transport = 'cookie', rolling, saveUninitialized, resave, proxy, unset,
     genid, manager, onError, async: wantAsync, ...policy
   } = options;
-  if (secret === undefined) throw policyError('a secret is required (a string of at least 32 bytes, or a list: the first signs, all verify)');
+  if (Array.isArray(secret) && secret.length === 0) throw policyError('secret option array must contain one or more strings');
   if (genid !== undefined) {
-    throw policyError('genid is not supported: session ids are minted by the core (at least 128 bits from the OS\'s randomness) so that neither a client nor a guessable generator picks them; remove genid');
+    throw policyError('genid option must be left out: session ids are minted by the core (at least 128 bits from the OS\'s randomness) so that neither a client nor a guessable generator picks them');
   }
   if (name !== undefined && key !== undefined) throw policyError('give name or key (its old spelling), not both');
   const cookieName = name ?? key ?? 'sid';
@@ -79,12 +79,13 @@ function readOptions(options) {
     throw policyError(`proxy must be true (trust X-Forwarded-Proto), false (only TLS to this server) or undefined (Express's req.secure, which follows 'trust proxy'), not ${show(proxy)}`);
   }
   if (unset !== undefined && unset !== 'keep' && unset !== 'destroy') {
-    throw policyError(`unset must be 'keep' or 'destroy', not ${show(unset)}`);
+    throw policyError(`unset option must be "destroy" or "keep", not ${show(unset)}`);
   }
   if (onError !== undefined && typeof onError !== 'function') throw policyError('onError must be a function (err, req, res)');
   if (isExpressSessionStore(policy.store)) {
     throw policyError('store: this is an express-session store (callback get/set/destroy); tenure needs a store with conditional writes so concurrent requests merge and a logout is never undone. Use the default memory store, FileStore, redisStore(client) from \'tenure/redis\', or any object with get/insert/replace/delete/ids (docs/js.md, "Stores")');
   }
+  if (secret === undefined) throw policyError('a secret is required (a string of at least 32 bytes, or a list: the first signs, all verify)');
   const { settings, maxAge, autoSecure } = cookieOptions(cookie);
   const extra = Object.keys(policy).filter((k) => policy[k] !== undefined);
   if (manager && extra.length) {

@@ -71,6 +71,15 @@ function stored(v) {
   return out;
 }
 
+/** Copies stored data into a view, except keys that would hide express-session's members
+ * (a record written by another service may hold a `save` key): as express-session does,
+ * those stay in the store untouched and out of sight. */
+function assignData(view, data) {
+  for (const k of Object.keys(data)) {
+    if (!(k in view)) view[k] = data[k];
+  }
+}
+
 /**
  * A view over `data` (an object of values) for the request `state`; `hidden` are its own
  * non-enumerable members (id, cookie, req). Returns the proxy the handler gets (it only
@@ -81,7 +90,7 @@ function makeView(state, data, hidden) {
   for (const [k, v] of Object.entries(hidden)) {
     Object.defineProperty(view, k, { value: v, enumerable: false, configurable: true, writable: k !== 'id' });
   }
-  Object.assign(view, data);
+  assignData(view, data);
   const seen = () => { state.accessed = true; };
   const proxy = new Proxy(view, {
     get(t, p, r) { seen(); return Reflect.get(t, p, r); },
@@ -102,7 +111,7 @@ function makeView(state, data, hidden) {
 /** Replaces the data of `view` by `data` (reload), returning the new fingerprints. */
 function refill(view, data) {
   for (const k of Object.keys(view)) delete view[k];
-  Object.assign(view, data);
+  assignData(view, data);
   const snap = new Map();
   for (const k of Object.keys(view)) snap.set(k, fingerprint(view[k]));
   return snap;
