@@ -115,7 +115,11 @@ function session(options = {}) {
         return;
       }
       holdSync(res, state);
-      next();
+      try {
+        next();
+      } catch (err) {
+        fail(err); // plain node:http: the handler threw (a refused value at res.end, say)
+      }
       return;
     }
     const opened = incoming.id === null ? Promise.resolve(null) : mgr.open(incoming.id);
