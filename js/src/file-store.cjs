@@ -1,7 +1,7 @@
 'use strict';
 // One file per session in a folder, safe for several processes (Node, Rust, Python) sharing
 // it: the layout and lock protocol of docs/stores.md ("The file layout"), the same as
-// crates/tenure/src/file.rs.
+// crates/tenure/src/store/file.rs.
 //
 //   <dir>/<id>.json                the v1 record; replaced by renaming a temporary file over it
 //   <dir>/.<id>.<pid>-<n>.tmp      a write in progress (mode 0600, fsynced before the rename)

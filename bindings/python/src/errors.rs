@@ -42,3 +42,7 @@ pub fn to_py_err(py: Python<'_>, e: &Error, cause: Option<PyErr>) -> PyErr {
     }
     err
 }
+
+pub(crate) fn core_err(py: Python<'_>, e: tenure::Error) -> PyErr {
+    to_py_err(py, &e, None)
+}

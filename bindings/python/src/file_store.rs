@@ -3,7 +3,7 @@
 //! releases the GIL while it does file I/O, so `asyncio.to_thread` and other threads run.
 
 use crate::errors::to_py_err;
-use crate::guard;
+use crate::locks::guard;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use std::path::PathBuf;

@@ -22,9 +22,12 @@
 //! the exception instance of a command Redis refused); `throw` reports a transport failure.
 //! `tenure.SessionManager` drives it with a blocking client, `tenure.aio` with redis.asyncio.
 
+use crate::errors::core_err;
 use crate::errors::to_py_err;
 use crate::host::{bool_reply, bytes_reply, ids_reply};
-use crate::{core_err, info, metrics_dict, with_lock, Manager, Session};
+use crate::locks::with_lock;
+use crate::manager::{info, metrics_dict, Manager};
+use crate::session::Session;
 use pyo3::exceptions::PyBaseException;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;

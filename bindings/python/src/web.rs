@@ -2,8 +2,11 @@
 //! new session is stored, which `Set-Cookie`/`Vary` the response gets) as
 //! `tenure._native.WebConfig`. Translation only: every rule is the core's.
 
+use crate::errors::core_err;
 use crate::errors::raise;
-use crate::{core_err, secret_list, with_lock, Session};
+use crate::locks::with_lock;
+use crate::secrets::secret_list;
+use crate::session::Session;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 use tenure::cookie::{CookieOptions, Priority, SameSite, Secrets};

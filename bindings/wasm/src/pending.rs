@@ -16,8 +16,9 @@
 
 use crate::errors::{core_error, js_error};
 use crate::host::JsEntropy;
+use crate::manager::{info, metrics_js, Manager};
+use crate::session::Session;
 use crate::values::type_name;
-use crate::{info, metrics_js, Manager, Session};
 use js_sys::{Array, Reflect, Uint8Array};
 use std::sync::Arc;
 use tenure::encoded::{ByteReply, ByteRequest};

@@ -3,7 +3,9 @@
 //! class. Translation only: every rule is the core's.
 
 use crate::errors::{core_error, js_error};
-use crate::{opt, opt_uint, secret_list, Session};
+use crate::options::{opt, opt_uint};
+use crate::secrets::secret_list;
+use crate::session::Session;
 use js_sys::{Array, Object, Reflect};
 use tenure::cookie::{CookieOptions, Priority, SameSite, Secrets};
 use tenure::web::{self, Ending, Outcome, SetCookieReason, Source, Transport, Why};

@@ -4,7 +4,7 @@
 //! secure or not. Translation only: every rule is the core's.
 
 use crate::errors::{core_error, js_error};
-use crate::opt;
+use crate::options::opt;
 use crate::web::{ms, Incoming, WebConfig};
 use tenure::web::{Channel, Proxy};
 use wasm_bindgen::prelude::*;

@@ -143,44 +143,50 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+#[derive(Default)]
 struct Rates {
-    read: f64,
-    increment: f64,
-    new: f64,
+    read: Vec<f64>,
+    increment: Vec<f64>,
+    new: Vec<f64>,
     lost: Vec<u64>,
 }
 
-async fn measure(name: &str, app: Router, rounds: u64, ms: u64, conns: u64) -> Rates {
-    let addr = serve(app).await;
+/// One round on one app: read, increment (and what it lost), new session.
+async fn round(addr: SocketAddr, ms: u64, conns: u64, into: &mut Rates) {
     let mut c = Conn::open(addr).await;
-    let (mut read, mut inc, mut new, mut lost) = (vec![], vec![], vec![], vec![]);
-    for _ in 0..rounds {
-        // A fresh session per round: its counter starts at 1.
-        let first = c.send(Method::GET, "/increment", &[]).await;
-        let cookie = first.cookie().expect("a session cookie");
-        read.push(rate(addr, "/read", Some(cookie.clone()), conns, ms).await.0);
-        let (r, sent) = rate(addr, "/increment", Some(cookie.clone()), conns, ms).await;
-        inc.push(r);
-        let stored: u64 = c
-            .send(Method::GET, "/read", &[("cookie", &cookie)])
-            .await
-            .body
-            .parse()
-            .expect("a count");
-        lost.push((sent + 1).saturating_sub(stored));
-        new.push(rate(addr, "/new", None, conns, ms).await.0);
-    }
-    let out = Rates {
-        read: median(read),
-        increment: median(inc),
-        new: median(new),
-        lost,
-    };
+    // A fresh session per round: its counter starts at 1.
+    let first = c.send(Method::GET, "/increment", &[]).await;
+    let cookie = first.cookie().expect("a session cookie");
+    into.read
+        .push(rate(addr, "/read", Some(cookie.clone()), conns, ms).await.0);
+    let (r, sent) = rate(addr, "/increment", Some(cookie.clone()), conns, ms).await;
+    into.increment.push(r);
+    let stored: u64 = c
+        .send(Method::GET, "/read", &[("cookie", &cookie)])
+        .await
+        .body
+        .parse()
+        .expect("a count");
+    into.lost.push((sent + 1).saturating_sub(stored));
+    into.new.push(rate(addr, "/new", None, conns, ms).await.0);
+}
+
+fn print(name: &str, r: &Rates) {
     println!(
         "{name:<16} read {:>8.0} req/s   increment {:>8.0} req/s   new session {:>8.0} req/s   lost increments per round {:?}",
-        out.read, out.increment, out.new, out.lost
+        median(r.read.clone()),
+        median(r.increment.clone()),
+        median(r.new.clone()),
+        r.lost
     );
-    out
+}
+
+/// The median of the per-round ratios (rounds alternate, so each ratio compares two
+/// measurements taken moments apart) and the ratio of the medians.
+fn ratios(t: &[f64], ts: &[f64]) -> String {
+    let per_round = median(t.iter().zip(ts).map(|(a, b)| a / b).collect());
+    let of_medians = median(t.to_vec()) / median(ts.to_vec());
+    format!("{per_round:.2}x (of medians {of_medians:.2}x)")
 }
 
 fn main() {
@@ -196,13 +202,27 @@ fn main() {
         std::thread::available_parallelism().map(usize::from).unwrap_or(1)
     );
     rt.block_on(async {
-        let t = measure("tenure", tenure_app(), rounds, ms, conns).await;
-        let ts = measure("tower-sessions", tower_sessions_app(), rounds, ms, conns).await;
+        let tenure = serve(tenure_app()).await;
+        let tower = serve(tower_sessions_app()).await;
+        let (mut t, mut ts) = (Rates::default(), Rates::default());
+        // Rounds alternate between the two (and which goes first), so load from elsewhere
+        // on the machine falls on both alike.
+        for i in 0..rounds {
+            if i % 2 == 0 {
+                round(tenure, ms, conns, &mut t).await;
+                round(tower, ms, conns, &mut ts).await;
+            } else {
+                round(tower, ms, conns, &mut ts).await;
+                round(tenure, ms, conns, &mut t).await;
+            }
+        }
+        print("tenure", &t);
+        print("tower-sessions", &ts);
         println!(
-            "tenure / tower-sessions: read {:.2}x   increment {:.2}x   new session {:.2}x   lost increments: tenure {} vs tower-sessions {} (total over {rounds} rounds)",
-            t.read / ts.read,
-            t.increment / ts.increment,
-            t.new / ts.new,
+            "tenure / tower-sessions, median of per-round ratios: read {}   increment {}   new session {}   lost increments: tenure {} vs tower-sessions {} (total over {rounds} rounds)",
+            ratios(&t.read, &ts.read),
+            ratios(&t.increment, &ts.increment),
+            ratios(&t.new, &ts.new),
             t.lost.iter().sum::<u64>(),
             ts.lost.iter().sum::<u64>(),
         );

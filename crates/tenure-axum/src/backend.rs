@@ -4,20 +4,20 @@
 use std::future::Future;
 use std::pin::Pin;
 use tenure::async_manager::{AsyncSessionManager, AsyncStore};
-use tenure::{Clock, DataMap, Entropy, Error, Millis, Policy, Session};
+use tenure::{Clock, Entropy, Error, Millis, Session};
 
 pub(crate) type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
 /// The operations a request needs, object-safe.
 pub(crate) trait Backend: Send + Sync + 'static {
     fn open<'a>(&'a self, id: &'a str) -> Fut<'a, Option<Session>>;
-    fn create<'a>(&'a self, principal: Option<&'a str>, data: DataMap) -> Fut<'a, Session>;
+    fn draft(&self) -> Result<Session, Error>;
+    fn insert_draft<'a>(&'a self, session: &'a mut Session) -> Fut<'a, ()>;
     fn commit<'a>(&'a self, session: &'a mut Session) -> Fut<'a, ()>;
     fn regenerate<'a>(&'a self, session: &'a mut Session, clear: bool) -> Fut<'a, ()>;
     fn destroy<'a>(&'a self, id: &'a str) -> Fut<'a, bool>;
     fn set_idle_timeout(&self, session: &mut Session, ms: Option<Millis>) -> Result<(), Error>;
     fn now(&self) -> Millis;
-    fn policy(&self) -> &Policy;
 }
 
 impl<S, C, E> Backend for AsyncSessionManager<S, C, E>
@@ -29,8 +29,11 @@ where
     fn open<'a>(&'a self, id: &'a str) -> Fut<'a, Option<Session>> {
         Box::pin(AsyncSessionManager::open(self, id))
     }
-    fn create<'a>(&'a self, principal: Option<&'a str>, data: DataMap) -> Fut<'a, Session> {
-        Box::pin(AsyncSessionManager::create(self, principal, Some(data)))
+    fn draft(&self) -> Result<Session, Error> {
+        AsyncSessionManager::draft(self, None, None)
+    }
+    fn insert_draft<'a>(&'a self, session: &'a mut Session) -> Fut<'a, ()> {
+        Box::pin(AsyncSessionManager::insert_draft(self, session))
     }
     fn commit<'a>(&'a self, session: &'a mut Session) -> Fut<'a, ()> {
         Box::pin(AsyncSessionManager::commit(self, session))
@@ -46,8 +49,5 @@ where
     }
     fn now(&self) -> Millis {
         AsyncSessionManager::now(self)
-    }
-    fn policy(&self) -> &Policy {
-        AsyncSessionManager::policy(self)
     }
 }

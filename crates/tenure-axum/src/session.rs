@@ -9,10 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tenure::web::{Ending, Incoming, Outcome, ResponseHeaders, Source, WebConfig};
-use tenure::{DataMap, Error, ErrorCode, Flash, Millis, Record, Value};
-
-/// The id a draft carries until it is stored; never shown (drafts have no [`Session::id`]).
-const DRAFT_ID: &str = "draft";
+use tenure::{Error, ErrorCode, Flash, Millis, Value};
 
 #[derive(Default)]
 struct State {
@@ -108,24 +105,25 @@ impl Session {
         st
     }
 
-    /// Runs `f` on the session, creating a draft first if the request has none.
-    fn write<T>(&self, f: impl FnOnce(&mut tenure::Session) -> T) -> T {
+    /// Runs `f` on the session, creating a draft first if the request has none. The draft
+    /// has its final id already (drawn now, never shown before it is stored), so storing
+    /// it is one insert of the record as the handler left it.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut tenure::Session) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let mut st = self.state();
         let st = &mut *st;
-        let session = st.session.get_or_insert_with(|| {
-            let policy = self.inner.backend.policy();
-            let record = Record::new(
-                DRAFT_ID,
-                self.inner.backend.now(),
-                policy.idle_timeout(),
-                policy.absolute_timeout(),
-            );
+        if st.session.is_none() {
+            st.session = Some(self.inner.backend.draft()?);
             st.draft = true;
             st.created = true;
             st.destroyed = false;
-            tenure::Session::from_record(record, *policy.limits())
-        });
-        f(session)
+        }
+        match st.session.as_mut() {
+            Some(session) => f(session),
+            None => unreachable!("a draft was just made"),
+        }
     }
 
     fn read<T>(&self, f: impl FnOnce(&tenure::Session) -> T) -> Option<T> {
@@ -308,21 +306,11 @@ impl Session {
         self.adopt(stored, ops, draft)
     }
 
-    /// Inserts a draft as a new session, with its data, principal, flashes and timeout.
+    /// Inserts a draft as a new session, with its data, principal, flashes and timeout:
+    /// one insert of the record the handler built, under the id drawn for the draft.
     async fn store_draft(&self, draft: &tenure::Session) -> Result<tenure::Session, Error> {
-        let backend = &self.inner.backend;
-        let data: DataMap = draft.data().iter().map(|(k, v)| (k, v.clone())).collect();
-        let mut s = backend.create(draft.principal(), data).await?;
-        // `create` takes data and principal; the rarer parts follow in one commit.
-        for f in draft.record().flash() {
-            s.flash(&f.category, &f.message)?;
-        }
-        if draft.idle_timeout() != s.idle_timeout() {
-            backend.set_idle_timeout(&mut s, draft.idle_timeout())?;
-        }
-        if s.is_modified() {
-            backend.commit(&mut s).await?;
-        }
+        let mut s = draft.clone();
+        self.inner.backend.insert_draft(&mut s).await?;
         Ok(s)
     }
 
@@ -367,7 +355,7 @@ impl Session {
                 Some(s) => s.clone(),
                 None => {
                     drop(st);
-                    self.write(|_| ());
+                    self.write(|_| Ok(()))?;
                     return Ok(());
                 }
             }
@@ -402,7 +390,7 @@ impl Session {
     /// session first so its id is final.
     pub async fn token(&self) -> Result<String, SessionError> {
         if self.id().is_none() {
-            self.write(|_| ());
+            self.write(|_| Ok(()))?;
             self.save().await?;
         }
         let id = self.id().ok_or_else(|| {

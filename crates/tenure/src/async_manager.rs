@@ -27,21 +27,21 @@
 //! ```
 
 use crate::clock::Clock;
-use crate::data::DataMap;
-use crate::encoded::{BytePort, ByteReply, ByteRequest, Encoded};
+use crate::clock::Millis;
 use crate::entropy::Entropy;
 use crate::error::{Error, StoreError};
 use crate::event::Event;
-use crate::limits::Limits;
+use crate::format::limits::Limits;
+use crate::format::record::Record;
+use crate::format::value::data::DataMap;
 use crate::metrics::{Counters, Metrics};
 use crate::ops::{self, Cx, Effects};
 use crate::policy::Policy;
-use crate::port::Port;
-use crate::record::Record;
 use crate::session::Session;
+use crate::store::encoded::{BytePort, ByteReply, ByteRequest, Encoded};
+use crate::store::port::Port;
 use crate::store::{Page, Reply, Request, Store};
 use crate::turns::Turns;
-use crate::Millis;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::future::Future;
@@ -63,7 +63,7 @@ pub trait AsyncStore: Send + Sync {
 }
 
 /// A byte-level store whose calls are awaited (the protocol of
-/// [`ByteStore`](crate::ByteStore), as values); wrap it in [`AsyncEncoded`].
+/// [`ByteStore`](crate::store::encoded::ByteStore), as values); wrap it in [`AsyncEncoded`].
 pub trait AsyncByteStore: Send + Sync {
     /// Answers one byte-level request.
     fn call(
@@ -73,7 +73,7 @@ pub trait AsyncByteStore: Send + Sync {
 }
 
 /// A synchronous [`Store`] shared by tasks: each request is answered under a short lock,
-/// never held across an await. Right for the [`MemoryStore`](crate::MemoryStore); a store
+/// never held across an await. Right for the [`MemoryStore`](crate::store::memory::MemoryStore); a store
 /// doing blocking I/O blocks the task's thread for the length of the call.
 #[derive(Debug, Default)]
 pub struct SharedStore<S>(Mutex<S>);
@@ -238,6 +238,24 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
         self.absorb(cx, out)
     }
 
+    /// See [`SessionManager::draft`](crate::SessionManager::draft): a new session with a
+    /// fresh id, not stored yet (no I/O). An HTTP layer makes one when a handler first
+    /// writes to a request without a session, and stores it with
+    /// [`insert_draft`](Self::insert_draft) before the response goes out.
+    pub fn draft(&self, principal: Option<&str>, data: Option<DataMap>) -> Result<Session, Error> {
+        let mut cx = self.cx();
+        let out = ops::draft(&mut cx, principal, data);
+        self.absorb(cx, out)
+    }
+
+    /// See [`SessionManager::insert_draft`](crate::SessionManager::insert_draft): stores a
+    /// draft, with every change made to it since, as a new session in one insert.
+    pub async fn insert_draft(&self, session: &mut Session) -> Result<(), Error> {
+        let mut cx = self.cx();
+        let out = ops::insert_draft(&mut cx, &mut PortOf(&self.store), session).await;
+        self.absorb(cx, out)
+    }
+
     /// See [`SessionManager::open`](crate::SessionManager::open).
     pub async fn open(&self, id: &str) -> Result<Option<Session>, Error> {
         let mut cx = self.cx();
@@ -360,7 +378,7 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
     }
 }
 
-/// A synchronous [`ByteStore`](crate::ByteStore) (a [`FileStore`](crate::file::FileStore))
+/// A synchronous [`ByteStore`](crate::store::encoded::ByteStore) (a [`FileStore`](crate::store::file::FileStore))
 /// for the async driver: each call runs on a thread of its own, so an executor's threads
 /// never wait for file I/O. Calls are serialized per store, like the sync store's.
 #[derive(Debug)]
@@ -380,7 +398,7 @@ type Slot = Arc<
     )>,
 >;
 
-impl<B: crate::ByteStore + Send + 'static> AsyncByteStore for Offloaded<B> {
+impl<B: crate::store::encoded::ByteStore + Send + 'static> AsyncByteStore for Offloaded<B> {
     fn call(
         &self,
         request: ByteRequest,

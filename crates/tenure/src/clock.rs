@@ -1,6 +1,7 @@
 //! Where "now" comes from. The core never reads a clock on its own.
 
-use crate::Millis;
+/// Milliseconds since the Unix epoch, the one unit of time in tenure.
+pub type Millis = u64;
 
 /// A source of the current time in milliseconds since the Unix epoch.
 pub trait Clock {
@@ -17,7 +18,7 @@ impl<C: Clock + ?Sized> Clock for &C {
 #[cfg(target_has_atomic = "64")]
 mod manual {
     use super::Clock;
-    use crate::Millis;
+    use super::Millis;
     use alloc::sync::Arc;
     use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -63,7 +64,7 @@ mod manual {
 #[cfg(not(target_has_atomic = "64"))]
 mod manual {
     use super::Clock;
-    use crate::Millis;
+    use super::Millis;
     use alloc::rc::Rc;
     use core::cell::Cell;
 

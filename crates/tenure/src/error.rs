@@ -1,6 +1,6 @@
 //! Errors, each with a stable code shared by every language.
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use core::fmt;
 
 /// The stable code of an [`Error`], identical in Rust, JavaScript (`TENURE_` + code) and Python.
@@ -225,6 +225,19 @@ impl From<DecodeError> for Error {
 
 /// Shorthand for results of tenure operations.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// Maps a serde_json error onto the typed decode error (depth errors kept distinct).
+pub(crate) fn decode_error(e: serde_json::Error) -> DecodeError {
+    let msg = e.to_string();
+    if msg.contains("max_depth") || msg.contains("recursion limit") {
+        // serde_json's own guard (128) or ours: either way the input nests too deep.
+        DecodeError::TooDeep {
+            max: crate::format::limits::Limits::default().max_depth,
+        }
+    } else {
+        DecodeError::Malformed(msg)
+    }
+}
 
 #[cfg(test)]
 mod tests {

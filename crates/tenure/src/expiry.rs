@@ -1,6 +1,6 @@
 //! When a session dies: the idle and absolute bounds, and nothing else.
 
-use crate::Millis;
+use crate::clock::Millis;
 
 /// The deadline `min(accessed + idle, created + absolute)`; either bound may be absent
 /// (never). Saturates instead of overflowing.

@@ -2,18 +2,18 @@
 //! [`Entropy`] source, enforcing a [`Policy`].
 
 use crate::clock::Clock;
-use crate::data::DataMap;
+use crate::clock::Millis;
 use crate::entropy::Entropy;
 use crate::error::Error;
 use crate::event::Event;
+use crate::format::record::Record;
+use crate::format::value::data::DataMap;
 use crate::metrics::{Counters, Metrics};
 use crate::ops::{self, Cx, Effects};
 use crate::policy::{OnFull, Policy};
-use crate::port::{not_ready, run_ready, SyncPort};
-use crate::record::Record;
 use crate::session::Session;
+use crate::store::port::{not_ready, run_ready, SyncPort};
 use crate::store::Store;
-use crate::Millis;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -38,7 +38,13 @@ pub struct SessionManager<S, C, E> {
 }
 
 #[cfg(feature = "std")]
-impl SessionManager<crate::MemoryStore, crate::SystemClock, crate::OsEntropy> {
+impl
+    SessionManager<
+        crate::store::memory::MemoryStore,
+        crate::clock::SystemClock,
+        crate::entropy::OsEntropy,
+    >
+{
     /// An in-memory manager on the system clock and the OS's randomness.
     ///
     /// ```
@@ -48,9 +54,9 @@ impl SessionManager<crate::MemoryStore, crate::SystemClock, crate::OsEntropy> {
     /// ```
     pub fn in_memory(policy: Policy) -> Self {
         SessionManager::new(
-            crate::MemoryStore::new(),
-            crate::SystemClock,
-            crate::OsEntropy,
+            crate::store::memory::MemoryStore::new(),
+            crate::clock::SystemClock,
+            crate::entropy::OsEntropy,
             policy,
         )
     }
@@ -288,7 +294,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         self.counters.snapshot(active)
     }
 
-    /// Every live session as one blob (see [`crate::export`]), so a process can restart
+    /// Every live session as one blob (see [`crate::format::export`]), so a process can restart
     /// without logging everyone out.
     pub fn export(&mut self) -> Result<Vec<u8>, Error> {
         self.drive(async |cx, port| ops::export(cx, port).await)

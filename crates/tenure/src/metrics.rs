@@ -1,6 +1,6 @@
 //! Manager counters, modelled on Tomcat's session manager attributes.
 
-use crate::Millis;
+use crate::clock::Millis;
 
 /// A snapshot of a manager's counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -10,18 +10,19 @@
 //! Every write is conditional (see [`crate::store`]): on a conflict an operation re-reads,
 //! re-applies the session's change log and tries again, at most [`CAS_ATTEMPTS`] times.
 
-use crate::data::DataMap;
-use crate::delta::{self, Delta, Op};
+use crate::clock::Millis;
 use crate::entropy::Entropy;
 use crate::error::{Error, StoreError};
 use crate::event::Event;
+use crate::format::delta::{self, Delta, Op};
+use crate::format::record::Record;
+use crate::format::value::data::DataMap;
 use crate::metrics::{Counters, Metrics};
 use crate::policy::{OnFull, Policy};
-use crate::port::{mismatch, Port};
-use crate::record::Record;
 use crate::session::Session;
+use crate::store::port::{mismatch, Port};
 use crate::store::{Cas, Changes, Page, Reply, Request};
-use crate::{expiry, id, Millis};
+use crate::{expiry, id};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -409,13 +410,19 @@ pub async fn insert_draft<E: Entropy, P: Port>(
     session: &mut Session,
 ) -> Result<(), Error> {
     let io = &mut Io(port);
-    let mut record = session.record().clone();
-    record.accessed = record.accessed.max(cx.now);
-    if record.is_expired(cx.now) {
+    if session.record().is_expired(cx.now) {
         return Err(Cx::<E>::gone(session.id()));
     }
+    // The store shares the draft's record (copy on write, as `create` shares its own);
+    // a copy is made only to move its access time up to now.
+    let shared = if session.record().accessed >= cx.now {
+        session.shared_record().clone()
+    } else {
+        let mut record = session.record().clone();
+        record.accessed = cx.now;
+        Arc::new(record)
+    };
     let before = make_room(cx, io).await?;
-    let shared = Arc::new(record);
     if !io.insert(shared.clone()).await? {
         return Err(
             StoreError::new("the draft's session id is already taken; nothing was stored").into(),
@@ -810,7 +817,7 @@ pub async fn metrics<P: Port>(counters: &Counters, port: &mut P) -> Result<Metri
     Ok(counters.snapshot(active))
 }
 
-/// Every live session as one blob (see [`crate::export`]).
+/// Every live session as one blob (see [`crate::format::export`]).
 pub async fn export<E: Entropy, P: Port>(cx: &mut Cx<E>, port: &mut P) -> Result<Vec<u8>, Error> {
     let io = &mut Io(port);
     let mut records = Vec::new();
@@ -824,7 +831,7 @@ pub async fn export<E: Entropy, P: Port>(cx: &mut Cx<E>, port: &mut P) -> Result
         }
     }
     records.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(crate::export::encode(&records))
+    Ok(crate::format::export::encode(&records))
 }
 
 /// Loads an export blob (see [`SessionManager::import`](crate::SessionManager::import)).
@@ -834,7 +841,7 @@ pub async fn import<E: Entropy, P: Port>(
     blob: &[u8],
 ) -> Result<usize, Error> {
     let io = &mut Io(port);
-    let records = crate::export::decode(blob, cx.policy.limits())?;
+    let records = crate::format::export::decode(blob, cx.policy.limits())?;
     let live: Vec<Record> = records
         .into_iter()
         .filter(|r| !r.is_expired(cx.now))

@@ -1,10 +1,10 @@
 //! The rules a manager enforces: timeouts, capacity, limits, id length. Built through
 //! [`PolicyBuilder`], which refuses nonsense, so every `Policy` value is valid.
 
+use crate::clock::Millis;
 use crate::error::Error;
+use crate::format::limits::{Limits, MAX_DEPTH_CEILING};
 use crate::id::{MAX_ID_BYTES, MIN_ID_BYTES};
-use crate::limits::{Limits, MAX_DEPTH_CEILING};
-use crate::Millis;
 use alloc::format;
 
 /// What `create` does when `max_sessions` is reached.
@@ -317,7 +317,7 @@ mod tests {
         ];
         for (b, name) in cases {
             let e = b.build().unwrap_err();
-            assert_eq!(e.code(), crate::ErrorCode::InvalidPolicy);
+            assert_eq!(e.code(), crate::error::ErrorCode::InvalidPolicy);
             assert!(alloc::format!("{e}").contains(name), "{e}");
         }
     }

@@ -1,12 +1,12 @@
 //! A session as a request sees it: the record it was opened with, its own changes on top,
 //! and the change log that [`SessionManager::commit`](crate::SessionManager::commit) merges.
 
-use crate::delta::{self, Delta, Op};
+use crate::clock::Millis;
 use crate::error::Error;
-use crate::limits::Limits;
-use crate::record::{Flash, Record};
-use crate::value::{self, Value};
-use crate::Millis;
+use crate::format::delta::{self, Delta, Op};
+use crate::format::limits::Limits;
+use crate::format::record::{Flash, Record};
+use crate::format::value::{self, Value};
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -62,13 +62,18 @@ impl Session {
     fn recount(&mut self) {
         if !self.counted {
             self.entries_len = self.record.data.iter().map(|(k, v)| entry_len(k, v)).sum();
-            self.flash_len = crate::record::flash_json_len(self.record.flash());
+            self.flash_len = crate::format::record::flash_json_len(self.record.flash());
             self.counted = true;
         }
     }
 
     fn rec(&mut self) -> &mut Record {
         Arc::make_mut(&mut self.record)
+    }
+
+    /// The record this copy holds, shared (no copy of the data).
+    pub(crate) fn shared_record(&self) -> &Arc<Record> {
+        &self.record
     }
 
     pub(crate) fn base_version(&self) -> u64 {
@@ -184,7 +189,7 @@ impl Session {
     }
 
     /// The data as this copy sees it.
-    pub fn data(&self) -> &crate::DataMap {
+    pub fn data(&self) -> &crate::format::value::data::DataMap {
         &self.record.data
     }
 

@@ -30,10 +30,10 @@
 //! assert_eq!(effects.events().len(), 1);
 //! ```
 
-use crate::encoded::{BytePort, ByteReply, ByteRequest, Encoded};
 use crate::error::StoreError;
-use crate::limits::Limits;
-use crate::redis::{Command, CommandPort, RedisConfig, RedisPort, RedisReply};
+use crate::format::limits::Limits;
+use crate::store::encoded::{BytePort, ByteReply, ByteRequest, Encoded};
+use crate::store::redis::{Command, CommandPort, RedisConfig, RedisPort, RedisReply};
 use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::vec::Vec;

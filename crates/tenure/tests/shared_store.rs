@@ -251,3 +251,42 @@ fn the_async_manager_futures_are_send() {
         .join()
         .unwrap();
 }
+
+#[test]
+fn an_async_draft_is_stored_once_with_everything_done_to_it() {
+    let m = jittery_manager();
+    let mut s = m.draft(None, None).unwrap();
+    let id = s.id().to_owned();
+    s.set("cart", Value::from(vec![Value::Int(1)])).unwrap();
+    s.flash("info", "welcome").unwrap();
+    s.set_principal(Some("ann")).unwrap();
+    // Not stored until inserted.
+    let peek = |m: &AsyncSessionManager<_, _, _>, id: String| {
+        run_all(vec![Box::pin(async move { m.peek(&id).await.unwrap() })])
+            .pop()
+            .unwrap()
+    };
+    assert!(peek(&m, id.clone()).is_none());
+    run_all(vec![Box::pin(async { m.insert_draft(&mut s).await })])
+        .pop()
+        .unwrap()
+        .unwrap();
+    let stored = peek(&m, id.clone()).expect("stored");
+    assert_eq!(stored.get("cart"), Some(&Value::from(vec![Value::Int(1)])));
+    assert_eq!(stored.principal(), Some("ann"));
+    assert_eq!(stored.record().flash().len(), 1);
+    let metrics = run_all(vec![Box::pin(async { m.metrics().await.unwrap() })]);
+    assert_eq!(metrics[0].created_total, 1);
+    // A second insert of the same id never overwrites the stored session.
+    let mut again = s.clone();
+    again.set("cart", Value::Null).unwrap();
+    let e = run_all(vec![Box::pin(async { m.insert_draft(&mut again).await })])
+        .pop()
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::StoreError);
+    assert_eq!(
+        peek(&m, id).unwrap().get("cart"),
+        Some(&Value::from(vec![Value::Int(1)]))
+    );
+}

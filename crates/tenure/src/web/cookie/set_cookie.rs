@@ -1,8 +1,8 @@
 //! The `Set-Cookie` builder: attributes with safe defaults, prefix rules enforced, and
 //! nothing that could break the header let through.
 
+use crate::clock::Millis;
 use crate::error::Error;
-use crate::Millis;
 use alloc::format;
 use alloc::string::{String, ToString};
 
@@ -149,8 +149,12 @@ impl CookieOptions {
                 return Err(bad("domain", format!("{domain:?} is not a domain name")));
             }
         }
-        let lower = self.name.to_ascii_lowercase();
-        if lower.starts_with("__host-")
+        let prefixed = |p: &str| {
+            self.name
+                .get(..p.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(p))
+        };
+        if prefixed("__host-")
             && !(self.secure && self.path.as_deref() == Some("/") && self.domain.is_none())
         {
             return Err(bad(
@@ -158,7 +162,7 @@ impl CookieOptions {
                 "a __Host- cookie requires Secure, Path=/ and no Domain",
             ));
         }
-        if lower.starts_with("__secure-") && !self.secure {
+        if prefixed("__secure-") && !self.secure {
             return Err(bad("name", "a __Secure- cookie requires Secure"));
         }
         if self.same_site == Some(SameSite::None) && !self.secure {
@@ -186,9 +190,15 @@ impl CookieOptions {
                 format!("byte 0x{b:02x} is not allowed in a cookie value (encode it first)"),
             ));
         }
-        let mut out = format!("{}={}", self.name, value);
+        // One allocation for the usual header (attributes add well under 100 bytes).
+        let mut out = String::with_capacity(self.name.len() + value.len() + 96);
+        out.push_str(&self.name);
+        out.push('=');
+        out.push_str(value);
         if let Some(ms) = max_age_ms {
-            out.push_str(&format!("; Max-Age={}", ms / 1000));
+            use core::fmt::Write;
+            // Writing to a String cannot fail.
+            let _ = write!(out, "; Max-Age={}", ms / 1000);
         }
         if let Some(domain) = &self.domain {
             out.push_str("; Domain=");
@@ -262,7 +272,7 @@ impl CookieOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorCode;
+    use crate::error::ErrorCode;
     use proptest::prelude::*;
 
     #[test]
@@ -396,7 +406,7 @@ mod tests {
         fn build_then_parse_returns_the_value(value in "[!#-+\\--:<-\\[\\]-~]{0,60}") {
             let header = CookieOptions::default().build(&value, Some(1000), 0).unwrap();
             let (pair, _) = header.split_once(';').unwrap();
-            let parsed = crate::cookie::parse_cookie_header(pair);
+            let parsed = crate::web::cookie::parse_cookie_header(pair);
             prop_assert_eq!(parsed, alloc::vec![("sid", value.as_str())]);
         }
     }

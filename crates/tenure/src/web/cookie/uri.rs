@@ -19,16 +19,22 @@ fn unreserved(b: u8) -> bool {
 /// ```
 pub fn encode_uri_component(s: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        if unreserved(b) {
-            out.push(b as char);
-        } else {
+    let mut out = String::with_capacity(s.len() + 8);
+    // Runs of unreserved bytes are copied whole: a non-empty run is ASCII, so it starts and
+    // ends on a character boundary. A signed cookie value has three or four escapes.
+    let mut run = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        if !unreserved(b) {
+            if run < i {
+                out.push_str(&s[run..i]);
+            }
             out.push('%');
             out.push(HEX[usize::from(b >> 4)] as char);
             out.push(HEX[usize::from(b & 15)] as char);
+            run = i + 1;
         }
     }
+    out.push_str(&s[run..]);
     out
 }
 

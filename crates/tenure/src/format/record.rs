@@ -7,13 +7,13 @@
 //! Fields are always written in this order, data keys in byte order, so the same session
 //! encodes to the same bytes in every language. See `docs/record-format.md`.
 
-use crate::data::DataMap;
+use crate::clock::Millis;
 use crate::error::DecodeError;
-use crate::limits::Limits;
-use crate::value::{self, DataSeed};
-use crate::Millis;
+use crate::format::limits::Limits;
+use crate::format::value::data::DataMap;
+use crate::format::value::{self, DataSeed};
 use alloc::boxed::Box;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -200,10 +200,10 @@ impl Record {
     }
 
     /// Refuses a record whose data and flash messages pass `max_data_bytes`.
-    pub(crate) fn check_payload(&self, limits: &Limits) -> Result<(), crate::Error> {
+    pub(crate) fn check_payload(&self, limits: &Limits) -> Result<(), crate::error::Error> {
         let len = self.payload_len();
         if len > limits.max_data_bytes {
-            return Err(crate::Error::LimitExceeded {
+            return Err(crate::error::Error::LimitExceeded {
                 key: None,
                 limit: "max_data_bytes",
                 max: limits.max_data_bytes,
@@ -232,13 +232,13 @@ impl Record {
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let record = RecordSeed { limits: *limits }
             .deserialize(&mut de)
-            .map_err(|e| match decode_error(e) {
+            .map_err(|e| match crate::error::decode_error(e) {
                 DecodeError::TooDeep { .. } => DecodeError::TooDeep {
                     max: limits.max_depth,
                 },
                 other => other,
             })?;
-        de.end().map_err(decode_error)?;
+        de.end().map_err(crate::error::decode_error)?;
         record.check(limits)?;
         Ok(record)
     }
@@ -286,21 +286,8 @@ pub(crate) fn flash_json_len(flash: &[Flash]) -> usize {
     2 + flash.iter().map(Flash::json_len).sum::<usize>() + flash.len().saturating_sub(1)
 }
 
-/// Maps a serde_json error onto the typed decode error (depth errors kept distinct).
-pub(crate) fn decode_error(e: serde_json::Error) -> DecodeError {
-    let msg = e.to_string();
-    if msg.contains("max_depth") || msg.contains("recursion limit") {
-        // serde_json's own guard (128) or ours: either way the input nests too deep.
-        DecodeError::TooDeep {
-            max: Limits::default().max_depth,
-        }
-    } else {
-        DecodeError::Malformed(msg)
-    }
-}
-
 /// The `version` of an encoded record, read without decoding the rest: what a byte store
-/// compares for [`ByteStore::replace`](crate::ByteStore::replace). `None` for bytes that are
+/// compares for [`ByteStore::replace`](crate::store::encoded::ByteStore::replace). `None` for bytes that are
 /// not a v1 record with a version.
 ///
 /// ```
@@ -326,7 +313,7 @@ fn check_version(bytes: &[u8]) -> Result<(), DecodeError> {
     struct Version {
         v: Option<u64>,
     }
-    let head: Version = serde_json::from_slice(bytes).map_err(decode_error)?;
+    let head: Version = serde_json::from_slice(bytes).map_err(crate::error::decode_error)?;
     match head.v {
         Some(FORMAT_VERSION) => Ok(()),
         Some(other) => Err(DecodeError::UnknownVersion(other)),
@@ -479,7 +466,8 @@ impl<'de> Visitor<'de> for FlashSeed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::Value;
+    use crate::format::value::Value;
+    use alloc::string::ToString;
     use alloc::vec;
     use proptest::prelude::*;
 

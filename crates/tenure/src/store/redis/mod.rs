@@ -11,7 +11,7 @@
 //! - Indexes (every id, deadlines, each principal's ids) are separate keys, written before a
 //!   session and pruned after it, so they may name a dead session but never miss a live one.
 //!
-//! Drivers: [`RedisPort`] over any [`CommandPort`] is a [`Port`](crate::port::Port), so the
+//! Drivers: [`RedisPort`] over any [`CommandPort`] is a [`Port`](crate::store::port::Port), so the
 //! async Rust driver, and the JS and Python steppers, run every operation on it.
 //!
 //! ```
@@ -42,9 +42,9 @@ pub use command::{Command, CommandPort, RedisReply};
 pub use layout::Layout;
 pub use port::RedisPort;
 
+use crate::clock::Millis;
 use crate::error::Error;
-use crate::limits::Limits;
-use crate::Millis;
+use crate::format::limits::Limits;
 
 /// The Lua script every write runs (modes `insert`, `replace`, `touch`, `remove`, `reap`).
 pub const SCRIPT: &str = include_str!("script.lua");

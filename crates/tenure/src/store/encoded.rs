@@ -7,12 +7,12 @@
 //! every driver: records are encoded with the v1 format on the way in and decoded (as
 //! untrusted input) on the way out.
 
+use crate::clock::Millis;
 use crate::error::StoreError;
-use crate::limits::Limits;
-use crate::port::{mismatch, not_ready, run_ready, Port};
-use crate::record::Record;
+use crate::format::limits::Limits;
+use crate::format::record::Record;
+use crate::store::port::{mismatch, not_ready, run_ready, Port};
 use crate::store::{Cas, Page, Reply, Request, Store};
-use crate::Millis;
 use alloc::format;
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -29,7 +29,7 @@ pub trait ByteStore {
     /// Stores `bytes` under `id` unless `id` is taken; `false` (nothing written) if it is.
     fn insert(&mut self, id: &str, bytes: &[u8]) -> Result<bool, StoreError>;
     /// Replaces what is stored under `id` with `bytes` if, and only if, the stored record's
-    /// `version` is `expected` (see [`stored_version`](crate::record::stored_version)),
+    /// `version` is `expected` (see [`stored_version`](crate::format::record::stored_version)),
     /// atomically with respect to every other writer. `false` if not written; never creates.
     fn replace(&mut self, id: &str, bytes: &[u8], expected: u64) -> Result<bool, StoreError>;
     /// Removes `id` (with `expected`: only if the stored version is `expected`); `true` if
@@ -521,7 +521,7 @@ impl MapByteStore {
     fn version(&self, id: &str) -> Option<u64> {
         self.map
             .get(id)
-            .and_then(|b| crate::record::stored_version(b))
+            .and_then(|b| crate::format::record::stored_version(b))
     }
 }
 

@@ -4,11 +4,11 @@
 use super::command::{Command, CommandPort, RedisReply};
 use super::layout::{self, data_field, due_score, optional_meta, value_text, Layout};
 use super::{RedisConfig, SCRIPT, SCRIPT_SHA1};
+use crate::clock::Millis;
 use crate::error::StoreError;
-use crate::port::Port;
-use crate::record::Record;
+use crate::format::record::Record;
+use crate::store::port::Port;
 use crate::store::{Cas, Changes, Page, Reply, Request};
-use crate::Millis;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
@@ -617,7 +617,7 @@ impl<C: CommandPort, K: Borrow<RedisConfig>> Port for RedisPort<C, K> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::port::run_ready;
+    use crate::store::port::run_ready;
 
     /// Answers every batch with one fixed reply per command.
     struct Fixed(RedisReply);

@@ -3,9 +3,10 @@
 //! Bytes travel as a tagged map `{"$b":"<base64>"}`; a user's own map key that starts with
 //! `$` is escaped by doubling the `$`, so a map that merely looks like a tag round-trips too.
 
-use crate::data::DataMap;
 use crate::error::{DecodeError, Error};
-use crate::limits::Limits;
+pub mod data;
+
+use crate::format::limits::Limits;
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
@@ -15,6 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use compact_str::CompactString;
 use core::fmt;
+use data::DataMap;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -164,8 +166,8 @@ impl Value {
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let v = ValueSeed::new(limits.max_depth)
             .deserialize(&mut de)
-            .map_err(crate::record::decode_error)?;
-        de.end().map_err(crate::record::decode_error)?;
+            .map_err(crate::error::decode_error)?;
+        de.end().map_err(crate::error::decode_error)?;
         Ok(v)
     }
 
@@ -397,14 +399,14 @@ pub(crate) struct DataSeed {
 }
 
 impl<'de> DeserializeSeed<'de> for DataSeed {
-    type Value = crate::data::DataMap;
+    type Value = crate::format::value::data::DataMap;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for DataSeed {
-    type Value = crate::data::DataMap;
+    type Value = crate::format::value::data::DataMap;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a map of session data")
     }
@@ -551,7 +553,7 @@ mod tests {
         let e = Value::from(vec![Value::Float(f64::NAN)])
             .validate("score", &l)
             .unwrap_err();
-        assert_eq!(e.code(), crate::ErrorCode::InvalidValue);
+        assert_eq!(e.code(), crate::error::ErrorCode::InvalidValue);
         assert!(alloc::format!("{e}").contains("score") && alloc::format!("{e}").contains("NaN"));
         let mut v = Value::Null;
         for _ in 0..=l.max_depth {

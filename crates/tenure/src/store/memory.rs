@@ -1,10 +1,10 @@
 //! The embedded default store: records held unencoded in a slab, found through a hashbrown
 //! table, with the ordered indexes that keep sweep and eviction cheap.
 
+use crate::clock::Millis;
 use crate::error::StoreError;
-use crate::record::Record;
+use crate::format::record::Record;
 use crate::store::{Cas, Page, Store};
-use crate::Millis;
 use alloc::collections::BTreeSet;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;

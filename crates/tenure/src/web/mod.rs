@@ -66,12 +66,14 @@
 mod channel;
 pub use channel::{Channel, Proxy};
 
-use crate::bearer;
-use crate::cookie::{self, CookieOptions, Secrets};
+pub mod bearer;
+pub mod cookie;
+
+use crate::clock::Millis;
 use crate::error::Error;
-use crate::Millis;
 use alloc::format;
 use alloc::string::String;
+use cookie::{CookieOptions, Secrets};
 
 /// Where a request may carry its session id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -453,9 +455,9 @@ impl WebConfig {
     }
 
     /// [`keep_new`](WebConfig::keep_new) for a session created in this request:
-    /// whether it is stored, by [`Session::is_initialized`](crate::Session::is_initialized)
+    /// whether it is stored, by [`Session::is_initialized`](crate::session::Session::is_initialized)
     /// (data, flashes or a principal) or `save_uninitialized`.
-    pub fn keep_new_session(&self, session: &crate::Session) -> bool {
+    pub fn keep_new_session(&self, session: &crate::session::Session) -> bool {
         self.keep_new(session.is_initialized())
     }
 
@@ -579,7 +581,7 @@ mod tests {
         assert_eq!(Transport::parse("header").unwrap(), Transport::Header);
         assert_eq!(Transport::parse("cookie").unwrap(), Transport::Cookie);
         let e = Transport::parse("Cookie ").unwrap_err();
-        assert_eq!(e.code(), crate::ErrorCode::InvalidPolicy);
+        assert_eq!(e.code(), crate::error::ErrorCode::InvalidPolicy);
         assert!(e.to_string().contains("\"Cookie \""));
     }
 
@@ -774,10 +776,12 @@ mod tests {
 
     #[test]
     fn a_new_session_is_kept_if_it_holds_data_flashes_or_a_principal() {
-        use crate::{Limits, Record};
+        use crate::format::limits::Limits;
+        use crate::format::record::Record;
         let w = web(Transport::Cookie);
-        let fresh =
-            || crate::Session::from_record(Record::new(ID, 0, None, None), Limits::default());
+        let fresh = || {
+            crate::session::Session::from_record(Record::new(ID, 0, None, None), Limits::default())
+        };
         let empty = fresh();
         assert!(!empty.is_initialized());
         assert!(!w.keep_new_session(&empty));
@@ -951,7 +955,7 @@ mod tests {
             ending: Ending::Created { id: &long },
         };
         let e = w.respond(&i, &out, 0).unwrap_err();
-        assert_eq!(e.code(), crate::ErrorCode::LimitExceeded);
+        assert_eq!(e.code(), crate::error::ErrorCode::LimitExceeded);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! `Authorization: Bearer` tokens. A tenure bearer token is the signed value without the
 //! cookie's `s:` prefix, `<id>.<signature>`, which stays within RFC 6750's token68 alphabet.
 
-use crate::cookie::sign::MacKey;
-use crate::cookie::Unsigned;
+use crate::web::cookie::sign::MacKey;
+use crate::web::cookie::Unsigned;
 use alloc::format;
 use alloc::string::String;
 
@@ -40,7 +40,7 @@ pub fn sign_token(id: &str, secret: &[u8]) -> String {
 }
 
 pub(crate) fn sign_token_with<K: MacKey + ?Sized>(id: &str, secret: &K) -> String {
-    format!("{id}.{}", crate::cookie::sign::signature(id, secret))
+    format!("{id}.{}", crate::web::cookie::sign::signature(id, secret))
 }
 
 /// Verifies a bearer token against every secret; the id must be a plausible session id.
@@ -49,7 +49,7 @@ pub fn unsign_token(token: &str, secrets: &[&[u8]]) -> Option<Unsigned> {
 }
 
 pub(crate) fn unsign_token_with<K: MacKey>(token: &str, secrets: &[K]) -> Option<Unsigned> {
-    crate::cookie::sign::verify(token, secrets).filter(|u| crate::id::is_plausible(&u.id))
+    crate::web::cookie::sign::verify(token, secrets).filter(|u| crate::id::is_plausible(&u.id))
 }
 
 #[cfg(test)]

@@ -15,10 +15,10 @@
 //!
 //! Only names that are plausible session ids are ever turned into paths.
 
-use crate::encoded::ByteStore;
 use crate::error::StoreError;
+use crate::format::record::stored_version;
 use crate::id;
-use crate::record::stored_version;
+use crate::store::encoded::ByteStore;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -719,7 +719,12 @@ mod tests {
 #[cfg(test)]
 mod manager_tests {
     use super::*;
-    use crate::{EncodedStore, Limits, ManualClock, Policy, SeededEntropy, SessionManager};
+    use crate::clock::ManualClock;
+    use crate::entropy::SeededEntropy;
+    use crate::format::limits::Limits;
+    use crate::manager::SessionManager;
+    use crate::policy::Policy;
+    use crate::store::encoded::EncodedStore;
 
     fn tempdir(tag: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("tenure-file-{tag}-{}", std::process::id()));
@@ -753,7 +758,7 @@ mod manager_tests {
         fs::write(dir.join(format!("{bad}.json")), "{broken").unwrap();
         assert_eq!(
             m.open(&bad).unwrap_err().code(),
-            crate::ErrorCode::StoreError
+            crate::error::ErrorCode::StoreError
         );
         assert_eq!(m.sessions_of("ann").unwrap().len(), 1);
         assert!(m.open("../../etc/passwd").unwrap().is_none());

@@ -11,12 +11,12 @@
 //! so a field holds the same bytes whichever language wrote it. The session's keys share a
 //! hash slot (`{<id>}`), as do the index keys (`{index}`), for Redis Cluster.
 
-use crate::data::DataMap;
+use crate::clock::Millis;
 use crate::error::{Error, StoreError};
-use crate::limits::Limits;
-use crate::record::{Flash, Record, FORMAT_VERSION};
-use crate::value::Value;
-use crate::Millis;
+use crate::format::limits::Limits;
+use crate::format::record::{Flash, Record, FORMAT_VERSION};
+use crate::format::value::data::DataMap;
+use crate::format::value::Value;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;

@@ -5,12 +5,11 @@
 //! up, the same key is last-writer-wins. It encodes to JSON so that stores able to apply
 //! changes natively (Redis, later) can receive it as is.
 
-use crate::error::{DecodeError, Error};
-use crate::limits::Limits;
-use crate::record::{decode_error, Flash, Record};
-use crate::store::Changes;
-use crate::value::Value;
-use crate::Millis;
+use crate::clock::Millis;
+use crate::error::{decode_error, DecodeError, Error};
+use crate::format::limits::Limits;
+use crate::format::record::{Flash, Record};
+use crate::format::value::Value;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -329,6 +328,22 @@ impl Delta {
     }
 }
 
+/// What a [`Request::Replace`](crate::store::Request::Replace) changes relative to the stored version it expects: the data
+/// keys written or removed, whether the data was cleared, whether the metadata (principal,
+/// flash messages, idle timeout) or the access time (and so the deadline) changed. The
+/// version always changes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Data keys set, incremented or deleted (each once, in the order first changed).
+    pub keys: Vec<CompactString>,
+    /// Every data key was removed (before the keys above were written).
+    pub cleared: bool,
+    /// The principal, the flash messages or the idle timeout may have changed.
+    pub meta: bool,
+    /// The access time was raised (the deadline may have moved).
+    pub touched: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,7 +423,7 @@ mod tests {
             Delta::decode(br#"{"v":2,"ops":[]}"#, &l)
                 .unwrap_err()
                 .code(),
-            crate::ErrorCode::DecodeError
+            crate::error::ErrorCode::DecodeError
         );
         assert!(Delta::decode(br#"{"v":1,"ops":[{"op":"nope"}]}"#, &l).is_err());
         let long_key = format!(
@@ -417,7 +432,7 @@ mod tests {
         );
         assert_eq!(
             Delta::decode(long_key.as_bytes(), &l).unwrap_err().code(),
-            crate::ErrorCode::LimitExceeded
+            crate::error::ErrorCode::LimitExceeded
         );
     }
 }

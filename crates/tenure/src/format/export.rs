@@ -1,9 +1,9 @@
 //! The export blob: every live session in one document, `{"v":1,"sessions":[record,…]}`,
 //! each record in the v1 record format.
 
-use crate::error::{DecodeError, Error};
-use crate::limits::Limits;
-use crate::record::{decode_error, Record, RecordSeed};
+use crate::error::{decode_error, DecodeError, Error};
+use crate::format::limits::Limits;
+use crate::format::record::{Record, RecordSeed};
 use alloc::vec::Vec;
 use core::fmt;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};

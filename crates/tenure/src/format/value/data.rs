@@ -5,7 +5,7 @@
 //! 144 bytes, clones with one allocation and iterates in key order, which the deterministic
 //! encoding needs anyway. Nested maps ([`Value::Map`]) use the same type.
 
-use crate::value::Value;
+use crate::format::value::Value;
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::String;

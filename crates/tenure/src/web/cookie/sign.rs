@@ -63,7 +63,13 @@ pub fn sign(id: &str, secret: &[u8]) -> String {
 }
 
 pub(crate) fn sign_with<K: MacKey + ?Sized>(id: &str, secret: &K) -> String {
-    format!("s:{id}.{}", signature(id, secret))
+    // One allocation of the exact size: this runs for every cookie a response sets.
+    let mut out = String::with_capacity(id.len() + 3 + 43);
+    out.push_str("s:");
+    out.push_str(id);
+    out.push('.');
+    STANDARD_NO_PAD.encode_string(secret.mac(id), &mut out);
+    out
 }
 
 /// A verified value, and which secret verified it (0 is the newest, so anything else
@@ -239,7 +245,7 @@ mod tests {
     #[test]
     fn checked_secrets_refuse_short_ones() {
         let e = Secrets::new(["x".repeat(32), "short".to_string()]).unwrap_err();
-        assert_eq!(e.code(), crate::ErrorCode::InvalidPolicy);
+        assert_eq!(e.code(), crate::error::ErrorCode::InvalidPolicy);
         assert!(alloc::format!("{e}").contains("secret 1 is 5 bytes"));
         assert!(Secrets::new(Vec::<String>::new()).is_err());
         let s = Secrets::new(["n".repeat(32), "o".repeat(40)]).unwrap();

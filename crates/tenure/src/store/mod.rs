@@ -13,18 +13,26 @@
 //! - [`remove`](Store::remove) may be conditional on a version too (regenerate removes the
 //!   old id only if nobody committed to it meanwhile).
 //!
-//! [`MemoryStore`](crate::MemoryStore) implements it natively with indexes. Hosts with their
+//! [`MemoryStore`](crate::store::memory::MemoryStore) implements it natively with indexes. Hosts with their
 //! own storage (a JS object, a Python object, a folder of files) implement the simpler
-//! [`ByteStore`](crate::ByteStore) over encoded records, wrapped in
+//! [`ByteStore`](crate::store::encoded::ByteStore) over encoded records, wrapped in
 //! [`EncodedStore`](crate::EncodedStore). The same contract, as owned [`Request`]s and
-//! [`Reply`]s, is what asynchronous drivers send (see [`crate::port`]).
+//! [`Reply`]s, is what asynchronous drivers send (see [`crate::store::port`]).
 //!
 //! Records travel as `Arc<Record>`: a store that keeps them in memory hands out shared
 //! snapshots, and a session copies a record only when it first changes it.
 
+pub mod encoded;
+#[cfg(feature = "std")]
+pub mod file;
+pub mod memory;
+pub mod port;
+pub mod redis;
+
+use crate::clock::Millis;
 use crate::error::StoreError;
-use crate::record::Record;
-use crate::Millis;
+pub use crate::format::delta::Changes;
+use crate::format::record::Record;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -148,22 +156,6 @@ pub trait Store {
     }
 }
 
-/// What a [`Request::Replace`] changes relative to the stored version it expects: the data
-/// keys written or removed, whether the data was cleared, whether the metadata (principal,
-/// flash messages, idle timeout) or the access time (and so the deadline) changed. The
-/// version always changes.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Changes {
-    /// Data keys set, incremented or deleted (each once, in the order first changed).
-    pub keys: Vec<CompactString>,
-    /// Every data key was removed (before the keys above were written).
-    pub cleared: bool,
-    /// The principal, the flash messages or the idle timeout may have changed.
-    pub meta: bool,
-    /// The access time was raised (the deadline may have moved).
-    pub touched: bool,
-}
-
 /// One call of the [`Store`] contract, owned, so it can wait for asynchronous I/O.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Request {
@@ -184,7 +176,7 @@ pub enum Request {
         /// The version the stored record must have.
         expected: u64,
         /// What changed since that version, for stores that write only what changed
-        /// (Redis); `None` when the driver was not asked for it ([`Port::CHANGES`](crate::port::Port::CHANGES)):
+        /// (Redis); `None` when the driver was not asked for it ([`Port::CHANGES`](crate::store::port::Port::CHANGES)):
         /// then the whole record is to be written.
         changes: Option<Changes>,
     },

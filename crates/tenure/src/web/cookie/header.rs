@@ -73,7 +73,7 @@ pub(crate) fn find_session_id_with<K: MacKey>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cookie::{encode_uri_component, sign};
+    use crate::web::cookie::{encode_uri_component, sign};
     use alloc::format;
     use alloc::string::String;
     use proptest::prelude::*;

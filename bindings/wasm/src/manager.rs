@@ -1,0 +1,362 @@
+//! `Manager`: the synchronous session manager the JS `SessionManager` wraps.
+
+use crate::clock::ManualClock;
+use crate::errors::{core_error, js_error};
+use crate::host::{self, AnyClock, AnyStore, JsEntropy, JsStore};
+use crate::options::{opt, opt_uint};
+use crate::session::Session;
+use crate::values;
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use tenure::{EncodedStore, Event, Limits, MemoryStore, OnFull, Policy, Record};
+use wasm_bindgen::prelude::*;
+pub(crate) type Core = tenure::SessionManager<AnyStore, AnyClock, JsEntropy>;
+
+pub(crate) fn info(r: &Record) -> JsValue {
+    let o = Object::new();
+    let set = |k: &str, v: JsValue| {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), &v);
+    };
+    set("id", JsValue::from_str(&r.id));
+    set("publicId", JsValue::from_str(&r.public_id()));
+    set(
+        "principal",
+        r.principal().map_or(JsValue::NULL, JsValue::from_str),
+    );
+    set("created", JsValue::from_f64(r.created as f64));
+    set("accessed", JsValue::from_f64(r.accessed as f64));
+    set(
+        "expiresAt",
+        r.deadline()
+            .map_or(JsValue::NULL, |d| JsValue::from_f64(d as f64)),
+    );
+    set("version", JsValue::from_f64(r.version as f64));
+    o.into()
+}
+
+/// The session manager (the JS `SessionManager` wraps it).
+#[wasm_bindgen]
+pub struct Manager {
+    pub(crate) core: Core,
+    /// Set by `setRedis`: every `begin*` operation then runs over Redis.
+    pub(crate) redis: Option<tenure::redis::RedisConfig>,
+    /// Whether anyone listens (`setEvents(true)`, from `on()`): without listeners the
+    /// events are dropped here after each operation instead of being handed to JS.
+    pub(crate) events: bool,
+}
+
+impl Manager {
+    /// The `data` argument of create: a plain object, or nothing.
+    pub(crate) fn data_arg(&self, data: &JsValue) -> Result<Option<tenure::DataMap>, JsValue> {
+        if data.is_null() || data.is_undefined() {
+            return Ok(None);
+        }
+        match values::to_value(data, "data", self.core.policy().limits().max_depth + 1)? {
+            tenure::Value::Map(m) => Ok(Some(m)),
+            _ => Err(js_error("INVALID_VALUE", "data must be a plain object")),
+        }
+    }
+
+    /// Drops the events nobody listens to (they would pile up otherwise).
+    pub(crate) fn settle_events(&mut self) {
+        if !self.events {
+            drop(self.core.drain_events());
+        }
+    }
+
+    fn run<R>(
+        &mut self,
+        f: impl FnOnce(&mut Core) -> Result<R, tenure::Error>,
+    ) -> Result<R, JsValue> {
+        let result = f(&mut self.core);
+        self.settle_events();
+        match result {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                let cause = host::take_error(self.core.store_mut());
+                Err(core_error(&e, cause))
+            }
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl Manager {
+    /// Options (all optional; times in ms, `null` = never): `idleTimeout`, `absoluteTimeout`,
+    /// `touchInterval`, `maxSessions`, `onFull` ('reject' | 'evictLru'), `maxDataBytes`,
+    /// `maxKeyBytes`, `maxDepth`, `idBytes`, `store` (an object with get/set/delete/ids),
+    /// `clock` (a ManualClock).
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue, clock: Option<ManualClock>) -> Result<Manager, JsValue> {
+        // A misspelled option is refused, never ignored; the names are the core's.
+        if options.is_object() {
+            let mut known: Vec<String> = tenure::policy::OPTIONS
+                .iter()
+                .map(|o| tenure::policy::camel_case(o))
+                .collect();
+            known.push("store".into());
+            let known: Vec<&str> = known.iter().map(String::as_str).collect();
+            for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
+                let key = key.as_string().unwrap_or_default();
+                if opt(&options, &key).is_some() {
+                    tenure::policy::check_option("SessionManager", &key, &known)
+                        .map_err(|e| core_error(&e, None))?;
+                }
+            }
+        }
+        let d = Limits::default();
+        let num = |k: &str, default: usize| -> Result<usize, JsValue> {
+            Ok(opt_uint(&options, k)?
+                .flatten()
+                .map_or(default, |v| v as usize))
+        };
+        let limits = Limits {
+            max_data_bytes: num("maxDataBytes", d.max_data_bytes)?,
+            max_key_bytes: num("maxKeyBytes", d.max_key_bytes)?,
+            max_depth: num("maxDepth", d.max_depth)?,
+        };
+        let on_full = match opt(&options, "onFull")
+            .and_then(|v| v.as_string())
+            .as_deref()
+        {
+            None | Some("reject") => OnFull::Reject,
+            Some("evictLru") | Some("evict_lru") | Some("evict") => OnFull::EvictLru,
+            Some(other) => {
+                return Err(js_error(
+                    "INVALID_POLICY",
+                    &format!("onFull must be 'reject' or 'evictLru', not {other:?}"),
+                ))
+            }
+        };
+        let mut b = Policy::builder()
+            .on_full(on_full)
+            .limits(limits)
+            .id_bytes(num("idBytes", 16)?);
+        if let Some(v) = opt_uint(&options, "idleTimeout")? {
+            b = b.idle_timeout(v);
+        }
+        if let Some(v) = opt_uint(&options, "absoluteTimeout")? {
+            b = b.absolute_timeout(v);
+        }
+        if let Some(Some(v)) = opt_uint(&options, "touchInterval")? {
+            b = b.touch_interval(v);
+        }
+        if let Some(v) = opt_uint(&options, "maxSessions")? {
+            b = b.max_sessions(v.map(|n| n as usize));
+        }
+        let policy = b.build().map_err(|e| core_error(&e, None))?;
+        let store = match opt(&options, "store").filter(|s| !s.is_null()) {
+            Some(obj) => AnyStore::Right(EncodedStore::new(JsStore::new(obj), limits)),
+            None => AnyStore::Left(MemoryStore::new()),
+        };
+        let clock = match clock {
+            Some(c) => AnyClock::Manual(c.inner.clone()),
+            None => AnyClock::Date,
+        };
+        Ok(Manager {
+            core: tenure::SessionManager::new(store, clock, JsEntropy, policy),
+            redis: None,
+            events: false,
+        })
+    }
+
+    pub fn create(&mut self, principal: JsValue, data: JsValue) -> Result<Session, JsValue> {
+        let principal = values::opt_str_arg(&principal, "principal")?;
+        let data = self.data_arg(&data)?;
+        self.run(|m| m.create(principal.as_deref(), data))
+            .map(|inner| Session { inner })
+    }
+    /// `create` (or `draft`, with `draft: true`) with the data as JSON text: the JS layer
+    /// sends a flat object of strings, numbers, booleans and nulls this way (one string
+    /// across the boundary instead of a walk of the object from wasm). `undefined` when the
+    /// text is not such an object (the caller then passes the object itself).
+    #[wasm_bindgen(js_name = createJson)]
+    pub fn create_json(
+        &mut self,
+        principal: Option<String>,
+        json: &str,
+        draft: bool,
+    ) -> Result<Option<Session>, JsValue> {
+        let limits = *self.core.policy().limits();
+        let data = match tenure::Value::from_json(json.as_bytes(), &limits) {
+            Ok(tenure::Value::Map(m)) => m,
+            _ => return Ok(None),
+        };
+        let inner = if draft {
+            self.run(|m| m.draft(principal.as_deref(), Some(data)))?
+        } else {
+            self.run(|m| m.create(principal.as_deref(), Some(data)))?
+        };
+        Ok(Some(Session { inner }))
+    }
+    /// A new session that is not stored yet (no I/O); store it with `insertDraft` (or
+    /// `beginInsertDraft`).
+    pub fn draft(&mut self, principal: JsValue, data: JsValue) -> Result<Session, JsValue> {
+        let principal = values::opt_str_arg(&principal, "principal")?;
+        let data = self.data_arg(&data)?;
+        self.run(|m| m.draft(principal.as_deref(), data))
+            .map(|inner| Session { inner })
+    }
+    #[wasm_bindgen(js_name = insertDraft)]
+    pub fn insert_draft(&mut self, session: &mut Session) -> Result<(), JsValue> {
+        self.run(|m| m.insert_draft(&mut session.inner))
+    }
+    pub fn open(&mut self, id: &str) -> Result<Option<Session>, JsValue> {
+        Ok(self.run(|m| m.open(id))?.map(|inner| Session { inner }))
+    }
+    pub fn peek(&mut self, id: &str) -> Result<Option<Session>, JsValue> {
+        Ok(self.run(|m| m.peek(id))?.map(|inner| Session { inner }))
+    }
+    pub fn commit(&mut self, session: &mut Session) -> Result<(), JsValue> {
+        self.run(|m| m.commit(&mut session.inner))
+    }
+    pub fn regenerate(
+        &mut self,
+        session: &mut Session,
+        clear: Option<bool>,
+    ) -> Result<(), JsValue> {
+        self.run(|m| m.regenerate(&mut session.inner, clear.unwrap_or(false)))
+    }
+    #[wasm_bindgen(js_name = setIdleTimeout)]
+    pub fn set_idle_timeout(
+        &mut self,
+        session: &mut Session,
+        ms: Option<f64>,
+    ) -> Result<(), JsValue> {
+        let ms = match ms {
+            None => None,
+            Some(n) if n > 0.0 && n.is_finite() => Some(n as u64),
+            Some(_) => {
+                return Err(js_error(
+                    "INVALID_VALUE",
+                    "idleTimeout must be a positive number of ms or null",
+                ))
+            }
+        };
+        self.run(|m| m.set_idle_timeout(&mut session.inner, ms))
+    }
+    pub fn destroy(&mut self, id: &str) -> Result<bool, JsValue> {
+        self.run(|m| m.destroy(id))
+    }
+    #[wasm_bindgen(js_name = destroyAllOf)]
+    pub fn destroy_all_of(
+        &mut self,
+        principal: JsValue,
+        except: JsValue,
+    ) -> Result<usize, JsValue> {
+        let principal = values::str_arg(&principal, "principal")?;
+        let except = values::opt_str_arg(&except, "except")?;
+        self.run(|m| m.destroy_all_of(&principal, except.as_deref()))
+    }
+    #[wasm_bindgen(js_name = destroyAll)]
+    pub fn destroy_all(&mut self) -> Result<usize, JsValue> {
+        self.run(|m| m.destroy_all())
+    }
+    #[wasm_bindgen(js_name = sessionsOf)]
+    pub fn sessions_of(&mut self, principal: JsValue) -> Result<Array, JsValue> {
+        let principal = values::str_arg(&principal, "principal")?;
+        Ok(self
+            .run(|m| m.sessions_of(&principal))?
+            .iter()
+            .map(|r| info(r))
+            .collect())
+    }
+    /// `[infos, nextCursor]`.
+    pub fn list(&mut self, cursor: Option<String>, limit: Option<usize>) -> Result<Array, JsValue> {
+        let (page, next) = self.run(|m| m.list(cursor.as_deref(), limit.unwrap_or(100)))?;
+        let infos: Array = page.iter().map(|r| info(r)).collect();
+        Ok([
+            infos.into(),
+            next.map_or(JsValue::NULL, |c| JsValue::from_str(&c)),
+        ]
+        .iter()
+        .collect())
+    }
+    pub fn count(&mut self) -> Result<usize, JsValue> {
+        self.run(|m| m.count())
+    }
+    pub fn sweep(&mut self) -> Result<usize, JsValue> {
+        self.run(|m| m.sweep())
+    }
+    #[wasm_bindgen(js_name = nextDeadline)]
+    pub fn next_deadline(&mut self) -> Result<Option<f64>, JsValue> {
+        Ok(self.run(|m| m.next_deadline())?.map(|d| d as f64))
+    }
+    pub fn now(&self) -> f64 {
+        self.core.now() as f64
+    }
+    /// The policy's idle timeout in ms (undefined: never).
+    #[wasm_bindgen(getter, js_name = idleTimeout)]
+    pub fn idle_timeout(&self) -> Option<f64> {
+        self.core.policy().idle_timeout().map(|t| t as f64)
+    }
+    /// The policy's absolute timeout in ms (undefined: never).
+    #[wasm_bindgen(getter, js_name = absoluteTimeout)]
+    pub fn absolute_timeout(&self) -> Option<f64> {
+        self.core.policy().absolute_timeout().map(|t| t as f64)
+    }
+    pub fn metrics(&mut self) -> Result<JsValue, JsValue> {
+        let x = self.run(|m| m.metrics())?;
+        Ok(metrics_js(&x))
+    }
+    pub fn export(&mut self) -> Result<Uint8Array, JsValue> {
+        Ok(Uint8Array::from(self.run(|m| m.export())?.as_slice()))
+    }
+    #[wasm_bindgen(js_name = "import")]
+    pub fn import_(&mut self, data: &[u8]) -> Result<usize, JsValue> {
+        self.run(|m| m.import(data))
+    }
+    /// Keeps events for `drainEvents` (`true`, once a listener is registered) or drops
+    /// them after each operation (`false`, the default).
+    #[wasm_bindgen(js_name = setEvents)]
+    pub fn set_events(&mut self, on: bool) {
+        self.events = on;
+    }
+    /// Events since the last call: `[name, id, newId, cleared]` arrays.
+    #[wasm_bindgen(js_name = drainEvents)]
+    pub fn drain_events(&mut self) -> Array {
+        self.core
+            .drain_events()
+            .into_iter()
+            .map(|e| -> JsValue {
+                let (name, id, new, cleared) = match &e {
+                    Event::Regenerated { old, new, cleared } => (
+                        "regenerated",
+                        Some(old.as_str()),
+                        Some(new.as_str()),
+                        *cleared,
+                    ),
+                    other => (other.name(), other.id(), None, false),
+                };
+                let s = |v: Option<&str>| v.map_or(JsValue::NULL, JsValue::from_str);
+                [
+                    JsValue::from_str(name),
+                    s(id),
+                    s(new),
+                    JsValue::from_bool(cleared),
+                ]
+                .iter()
+                .collect::<Array>()
+                .into()
+            })
+            .collect()
+    }
+}
+
+/// Metrics as a plain object with camelCase keys.
+pub(crate) fn metrics_js(x: &tenure::Metrics) -> JsValue {
+    let o = Object::new();
+    for (k, v) in [
+        ("active", x.active as f64),
+        ("peakActive", x.peak_active as f64),
+        ("createdTotal", x.created_total as f64),
+        ("expiredTotal", x.expired_total as f64),
+        ("destroyedTotal", x.destroyed_total as f64),
+        ("rejectedTotal", x.rejected_total as f64),
+        ("evictedTotal", x.evicted_total as f64),
+        ("maxAliveMs", x.max_alive_ms as f64),
+        ("avgAliveMs", x.avg_alive_ms as f64),
+    ] {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v));
+    }
+    o.into()
+}
