@@ -72,13 +72,16 @@ async function serve(kind, options, handler, { before, trustProxy } = {}) {
 }
 
 const KINDS = ['express 5', 'express 4', 'node:http'];
+// A manager call's answer, now (SessionManager) or when it comes (AsyncSessionManager).
+const then = (x, f) => (x && typeof x.then === 'function' ? x.then(f) : f(x));
 const idOf = (setCookie) => decodeURIComponent(setCookie.split(';')[0].split('=')[1]).slice(2).split('.')[0];
 
-for (const kind of KINDS) {
-  const t = (name, fn) => test(`${kind}: ${name}`, fn);
+for (const [kind, mode] of KINDS.flatMap((k) => [[k, 'sync'], [k, 'async']])) {
+  const t = (name, fn) => test(`${kind} (${mode} manager): ${name}`, fn);
+  const serveKind = (k, options, ...rest) => serve(k, mode === 'async' ? { async: true, ...options } : options, ...rest);
 
   t('README "views" counter: nested changes persist (req.session.views[path] = n)', async () => {
-    const s = await serve(kind, {}, (req, res) => {
+    const s = await serveKind(kind, {}, (req, res) => {
       req.session.views ??= {};
       req.session.views[req.url] = (req.session.views[req.url] ?? 0) + 1;
       res.end(String(req.session.views[req.url]));
@@ -92,7 +95,7 @@ for (const kind of KINDS) {
   });
 
   t('nested arrays persist (req.session.cart.push(item)); "req.session should persist"', async () => {
-    const s = await serve(kind, {}, (req, res) => {
+    const s = await serveKind(kind, {}, (req, res) => {
       req.session.cart ??= [];
       req.session.cart.push({ item: req.session.cart.length });
       res.end(JSON.stringify(req.session.cart));
@@ -106,7 +109,7 @@ for (const kind of KINDS) {
 
   t('"saveUninitialized option should force save of uninitialized session"', async () => {
     const store = countingStore();
-    const s = await serve(kind, { saveUninitialized: true, store }, (req, res) => res.end('ok'));
+    const s = await serveKind(kind, { saveUninitialized: true, store }, (req, res) => res.end('ok'));
     try {
       const r = await s.get();
       assert.ok(r.setCookie, 'a cookie for the empty session');
@@ -116,7 +119,7 @@ for (const kind of KINDS) {
 
   t('"saveUninitialized option should prevent save of uninitialized session"', async () => {
     const store = countingStore();
-    const s = await serve(kind, { saveUninitialized: false, store }, (req, res) => res.end(String(req.session.id.length)));
+    const s = await serveKind(kind, { saveUninitialized: false, store }, (req, res) => res.end(String(req.session.id.length)));
     try {
       const r = await s.get();
       assert.equal(r.text, '22', 'req.session.id exists for a new session');
@@ -127,7 +130,7 @@ for (const kind of KINDS) {
 
   t('a new session is written once per request ("should have saved session" with one store write)', async () => {
     const store = countingStore();
-    const s = await serve(kind, { store }, (req, res) => {
+    const s = await serveKind(kind, { store }, (req, res) => {
       req.session.a = (req.session.a ?? 0) + 1;
       req.session.b = { c: [1] };
       req.session.b.c.push(2);
@@ -142,7 +145,7 @@ for (const kind of KINDS) {
   });
 
   t('"should only set-cookie when modified": a changed session with cookie.maxAge re-sends its cookie', async () => {
-    const s = await serve(kind, { cookie: { secure: false, maxAge: MIN } }, (req, res) => {
+    const s = await serveKind(kind, { cookie: { secure: false, maxAge: MIN } }, (req, res) => {
       if (req.url === '/change') req.session.n = (req.session.n ?? 0) + 1;
       res.end(String(req.session.n));
     });
@@ -156,7 +159,7 @@ for (const kind of KINDS) {
   });
 
   t('"should not have enumerable methods": String(), template literals, hasOwnProperty, JSON and inspect see the data only', async () => {
-    const s = await serve(kind, {}, (req, res) => {
+    const s = await serveKind(kind, {}, (req, res) => {
       req.session.foo = 'foo';
       req.session.bar = 'bar';
       res.end(JSON.stringify({
@@ -178,7 +181,7 @@ for (const kind of KINDS) {
   });
 
   t('no reserved data keys: req.session.token, .flash, .increment are data; connect-flash works', async () => {
-    const s = await serve(kind, {}, (req, res) => {
+    const s = await serveKind(kind, {}, (req, res) => {
       if (req.url === '/set') {
         req.session.token = 'csrf-123';
         req.session.increment = 5;
@@ -195,7 +198,7 @@ for (const kind of KINDS) {
   });
 
   t('"should preserve cookies set in writeHead": res.writeHead(200, {"Set-Cookie": ...}) keeps the session cookie', async () => {
-    const s = await serve(kind, {}, (req, res) => {
+    const s = await serveKind(kind, {}, (req, res) => {
       req.session.n = 1;
       res.writeHead(200, { 'Set-Cookie': 'previous=cookieValue; Path=/' });
       res.end();
@@ -209,7 +212,7 @@ for (const kind of KINDS) {
 
   t('setting then deleting a key leaves no record', async () => {
     const store = countingStore();
-    const s = await serve(kind, { store }, (req, res) => {
+    const s = await serveKind(kind, { store }, (req, res) => {
       req.session.tmp = 1;
       delete req.session.tmp;
       res.end('ok');
@@ -223,7 +226,7 @@ for (const kind of KINDS) {
   });
 
   t('"req.session.id / req.sessionID": the same id, the one in the cookie', async () => {
-    const s = await serve(kind, {}, (req, res) => {
+    const s = await serveKind(kind, {}, (req, res) => {
       req.session.n = 1;
       res.end(JSON.stringify([req.sessionID, req.session.id]));
     });
@@ -237,7 +240,7 @@ for (const kind of KINDS) {
 
   t('".cookie .maxAge should modify cookie expires when changed": "remember me" for 30 days, on the server too', async () => {
     const clock = new ManualClock(1_000_000);
-    const s = await serve(kind, { clock, absoluteTimeout: 60 * DAY }, (req, res) => {
+    const s = await serveKind(kind, { clock, absoluteTimeout: 60 * DAY }, (req, res) => {
       if (req.url === '/login') {
         req.session.user = 'ann';
         req.session.cookie.maxAge = 30 * DAY;
@@ -253,15 +256,16 @@ for (const kind of KINDS) {
   });
 
   t('".reload() should reload session from store"', async () => {
-    const s = await serve(kind, {}, (req, res, next) => {
+    const s = await serveKind(kind, {}, (req, res, next) => {
       if (req.url === '/set') { req.session.n = 1; res.end('ok'); return; }
       req.session.n = 99; // discarded by the reload
-      const other = req.tenure.manager.open(req.session.id);
-      other.set('n', 2);
-      req.tenure.manager.commit(other);
-      req.session.reload((err) => {
-        if (err) return next(err);
-        res.end(String(req.session.n));
+      const m = req.tenure.manager;
+      then(m.open(req.session.id), (other) => {
+        other.set('n', 2);
+        then(m.commit(other), () => req.session.reload((err) => {
+          if (err) return next(err);
+          res.end(String(req.session.n));
+        }));
       });
     });
     try {
@@ -271,10 +275,9 @@ for (const kind of KINDS) {
   });
 
   t('".reload() should error is session missing"', async () => {
-    const s = await serve(kind, {}, (req, res, next) => {
+    const s = await serveKind(kind, {}, (req, res, next) => {
       if (req.url === '/set') { req.session.n = 1; res.end('ok'); return; }
-      req.tenure.manager.destroy(req.session.id);
-      req.session.reload((err) => (err ? next(err) : res.end('reloaded')));
+      then(req.tenure.manager.destroy(req.session.id), () => req.session.reload((err) => (err ? next(err) : res.end('reloaded'))));
     });
     try {
       await s.get('/set');
@@ -286,7 +289,7 @@ for (const kind of KINDS) {
 
   t('".save() should save session to store" and "should prevent end-of-request save"', async () => {
     const store = countingStore();
-    const s = await serve(kind, { store }, (req, res, next) => {
+    const s = await serveKind(kind, { store }, (req, res, next) => {
       req.session.hit = true;
       req.session.save((err) => {
         if (err) return next(err);
@@ -301,7 +304,7 @@ for (const kind of KINDS) {
 
   t('".touch() should reset session expiration"', async () => {
     const clock = new ManualClock(0);
-    const s = await serve(kind, { clock, cookie: { secure: false, maxAge: MIN } }, (req, res) => {
+    const s = await serveKind(kind, { clock, cookie: { secure: false, maxAge: MIN } }, (req, res) => {
       req.session.n = 1;
       const before = req.session.cookie.maxAge;
       clock.advance(1000);
@@ -316,7 +319,7 @@ for (const kind of KINDS) {
 
   t('".regenerate() should destroy/replace the previous session"', async () => {
     const store = countingStore();
-    const s = await serve(kind, { store }, (req, res, next) => {
+    const s = await serveKind(kind, { store }, (req, res, next) => {
       if (req.url === '/set') { req.session.hit = 1; res.end(req.session.id); return; }
       const old = req.session.id;
       req.session.regenerate((err) => {
@@ -338,7 +341,7 @@ for (const kind of KINDS) {
 
   t('".destroy() should destroy the previous session" (and the cookie is cleared)', async () => {
     const store = countingStore();
-    const s = await serve(kind, { store }, (req, res, next) => {
+    const s = await serveKind(kind, { store }, (req, res, next) => {
       if (req.url === '/set') { req.session.hit = 1; res.end('ok'); return; }
       req.session.destroy((err) => (err ? next(err) : res.end(String(req.session))));
     });
@@ -353,7 +356,7 @@ for (const kind of KINDS) {
   });
 
   t('"secure set to auto, proxy true: should set secure when X-Forwarded-Proto is https"', async () => {
-    const s = await serve(kind, { proxy: true, cookie: { secure: 'auto' } }, (req, res) => { req.session.n = 1; res.end(); });
+    const s = await serveKind(kind, { proxy: true, cookie: { secure: 'auto' } }, (req, res) => { req.session.n = 1; res.end(); });
     try {
       assert.match((await s.get('/', { 'x-forwarded-proto': 'https' })).setCookie, /; Secure/);
       s.jar = null;
@@ -362,14 +365,14 @@ for (const kind of KINDS) {
   });
 
   t('"secure set to auto, proxy false: should not set secure when X-Forwarded-Proto is https"', async () => {
-    const s = await serve(kind, { proxy: false, cookie: { secure: 'auto' } }, (req, res) => { req.session.n = 1; res.end(); });
+    const s = await serveKind(kind, { proxy: false, cookie: { secure: 'auto' } }, (req, res) => { req.session.n = 1; res.end(); });
     try {
       assert.doesNotMatch((await s.get('/', { 'x-forwarded-proto': 'https' })).setCookie, /Secure/);
     } finally { await s.close(); }
   });
 
   t('".cookie .secure should not set-cookie when insecure" (a Secure cookie never goes over plain HTTP)', async () => {
-    const s = await serve(kind, { cookie: { secure: true } }, (req, res) => { req.session.n = 1; res.end('ok'); });
+    const s = await serveKind(kind, { cookie: { secure: true } }, (req, res) => { req.session.n = 1; res.end('ok'); });
     try {
       const r = await s.get();
       assert.equal(r.setCookie, null);
@@ -379,7 +382,7 @@ for (const kind of KINDS) {
 
   t('"unset option should allow destroy on req.session = null"', async () => {
     const store = countingStore();
-    const s = await serve(kind, { unset: 'destroy', store }, (req, res) => {
+    const s = await serveKind(kind, { unset: 'destroy', store }, (req, res) => {
       if (req.url === '/set') req.session.n = 1;
       else req.session = null;
       res.end('ok');
@@ -394,7 +397,7 @@ for (const kind of KINDS) {
 
   t('"unset option should default to keep"', async () => {
     const store = countingStore();
-    const s = await serve(kind, { store }, (req, res) => {
+    const s = await serveKind(kind, { store }, (req, res) => {
       if (req.url === '/set') req.session.n = 1;
       else { req.session.n = 2; req.session = null; }
       res.end('ok');
@@ -408,7 +411,7 @@ for (const kind of KINDS) {
   });
 
   t('"cookie option when path set to /foo/bar": no session outside the path', async () => {
-    const s = await serve(kind, { cookie: { secure: false, path: '/foo/bar' } }, (req, res) => {
+    const s = await serveKind(kind, { cookie: { secure: false, path: '/foo/bar' } }, (req, res) => {
       if (req.session) req.session.n = 1;
       res.end(String(Boolean(req.session)));
     });
@@ -423,7 +426,7 @@ for (const kind of KINDS) {
   });
 
   t('"rolling option should force cookie on unmodified session"', async () => {
-    const s = await serve(kind, { rolling: true }, (req, res) => {
+    const s = await serveKind(kind, { rolling: true }, (req, res) => {
       if (req.url === '/set') req.session.n = 1;
       res.end('ok');
     });
@@ -435,7 +438,7 @@ for (const kind of KINDS) {
 
   t('values are stored as JSON, as express-session does: a Date comes back as its ISO string', async () => {
     const when = new Date(Date.UTC(2024, 0, 2, 3, 4, 5));
-    const s = await serve(kind, {}, (req, res) => {
+    const s = await serveKind(kind, {}, (req, res) => {
       if (req.url === '/set') { req.session.when = when; req.session.nested = { at: when }; res.end(typeof req.session.when); return; }
       res.end(JSON.stringify([req.session.when, req.session.nested.at]));
     });
@@ -447,7 +450,7 @@ for (const kind of KINDS) {
 
   t('a value tenure refuses fails the request loudly, naming the key, and nothing is stored', async () => {
     const store = countingStore();
-    const s = await serve(kind, { store }, (req, res) => {
+    const s = await serveKind(kind, { store }, (req, res) => {
       req.session.ok = 1;
       req.session.bad = Number.NaN;
       res.end('ok');
@@ -462,7 +465,7 @@ for (const kind of KINDS) {
 
   t('"name option should set the cookie name" (and "key option should allow overriding")', async () => {
     for (const o of [{ name: 'session_id' }, { key: 'session_id' }]) {
-      const s = await serve(kind, { ...o, name: undefined, ...o }, (req, res) => { req.session.n = 1; res.end(); });
+      const s = await serveKind(kind, { ...o, name: undefined, ...o }, (req, res) => { req.session.n = 1; res.end(); });
       try {
         const r = await s.get();
         assert.ok(r.all.some((c) => c.startsWith('session_id=s%3A')), JSON.stringify(r.all));
