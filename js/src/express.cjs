@@ -297,8 +297,10 @@ function session(options = {}) {
       get principal() { return state.released ? null : current().principal ?? null; },
       setPrincipal(p, keepData) {
         const h = current();
+        // The handler's changes first: a change of user may clear them with the rest.
+        if (writeChanges(state.view, state.snap, h)) state.changed = true;
         h.setPrincipal(p ?? undefined, keepData);
-        if (!keepData && p != null) state.snap = refill(state.view, h.toObject());
+        if (!keepData) state.snap = refill(state.view, h.toObject());
       },
       increment(key, by) {
         const h = current();

@@ -66,7 +66,7 @@ pub use format::value::data;
 pub use format::{delta, export, limits, record, value};
 #[cfg(feature = "std")]
 pub use store::file;
-pub use store::{encoded, memory, port, redis};
+pub use store::{encoded, file_index, memory, port, redis};
 pub use web::{bearer, cookie};
 
 #[cfg(feature = "std")]
@@ -83,7 +83,7 @@ pub use encoded::{
 pub use entropy::{BufferedOsEntropy, OsEntropy};
 pub use entropy::{Entropy, SeededEntropy};
 pub use error::{DecodeError, Error, ErrorCode, StoreError};
-pub use event::Event;
+pub use event::{Event, EventLog};
 pub use limits::Limits;
 pub use manager::SessionManager;
 pub use memory::MemoryStore;

@@ -23,6 +23,9 @@ pub struct Metrics {
     pub max_alive_ms: Millis,
     /// The mean lifetime of ended sessions (ms).
     pub avg_alive_ms: Millis,
+    /// Events a Rust manager dropped because its [`EventLog`](crate::EventLog) was full
+    /// (nobody drained it). Always 0 in JS and Python, which queue no events.
+    pub events_dropped: u64,
 }
 
 /// Running totals behind [`Metrics`] (opaque: drivers carry them between managers and
@@ -122,6 +125,7 @@ impl Counters {
                 .alive_sum
                 .checked_div(u128::from(self.ended))
                 .map_or(0, |v| v as Millis),
+            events_dropped: 0,
         }
     }
 }

@@ -797,3 +797,26 @@ fn folder_stores_are_not_listed_per_create_nor_reread_per_sweep_batch() {
     m.destroy_all().unwrap();
     assert_eq!(m.metrics().unwrap().peak_active, 50);
 }
+
+/// An application that never drains events holds a bounded queue: the oldest are dropped
+/// and counted, the most recent kept.
+#[test]
+fn undrained_events_are_bounded() {
+    let (m, _) = manager();
+    let mut m = m.with_event_capacity(100);
+    let mut last = String::new();
+    for _ in 0..1000 {
+        last = m.create(None, None).unwrap().id().to_string();
+    }
+    assert_eq!(m.metrics().unwrap().events_dropped, 900);
+    let events = m.drain_events();
+    assert_eq!(events.len(), 100);
+    assert_eq!(events.last(), Some(&Event::Created { id: last }));
+    // The default bound applies without asking for one.
+    let (mut d, _) = manager();
+    for _ in 0..(EventLog::DEFAULT_CAPACITY + 10) {
+        d.create(None, None).unwrap();
+    }
+    assert_eq!(d.drain_events().len(), EventLog::DEFAULT_CAPACITY);
+    assert_eq!(d.metrics().unwrap().events_dropped, 10);
+}
