@@ -369,7 +369,10 @@ function session(options = {}) {
     }
     if (state.released) return; // the response is over (the client went away)
     const outcome = { accessed: state.accessed, ending, id: ending === 'destroyed' || ending === 'gone' || ending === 'no_session' ? undefined : h.id, refresh };
-    const secure = isSecure(req);
+    // express-session's rule (no Secure cookie over plain HTTP) for `secure: true` or
+    // 'auto' as set by the application; tenure's own default Secure cookie is sent anyway,
+    // so that http://localhost in development works (browsers keep it there).
+    const secure = opts.autoSecure || opts.cookieSettings.secure === true ? isSecure(req) : true;
     const headers = web.respondOver(state.incoming, outcome, mgr.now(), state.cookie.sendAge, secure, opts.autoSecure);
     if (headers.vary) appendHeader(res, 'Vary', headers.vary);
     if (headers.setCookie) appendHeader(res, 'Set-Cookie', headers.setCookie);
