@@ -182,6 +182,11 @@ export function makeApp({ manager, secret }) {
   // eslint-disable-next-line no-unused-vars
   app.use((err, req, res, next) => {
     if (err instanceof ApiError) return res.status(err.status).json({ error: err.message });
+    // A value tenure refuses when tenure/express stores the handler's writes (at the end of
+    // the request, as express-session saves): the client's fault, named, not a 500.
+    if (err.code === 'TENURE_INVALID_VALUE' || err.code === 'TENURE_LIMIT_EXCEEDED') {
+      return res.status(400).json({ error: err.message });
+    }
     if (err.type === 'entity.parse.failed') return res.status(400).json({ error: 'malformed JSON body' });
     if (err.type === 'entity.too.large') return res.status(413).json({ error: `request body larger than ${BODY_LIMIT} bytes` });
     res.status(500).json({ error: err.message });
