@@ -2,7 +2,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyString};
-use tenure::store::EitherStore;
+use tenure::__private::EitherStore;
 use tenure::{ByteStore, Clock, EncodedStore, MemoryStore, Millis, StoreError};
 
 /// A Python object speaking the store protocol, seen as a [`ByteStore`]. The exception a

@@ -1,5 +1,5 @@
 //! Operations driven by Python's event loop: a [`PendingOp`] is one manager operation
-//! (from `tenure::ops`) running over a [`Stepper`]. Python performs each storage request it
+//! (from `tenure::__private::ops`) running over a [`Stepper`]. Python performs each storage request it
 //! yields with its own (asynchronous) store and feeds the answer back, so no lock and no
 //! borrow of the manager is held while the store works, and any number of operations may
 //! be in flight on one event loop.
@@ -35,9 +35,9 @@ use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PySet, PyString, PyTu
 use pyo3::IntoPyObjectExt;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use tenure::ops::{self, Cx, Effects};
+use tenure::__private::ops::{self, Cx, Effects};
+use tenure::__private::stepper::{RedisStepper, Step, Stepper};
 use tenure::redis::{Command, RedisConfig, RedisReply};
-use tenure::stepper::{RedisStepper, Step, Stepper};
 use tenure::{ByteReply, ByteRequest, DataMap, Error, Limits, OsEntropy, Record, StoreError};
 
 /// What an operation produced, before it becomes a Python value.
@@ -109,7 +109,7 @@ impl PendingOp {
 /// `op!(manager, target, |cx, port| body)`: an operation whose `body` (an expression
 /// using `.await`, giving `Result<Out, Error>`) runs with an owned context and port. The
 /// body is written once and runs over whichever port the manager uses (the store
-/// protocol's bytes, or Redis commands): both are `tenure::port::Port`s.
+/// protocol's bytes, or Redis commands): both are `tenure::__private::port::Port`s.
 macro_rules! op {
     ($m:expr, $target:expr, |$cx:ident, $port:ident| $body:expr) => {{
         let (cx, limits, redis) = context($m);
@@ -631,7 +631,7 @@ impl PendingOp {
 /// `expected`), or None if the bytes are not a v1 record.
 #[pyfunction]
 pub fn record_version(data: &[u8]) -> Option<u64> {
-    tenure::record::stored_version(data)
+    tenure::stored_version(data)
 }
 
 /// A session that is not stored (yet): an id minted like any other, the policy's timeouts,
@@ -640,8 +640,8 @@ pub fn record_version(data: &[u8]) -> Option<u64> {
 pub fn draft(m: &Bound<'_, Manager>) -> PyResult<Session> {
     let py = m.py();
     let (policy, now) = with_lock(py, &m.get().core, |c| (*c.policy(), c.now()));
-    let id =
-        tenure::id::generate(&mut OsEntropy, policy.id_bytes()).map_err(|e| core_err(py, e))?;
+    let id = tenure::__private::generate(&mut OsEntropy, policy.id_bytes())
+        .map_err(|e| core_err(py, e))?;
     let record = Record::new(id, now, policy.idle_timeout(), policy.absolute_timeout());
     Ok(Session::wrap(tenure::Session::from_record(
         record,

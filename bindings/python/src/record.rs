@@ -10,7 +10,7 @@ use tenure::{Limits, Record};
 /// Whether `id` could be a session id tenure minted (length, alphabet).
 #[pyfunction]
 pub(crate) fn is_plausible_id(id: &str) -> bool {
-    tenure::id::is_plausible(id)
+    tenure::__private::is_plausible(id)
 }
 
 /// Decodes a v1 record (for tools and interop tests) into a dict; `DecodeError` on garbage.

@@ -9,7 +9,7 @@ use crate::secrets::secret_list;
 use crate::session::Session;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
-use tenure::cookie::{CookieOptions, Priority, SameSite, Secrets};
+use tenure::web::cookie::{CookieOptions, Priority, SameSite, Secrets};
 use tenure::web::{self, Ending, Outcome, SetCookieReason, Source, Transport, Why};
 
 /// `repr` of an optional str, as Python writes it.

@@ -5,7 +5,7 @@ use crate::options::{opt, opt_uint};
 use crate::secrets::{secret_list, unsigned, with_secrets};
 use crate::web;
 use js_sys::Array;
-use tenure::cookie;
+use tenure::web::cookie;
 use wasm_bindgen::prelude::*;
 /// `s:<id>.<signature>`, express-session compatible.
 #[wasm_bindgen(js_name = signCookie)]

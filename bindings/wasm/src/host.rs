@@ -3,7 +3,7 @@
 //! and the platform's randomness.
 
 use js_sys::{Array, Function, Reflect, Uint8Array};
-use tenure::store::EitherStore;
+use tenure::__private::EitherStore;
 use tenure::{ByteStore, Clock, EncodedStore, Entropy, MemoryStore, Millis, StoreError};
 use wasm_bindgen::{JsCast, JsValue};
 

@@ -89,16 +89,16 @@ impl Manager {
     pub fn new(options: JsValue, clock: Option<ManualClock>) -> Result<Manager, JsValue> {
         // A misspelled option is refused, never ignored; the names are the core's.
         if options.is_object() {
-            let mut known: Vec<String> = tenure::policy::OPTIONS
+            let mut known: Vec<String> = tenure::__private::policy::OPTIONS
                 .iter()
-                .map(|o| tenure::policy::camel_case(o))
+                .map(|o| tenure::__private::policy::camel_case(o))
                 .collect();
             known.push("store".into());
             let known: Vec<&str> = known.iter().map(String::as_str).collect();
             for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
                 let key = key.as_string().unwrap_or_default();
                 if opt(&options, &key).is_some() {
-                    tenure::policy::check_option("SessionManager", &key, &known)
+                    tenure::__private::policy::check_option("SessionManager", &key, &known)
                         .map_err(|e| core_error(&e, None))?;
                 }
             }

@@ -1,5 +1,5 @@
 //! Operations over an asynchronous JS store: `Manager.begin*()` starts one of the core's
-//! operations (`tenure::ops`) in a [`Stepper`] and hands it to JS as a [`PendingOp`]. The
+//! operations (`tenure::__private::ops`) in a [`Stepper`] and hands it to JS as a [`PendingOp`]. The
 //! JS driver performs each request with its store (awaiting Promises), feeds the answer
 //! back with `step` (or the store's exception with `fail`) and ends with `finish`, which
 //! folds the operation's events and counters into the manager. Nothing is borrowed between
@@ -21,10 +21,10 @@ use crate::session::Session;
 use crate::values::type_name;
 use js_sys::{Array, Reflect, Uint8Array};
 use std::sync::Arc;
-use tenure::encoded::{ByteReply, ByteRequest};
-use tenure::ops::{self, Effects};
+use tenure::__private::ops::{self, Effects};
+use tenure::__private::stepper::{RedisStepper, Step, Stepper};
 use tenure::redis::{Command, RedisConfig, RedisReply};
-use tenure::stepper::{RedisStepper, Step, Stepper};
+use tenure::{ByteReply, ByteRequest};
 use tenure::{Error, Record, StoreError};
 use wasm_bindgen::prelude::*;
 

@@ -2,7 +2,7 @@
 
 use crate::errors::{core_error, js_error};
 use js_sys::{Array, Uint8Array};
-use tenure::cookie;
+use tenure::web::cookie;
 use wasm_bindgen::prelude::*;
 pub(crate) fn secret_list(secrets: &JsValue) -> Result<Vec<Vec<u8>>, JsValue> {
     let one = |v: &JsValue| -> Result<Vec<u8>, JsValue> {

@@ -7,7 +7,7 @@ use crate::options::{opt, opt_uint};
 use crate::secrets::secret_list;
 use crate::session::Session;
 use js_sys::{Array, Object, Reflect};
-use tenure::cookie::{CookieOptions, Priority, SameSite, Secrets};
+use tenure::web::cookie::{CookieOptions, Priority, SameSite, Secrets};
 use tenure::web::{self, Ending, Outcome, SetCookieReason, Source, Transport, Why};
 use wasm_bindgen::prelude::*;
 

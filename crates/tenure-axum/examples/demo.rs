@@ -16,11 +16,9 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value as Json_};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tenure::async_manager::{
-    AsyncEncoded, AsyncSessionManager, AsyncStore, Offloaded, SharedStore,
-};
-use tenure::cookie::{CookieOptions, Secrets};
-use tenure::file::FileStore;
+use tenure::web::cookie::{CookieOptions, Secrets};
+use tenure::FileStore;
+use tenure::{AsyncEncoded, AsyncSessionManager, AsyncStore, Offloaded, SharedStore};
 use tenure::{
     BufferedOsEntropy, ErrorCode, Limits, MemoryStore, Policy, Reply, Request, StoreError,
     SystemClock,

@@ -6,7 +6,7 @@
 //! store contract keeps them from losing updates.
 //!
 //! ```
-//! use tenure::async_manager::{AsyncSessionManager, SharedStore};
+//! use tenure::{AsyncSessionManager, SharedStore};
 //! use tenure::{MemoryStore, ManualClock, OsEntropy, Policy};
 //!
 //! let m = AsyncSessionManager::new(
@@ -23,7 +23,7 @@
 //! assert_eq!(again.get("views"), Some(&tenure::Value::Int(1)));
 //! # Ok::<(), tenure::Error>(())
 //! # };
-//! # tenure::port::run_ready(run).unwrap().unwrap();
+//! # tenure::__private::port::run_ready(run).unwrap().unwrap();
 //! ```
 
 use crate::clock::Clock;
@@ -48,7 +48,7 @@ use core::future::Future;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// A store whose calls are awaited: the [`Store`] contract as one method over
-/// [`Request`]s. Implementations keep the same atomic guarantees (see [`crate::store`]).
+/// [`Request`]s. Implementations keep the same atomic guarantees (see [`Store`]).
 pub trait AsyncStore: Send + Sync {
     /// Whether the store writes only what changed (see [`Port::CHANGES`]).
     const CHANGES: bool = false;

@@ -223,9 +223,6 @@ impl From<DecodeError> for Error {
     }
 }
 
-/// Shorthand for results of tenure operations.
-pub type Result<T, E = Error> = core::result::Result<T, E>;
-
 /// Maps a serde_json error onto the typed decode error (depth errors kept distinct).
 pub(crate) fn decode_error(e: serde_json::Error) -> DecodeError {
     let msg = e.to_string();

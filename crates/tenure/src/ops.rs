@@ -817,7 +817,7 @@ pub async fn metrics<P: Port>(counters: &Counters, port: &mut P) -> Result<Metri
     Ok(counters.snapshot(active))
 }
 
-/// Every live session as one blob (see [`crate::format::export`]).
+/// Every live session as one blob (see `format::export`).
 pub async fn export<E: Entropy, P: Port>(cx: &mut Cx<E>, port: &mut P) -> Result<Vec<u8>, Error> {
     let io = &mut Io(port);
     let mut records = Vec::new();

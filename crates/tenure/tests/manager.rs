@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use tenure::__private::MapByteStore;
 use tenure::*;
 
 const MIN: u64 = 60_000;
@@ -555,11 +556,7 @@ impl Store for Flaky {
         }
         self.inner.len()
     }
-    fn page(
-        &mut self,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> Result<tenure::store::Page, StoreError> {
+    fn page(&mut self, cursor: Option<&str>, limit: usize) -> Result<tenure::Page, StoreError> {
         self.inner.page(cursor, limit)
     }
     fn ids_of(&mut self, p: &str) -> Result<Vec<String>, StoreError> {

@@ -292,8 +292,8 @@ pub(crate) fn flash_json_len(flash: &[Flash]) -> usize {
 ///
 /// ```
 /// let r = tenure::Record::new("AAAAAAAAAAAAAAAAAAAAAA", 0, None, None);
-/// assert_eq!(tenure::record::stored_version(&r.encode()), Some(0));
-/// assert_eq!(tenure::record::stored_version(b"{broken"), None);
+/// assert_eq!(tenure::stored_version(&r.encode()), Some(0));
+/// assert_eq!(tenure::stored_version(b"{broken"), None);
 /// ```
 pub fn stored_version(bytes: &[u8]) -> Option<u64> {
     #[derive(Deserialize)]

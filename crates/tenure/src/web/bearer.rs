@@ -13,8 +13,8 @@ pub const MAX_AUTHORIZATION_BYTES: usize = 4096;
 /// token68 characters only), or `None`.
 ///
 /// ```
-/// assert_eq!(tenure::bearer::parse_bearer("Bearer abc.DEF+/="), Some("abc.DEF+/="));
-/// assert_eq!(tenure::bearer::parse_bearer("Basic abc"), None);
+/// assert_eq!(tenure::web::bearer::parse_bearer("Bearer abc.DEF+/="), Some("abc.DEF+/="));
+/// assert_eq!(tenure::web::bearer::parse_bearer("Basic abc"), None);
 /// ```
 pub fn parse_bearer(header: &str) -> Option<&str> {
     if header.len() > MAX_AUTHORIZATION_BYTES {

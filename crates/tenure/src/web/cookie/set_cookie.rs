@@ -25,7 +25,7 @@ impl SameSite {
     /// `None` for anything else.
     ///
     /// ```
-    /// use tenure::cookie::SameSite;
+    /// use tenure::web::cookie::SameSite;
     /// assert_eq!(SameSite::parse("Strict"), Some(SameSite::Strict));
     /// assert_eq!(SameSite::parse("auto"), None);
     /// ```
@@ -44,7 +44,7 @@ impl Priority {
     /// `low`, `medium` or `high`, in any case; `None` for anything else.
     ///
     /// ```
-    /// use tenure::cookie::Priority;
+    /// use tenure::web::cookie::Priority;
     /// assert_eq!(Priority::parse("HIGH"), Some(Priority::High));
     /// assert_eq!(Priority::parse(""), None);
     /// ```
@@ -74,7 +74,7 @@ pub enum Priority {
 /// `SameSite=Lax`.
 ///
 /// ```
-/// use tenure::cookie::CookieOptions;
+/// use tenure::web::cookie::CookieOptions;
 /// let header = CookieOptions::default().build("abc", Some(60_000), 0).unwrap();
 /// assert_eq!(header, "sid=abc; Max-Age=60; Path=/; Expires=Thu, 01 Jan 1970 00:01:00 GMT; HttpOnly; SameSite=Lax; Secure");
 /// ```
