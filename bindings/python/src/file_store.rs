@@ -25,7 +25,7 @@ impl FileStore {
         f: impl FnOnce(&mut tenure::FileStore) -> Result<R, StoreError> + Send,
     ) -> PyResult<R> {
         py.detach(|| f(&mut guard(&self.inner)))
-            .map_err(|e| to_py_err(py, &e.into(), None))
+            .map_err(|e| to_py_err(py, &e.into()))
     }
 }
 
@@ -37,7 +37,7 @@ impl FileStore {
         let dir = path.clone();
         let inner = py
             .detach(|| tenure::FileStore::new(&dir))
-            .map_err(|e| to_py_err(py, &e.into(), None))?;
+            .map_err(|e| to_py_err(py, &e.into()))?;
         Ok(FileStore {
             inner: Mutex::new(inner),
             dir: path,

@@ -2,7 +2,7 @@
 
 use crate::clock::ManualClock;
 use crate::errors::{core_err, raise, to_py_err};
-use crate::host::{self, AnyClock, AnyStore, PyStore};
+use crate::host::{AnyClock, AnyStore, PyStore};
 use crate::locks::{guard, with_lock, with_locks};
 use crate::pending;
 use crate::session::{str_key, Session};
@@ -50,29 +50,19 @@ impl Manager {
         f: impl FnOnce(&mut Core) -> Result<R, tenure::Error> + Send,
     ) -> PyResult<R> {
         self.local()?;
-        let (r, cause) = with_lock(py, &self.core, |m| {
+        let r = with_lock(py, &self.core, |m| {
             let r = f(m);
             self.settle(m, r)
         });
-        r.map_err(|e| to_py_err(py, &e, cause))
+        r.map_err(|e| to_py_err(py, &e))
     }
 
-    /// After an operation, under the lock: drops the events nobody listens to and takes a
-    /// failed host store's own exception.
-    fn settle<R>(
-        &self,
-        m: &mut Core,
-        r: Result<R, tenure::Error>,
-    ) -> (Result<R, tenure::Error>, Option<PyErr>) {
+    /// After an operation, under the lock: drops the events nobody listens to.
+    fn settle<R>(&self, m: &mut Core, r: Result<R, tenure::Error>) -> Result<R, tenure::Error> {
         if !self.listening.load(Ordering::Relaxed) {
             m.drain_events();
         }
-        let cause = if r.is_err() {
-            host::take_error(m.store_mut())
-        } else {
-            None
-        };
-        (r, cause)
+        r
     }
 
     /// Refuses a direct (synchronous, in-core) operation on a manager over Redis.
@@ -108,12 +98,12 @@ impl Manager {
         f: impl FnOnce(&mut Core) -> Result<R, tenure::Error> + Send,
     ) -> PyResult<R> {
         self.local()?;
-        let (r, cause) = py.detach(|| {
+        let r = py.detach(|| {
             let mut m = guard(&self.core);
             let r = f(&mut m);
             self.settle(&mut m, r)
         });
-        r.map_err(|e| to_py_err(py, &e, cause))
+        r.map_err(|e| to_py_err(py, &e))
     }
 }
 
@@ -221,21 +211,21 @@ impl Manager {
 
     fn commit(&self, py: Python<'_>, session: &Session) -> PyResult<()> {
         self.local()?;
-        let (r, cause) = with_locks(py, &session.inner, &self.core, |s, m| {
+        let r = with_locks(py, &session.inner, &self.core, |s, m| {
             let r = m.commit(s);
             self.settle(m, r)
         });
-        r.map_err(|e| to_py_err(py, &e, cause))
+        r.map_err(|e| to_py_err(py, &e))
     }
 
     #[pyo3(signature = (session, clear=false))]
     fn regenerate(&self, py: Python<'_>, session: &Session, clear: bool) -> PyResult<()> {
         self.local()?;
-        let (r, cause) = with_locks(py, &session.inner, &self.core, |s, m| {
+        let r = with_locks(py, &session.inner, &self.core, |s, m| {
             let r = m.regenerate(s, clear);
             self.settle(m, r)
         });
-        r.map_err(|e| to_py_err(py, &e, cause))
+        r.map_err(|e| to_py_err(py, &e))
     }
 
     #[pyo3(signature = (session, ms))]

@@ -71,8 +71,6 @@ pub struct PendingOp {
     asked: Option<&'static str>,
     started: bool,
     done: Option<Done>,
-    /// The exception the store raised, for the `__cause__` of the `StoreError`.
-    cause: Option<PyErr>,
 }
 
 /// The stepper an operation runs on: over the host's byte store (the store protocol), or
@@ -101,7 +99,6 @@ impl PendingOp {
             asked: None,
             started: false,
             done: None,
-            cause: None,
         }
     }
 }
@@ -332,8 +329,7 @@ impl PendingOp {
         } else {
             format!("store.{name} raised {}", e.value(py))
         };
-        self.cause = Some(e);
-        StoreError::new(msg)
+        StoreError::with_cause(msg, e)
     }
 
     /// Resumes the stepper with the answer to the request `name` (the host's reply, or
@@ -587,7 +583,7 @@ impl PendingOp {
             }
             active.map(|n| m.metrics_with(n))
         });
-        let out = r.map_err(|e| to_py_err(py, &e, self.cause.take()))?;
+        let out = r.map_err(|e| to_py_err(py, &e))?;
         match out {
             Out::Session(s) => s.map(Session::wrap).into_py_any(py),
             Out::Adopt(stored, n) => {

@@ -68,5 +68,5 @@ pub fn build_set_cookie(value: &str, options: JsValue) -> Result<String, JsValue
         let now = opt_uint(&options, "now")?.flatten().unwrap_or(0);
         o.build(value, max_age, now)
     };
-    r.map_err(|e| core_error(&e, None))
+    r.map_err(|e| core_error(&e))
 }

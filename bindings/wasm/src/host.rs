@@ -7,22 +7,18 @@ use tenure::__private::EitherStore;
 use tenure::{ByteStore, Clock, EncodedStore, Entropy, MemoryStore, Millis, StoreError};
 use wasm_bindgen::{JsCast, JsValue};
 
-/// A JS object speaking the store protocol. The exception a method threw is kept to become
-/// the `cause` of the `TENURE_STORE_ERROR`.
+/// A JS object speaking the store protocol. The exception a method throws travels inside
+/// the store error, to become the `cause` of the `TENURE_STORE_ERROR`.
 pub struct JsStore {
     obj: JsValue,
-    pub last_error: Option<JsValue>,
 }
 
 impl JsStore {
     pub fn new(obj: JsValue) -> Self {
-        JsStore {
-            obj,
-            last_error: None,
-        }
+        JsStore { obj }
     }
 
-    fn call(&mut self, method: &str, args: &[JsValue]) -> Result<JsValue, StoreError> {
+    fn call(&self, method: &str, args: &[JsValue]) -> Result<JsValue, StoreError> {
         let f = Reflect::get(&self.obj, &JsValue::from_str(method))
             .ok()
             .and_then(|f| f.dyn_into::<Function>().ok())
@@ -33,8 +29,7 @@ impl JsStore {
                 .message()
                 .as_string()
                 .unwrap_or_else(|| format!("{e:?}"));
-            self.last_error = Some(e);
-            StoreError::new(format!("store.{method} threw: {msg}"))
+            crate::errors::store_error(format!("store.{method} threw: {msg}"), e)
         })
     }
 }
@@ -97,14 +92,6 @@ impl ByteStore for JsStore {
 
 /// The store a manager runs on: the core's memory store, or the host's.
 pub type AnyStore = EitherStore<MemoryStore, EncodedStore<JsStore>>;
-
-/// The exception a host store raised last, if any.
-pub fn take_error(store: &mut AnyStore) -> Option<JsValue> {
-    match store {
-        EitherStore::Left(_) => None,
-        EitherStore::Right(s) => s.inner_mut().last_error.take(),
-    }
-}
 
 /// `Date.now()` or a manual clock.
 pub enum AnyClock {

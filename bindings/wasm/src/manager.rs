@@ -2,7 +2,7 @@
 
 use crate::clock::ManualClock;
 use crate::errors::{core_error, js_error};
-use crate::host::{self, AnyClock, AnyStore, JsEntropy, JsStore};
+use crate::host::{AnyClock, AnyStore, JsEntropy, JsStore};
 use crate::options::{opt, opt_uint};
 use crate::session::Session;
 use crate::values;
@@ -69,13 +69,7 @@ impl Manager {
     ) -> Result<R, JsValue> {
         let result = f(&mut self.core);
         self.settle_events();
-        match result {
-            Ok(r) => Ok(r),
-            Err(e) => {
-                let cause = host::take_error(self.core.store_mut());
-                Err(core_error(&e, cause))
-            }
-        }
+        result.map_err(|e| core_error(&e))
     }
 }
 
@@ -99,7 +93,7 @@ impl Manager {
                 let key = key.as_string().unwrap_or_default();
                 if opt(&options, &key).is_some() {
                     tenure::__private::policy::check_option("SessionManager", &key, &known)
-                        .map_err(|e| core_error(&e, None))?;
+                        .map_err(|e| core_error(&e))?;
                 }
             }
         }
@@ -143,7 +137,7 @@ impl Manager {
         if let Some(v) = opt_uint(&options, "maxSessions")? {
             b = b.max_sessions(v.map(|n| n as usize));
         }
-        let policy = b.build().map_err(|e| core_error(&e, None))?;
+        let policy = b.build().map_err(|e| core_error(&e))?;
         let store = match opt(&options, "store").filter(|s| !s.is_null()) {
             Some(obj) => AnyStore::Right(EncodedStore::new(JsStore::new(obj), limits)),
             None => AnyStore::Left(MemoryStore::new()),

@@ -14,7 +14,7 @@
 //! Only translation happens here: requests to JS arrays, answers validated into
 //! [`ByteReply`]s or [`RedisReply`]s, outcomes to JS values. Every rule is the core's.
 
-use crate::errors::{core_error, js_error};
+use crate::errors::{core_error, js_error, store_error};
 use crate::host::JsEntropy;
 use crate::manager::{info, metrics_js, Manager};
 use crate::session::Session;
@@ -63,8 +63,6 @@ pub struct PendingOp {
     /// What the request waiting for its answer is: a protocol method, or [`REDIS`].
     asked: Option<&'static str>,
     out: Option<Out>,
-    /// The first exception (or rejection) a store call raised: the error's `cause`.
-    cause: Option<JsValue>,
 }
 
 /// A JS value's message, without calling anything that could throw.
@@ -346,7 +344,6 @@ impl PendingOp {
             machine,
             asked: None,
             out: None,
-            cause: None,
         }
     }
 
@@ -399,7 +396,7 @@ impl PendingOp {
         };
         manager.core.absorb(effects);
         manager.settle_events();
-        result.map_err(|e| core_error(&e, self.cause.take()))
+        result.map_err(|e| core_error(&e))
     }
 }
 
@@ -429,10 +426,7 @@ impl PendingOp {
         } else {
             format!("store.{what} failed: {}", describe(&error))
         };
-        if self.cause.is_none() {
-            self.cause = Some(error);
-        }
-        self.advance(Some(Err(StoreError::new(message))))
+        self.advance(Some(Err(store_error(message, error))))
     }
 
     /// Whether the operation is over (finish may be called).
@@ -483,7 +477,7 @@ impl PendingOp {
             Outcome::Adopt(committed, ops) => session
                 .inner
                 .adopt(committed, ops)
-                .map_err(|e| core_error(&e, None)),
+                .map_err(|e| core_error(&e)),
             _ => Err(js_error(
                 "INVALID_VALUE",
                 "finishSession is for commit, regenerate and insertDraft; use finish",
@@ -578,7 +572,7 @@ impl Manager {
             }
         };
         let config = RedisConfig::new(&prefix, *self.core.policy().limits())
-            .map_err(|e| core_error(&e, None))?
+            .map_err(|e| core_error(&e))?
             .with_grace(grace);
         self.redis = Some(config);
         Ok(())

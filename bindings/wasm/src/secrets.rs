@@ -51,5 +51,5 @@ pub(crate) fn unsigned(u: Option<cookie::Unsigned>) -> JsValue {
 pub fn check_secrets(secrets: JsValue) -> Result<(), JsValue> {
     cookie::Secrets::new(secret_list(&secrets)?)
         .map(|_| ())
-        .map_err(|e| core_error(&e, None))
+        .map_err(|e| core_error(&e))
 }

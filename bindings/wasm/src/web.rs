@@ -250,11 +250,11 @@ impl WebConfig {
                 "WebConfig needs secrets (a string or a list)",
             )
         })?;
-        let secrets = Secrets::new(secret_list(&secrets)?).map_err(|e| core_error(&e, None))?;
+        let secrets = Secrets::new(secret_list(&secrets)?).map_err(|e| core_error(&e))?;
         let transport = match opt(&options, "transport") {
             None => Transport::Cookie,
             Some(v) => match v.as_string() {
-                Some(s) => Transport::parse(&s).map_err(|e| core_error(&e, None))?,
+                Some(s) => Transport::parse(&s).map_err(|e| core_error(&e))?,
                 None => {
                     return Err(js_error(
                         "INVALID_POLICY",
@@ -277,7 +277,7 @@ impl WebConfig {
             }
         };
         let inner = web::WebConfig::new(secrets, cookie, transport)
-            .map_err(|e| core_error(&e, None))?
+            .map_err(|e| core_error(&e))?
             .with_max_age(opt_uint(&options, "maxAge")?.flatten())
             .with_rolling(flag("rolling")?)
             .with_save_uninitialized(flag("saveUninitialized")?);
@@ -332,9 +332,7 @@ impl WebConfig {
                 )),
             }
         };
-        self.inner
-            .check_timeouts(idle)
-            .map_err(|e| core_error(&e, None))
+        self.inner.check_timeouts(idle).map_err(|e| core_error(&e))
     }
 
     /// The cookie's name.
@@ -405,13 +403,13 @@ impl WebConfig {
     pub fn set_cookie(&self, id: &str, now: f64) -> Result<String, JsValue> {
         self.inner
             .set_cookie(id, ms(now, "now")?)
-            .map_err(|e| core_error(&e, None))
+            .map_err(|e| core_error(&e))
     }
 
     /// The clearing `Set-Cookie` value (logout).
     #[wasm_bindgen(js_name = clearCookie)]
     pub fn clear_cookie(&self) -> Result<String, JsValue> {
-        self.inner.clear_cookie().map_err(|e| core_error(&e, None))
+        self.inner.clear_cookie().map_err(|e| core_error(&e))
     }
 
     /// The headers the response gets, `{ vary, setCookie, reason }` (each a string or
@@ -465,7 +463,7 @@ impl WebConfig {
                 .inner
                 .respond_with_max_age(&incoming.inner, &out, now, m),
         }
-        .map_err(|e| core_error(&e, None))?;
+        .map_err(|e| core_error(&e))?;
         let o = Object::new();
         set(&o, "vary", opt_str(h.vary));
         set(&o, "setCookie", opt_str(h.set_cookie.as_deref()));
