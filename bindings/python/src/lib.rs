@@ -31,6 +31,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // The policy's defaults live in the core; the Python signatures show them from here.
     m.add("DEFAULT_IDLE_MS", tenure::DEFAULT_IDLE_TIMEOUT)?;
     m.add("DEFAULT_ABSOLUTE_MS", tenure::DEFAULT_ABSOLUTE_TIMEOUT)?;
+    m.add("DEFAULT_TOUCH_MS", tenure::DEFAULT_TOUCH_INTERVAL)?;
+    m.add("DEFAULT_ID_BYTES", tenure::DEFAULT_ID_BYTES)?;
     m.add_class::<manager::Manager>()?;
     m.add_class::<session::Session>()?;
     m.add_class::<clock::ManualClock>()?;

@@ -26,7 +26,7 @@ use crate::errors::core_err;
 use crate::errors::to_py_err;
 use crate::host::{bool_reply, bytes_reply, ids_reply};
 use crate::locks::with_lock;
-use crate::manager::{info, metrics_dict, Manager};
+use crate::manager::{infos, metrics_dict, Manager};
 use crate::session::Session;
 use pyo3::exceptions::PyBaseException;
 use pyo3::exceptions::PyRuntimeError;
@@ -34,11 +34,12 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PySet, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use tenure::__private::ops::{self, Cx, Effects};
 use tenure::__private::stepper::{RedisStepper, Step, Stepper};
 use tenure::redis::{Command, RedisConfig, RedisReply};
-use tenure::{ByteReply, ByteRequest, DataMap, Error, Limits, OsEntropy, Record, StoreError};
+use tenure::{
+    ByteReply, ByteRequest, DataMap, Error, Limits, OsEntropy, Record, SessionInfo, StoreError,
+};
 
 /// What an operation produced, before it becomes a Python value.
 enum Out {
@@ -51,8 +52,8 @@ enum Out {
     Count(usize),
     /// `metrics`: the number of stored sessions.
     Metrics(usize),
-    Records(Vec<Arc<Record>>),
-    Page(Vec<Arc<Record>>, Option<String>),
+    Infos(Vec<SessionInfo>),
+    Page(Vec<SessionInfo>, Option<String>),
     Deadline(Option<u64>),
     Blob(Vec<u8>),
 }
@@ -207,7 +208,7 @@ pub fn sessions_of(m: &Bound<'_, Manager>, principal: String) -> PendingOp {
         &mut cx, &mut port, &principal
     )
     .await
-    .map(Out::Records))
+    .map(Out::Infos))
 }
 
 pub fn count(m: &Bound<'_, Manager>) -> PendingOp {
@@ -289,14 +290,6 @@ fn batch_list<'py>(py: Python<'py>, batch: &[Command]) -> PyResult<Bound<'py, Py
 
 /// The request name `asked` holds while Redis performs a batch.
 const REDIS: &str = "redis";
-
-fn records<'py>(py: Python<'py>, rs: &[Arc<Record>]) -> PyResult<Bound<'py, PyList>> {
-    let list = PyList::empty(py);
-    for r in rs {
-        list.append(info(py, r)?)?;
-    }
-    Ok(list)
-}
 
 impl PendingOp {
     /// Checks the answer to the request `name` (in Rust: a wrong type is a `StoreError`).
@@ -602,8 +595,8 @@ impl PendingOp {
                 Some(x) => metrics_dict(py, &x)?.into_py_any(py),
                 None => Err(PyRuntimeError::new_err("metrics went missing")),
             },
-            Out::Records(rs) => records(py, &rs)?.into_py_any(py),
-            Out::Page(rs, next) => (records(py, &rs)?, next).into_py_any(py),
+            Out::Infos(rs) => infos(py, &rs)?.into_py_any(py),
+            Out::Page(rs, next) => (infos(py, &rs)?, next).into_py_any(py),
             Out::Deadline(d) => d.into_py_any(py),
             Out::Blob(b) => PyBytes::new(py, &b).into_py_any(py),
         }

@@ -432,26 +432,14 @@ pub(crate) fn cookie_options(
     partitioned: bool,
     priority: Option<&str>,
 ) -> PyResult<CookieOptions> {
-    let same_site = match same_site {
-        None => None,
-        Some(s) => Some(SameSite::parse(s).ok_or_else(|| {
-            raise(
-                py,
-                "InvalidValue",
-                &format!("same_site: {s:?} is not lax, strict or none"),
-            )
-        })?),
-    };
-    let priority = match priority {
-        None => None,
-        Some(s) => Some(Priority::parse(s).ok_or_else(|| {
-            raise(
-                py,
-                "InvalidValue",
-                &format!("priority: {s:?} is not low, medium or high"),
-            )
-        })?),
-    };
+    let same_site: Option<SameSite> = same_site
+        .map(str::parse)
+        .transpose()
+        .map_err(|e| core_err(py, e))?;
+    let priority: Option<Priority> = priority
+        .map(str::parse)
+        .transpose()
+        .map_err(|e| core_err(py, e))?;
     Ok(CookieOptions {
         name: name.into(),
         path: path.map(Into::into),

@@ -20,12 +20,11 @@ use crate::manager::{info, metrics_js, Manager};
 use crate::session::Session;
 use crate::values::type_name;
 use js_sys::{Array, Reflect, Uint8Array};
-use std::sync::Arc;
 use tenure::__private::ops::{self, Effects};
 use tenure::__private::stepper::{RedisStepper, Step, Stepper};
 use tenure::redis::{Command, RedisConfig, RedisReply};
 use tenure::{ByteReply, ByteRequest};
-use tenure::{Error, Record, StoreError};
+use tenure::{Error, SessionInfo, StoreError};
 use wasm_bindgen::prelude::*;
 
 /// What an operation gives back, before it becomes a JS value.
@@ -37,8 +36,8 @@ enum Outcome {
     Adopt(tenure::Session, usize),
     Bool(bool),
     Count(usize),
-    Records(Vec<Arc<Record>>),
-    Page(Vec<Arc<Record>>, Option<String>),
+    Infos(Vec<SessionInfo>),
+    Page(Vec<SessionInfo>, Option<String>),
     Deadline(Option<u64>),
     /// metrics: the number of stored sessions.
     Stored(usize),
@@ -448,9 +447,9 @@ impl PendingOp {
             }
             Outcome::Bool(b) => JsValue::from_bool(b),
             Outcome::Count(n) => JsValue::from_f64(n as f64),
-            Outcome::Records(rs) => rs.iter().map(|r| info(r)).collect::<Array>().into(),
+            Outcome::Infos(rs) => rs.iter().map(info).collect::<Array>().into(),
             Outcome::Page(rs, next) => {
-                let infos: Array = rs.iter().map(|r| info(r)).collect();
+                let infos: Array = rs.iter().map(info).collect();
                 [
                     infos.into(),
                     next.map_or(JsValue::NULL, |c| JsValue::from_str(&c)),
@@ -671,7 +670,7 @@ impl Manager {
         Ok(begin!(self, |cx, port| run!(
             cx,
             ops::sessions_of(&mut cx, &mut port, &principal),
-            Outcome::Records
+            Outcome::Infos
         )))
     }
 

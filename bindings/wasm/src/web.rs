@@ -37,26 +37,19 @@ pub(crate) fn cookie_options(options: &JsValue) -> Result<CookieOptions, JsValue
     let same_site = match opt(options, "sameSite") {
         None => d.same_site,
         Some(v) if v.is_null() || v.as_bool() == Some(false) => None,
-        Some(v) => Some(
-            v.as_string()
-                .as_deref()
-                .and_then(SameSite::parse)
-                .ok_or_else(|| {
-                    js_error(
-                        "INVALID_VALUE",
-                        "sameSite must be 'lax', 'strict', 'none' or null",
-                    )
-                })?,
-        ),
+        Some(v) => match v.as_string() {
+            Some(s) => Some(s.parse::<SameSite>().map_err(|e| core_error(&e))?),
+            None => {
+                return Err(js_error(
+                    "INVALID_VALUE",
+                    "sameSite must be 'lax', 'strict', 'none' or null",
+                ))
+            }
+        },
     };
     let priority = match string("priority")? {
         None => None,
-        Some(p) => Some(Priority::parse(&p).ok_or_else(|| {
-            js_error(
-                "INVALID_VALUE",
-                "priority must be 'low', 'medium' or 'high'",
-            )
-        })?),
+        Some(p) => Some(p.parse::<Priority>().map_err(|e| core_error(&e))?),
     };
     let path = match opt(options, "path") {
         None => d.path,

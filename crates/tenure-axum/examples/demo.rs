@@ -332,7 +332,7 @@ async fn session_api(
             };
             let sessions: Vec<_> = page
                 .iter()
-                .filter_map(|r| Some(json!({"user": r.principal()?, "id": r.public_id()})))
+                .filter_map(|r| Some(json!({"user": r.principal.as_deref()?, "id": r.public_id})))
                 .collect();
             json!({"count": sessions.len(), "sessions": sessions, "cursor": next})
         }

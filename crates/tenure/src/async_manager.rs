@@ -32,16 +32,17 @@ use crate::entropy::Entropy;
 use crate::error::{Error, StoreError};
 use crate::event::Event;
 use crate::format::limits::Limits;
-use crate::format::record::Record;
 use crate::format::value::data::DataMap;
+use crate::info::SessionInfo;
 use crate::metrics::{Counters, Metrics};
 use crate::ops::{self, Cx, Effects};
 use crate::policy::Policy;
 use crate::session::Session;
 use crate::store::encoded::{BytePort, ByteReply, ByteRequest, Encoded};
 use crate::store::port::Port;
-use crate::store::{Page, Reply, Request, Store};
+use crate::store::{Reply, Request, Store};
 use crate::turns::Turns;
+use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::future::Future;
@@ -308,7 +309,7 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
     }
 
     /// See [`SessionManager::sessions_of`](crate::SessionManager::sessions_of).
-    pub async fn sessions_of(&self, principal: &str) -> Result<Vec<Arc<Record>>, Error> {
+    pub async fn sessions_of(&self, principal: &str) -> Result<Vec<SessionInfo>, Error> {
         let mut cx = self.cx();
         let out = ops::sessions_of(&mut cx, &mut PortOf(&self.store), principal).await;
         self.absorb(cx, out)
@@ -322,7 +323,11 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
     }
 
     /// See [`SessionManager::list`](crate::SessionManager::list).
-    pub async fn list(&self, cursor: Option<&str>, limit: usize) -> Result<Page, Error> {
+    pub async fn list(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<SessionInfo>, Option<String>), Error> {
         let mut cx = self.cx();
         let out = ops::list(&mut cx, &mut PortOf(&self.store), cursor, limit).await;
         self.absorb(cx, out)

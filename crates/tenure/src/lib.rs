@@ -109,6 +109,7 @@ mod error;
 mod event;
 mod expiry;
 mod id;
+mod info;
 mod manager;
 mod metrics;
 mod ops;
@@ -143,11 +144,12 @@ pub use format::record::{stored_version, Flash, Record, FORMAT_VERSION};
 pub use format::value::data::DataMap;
 pub use format::value::Value;
 pub use id::{MAX_ID_BYTES, MIN_ID_BYTES};
+pub use info::SessionInfo;
 pub use manager::SessionManager;
 pub use metrics::Metrics;
 pub use policy::{
     OnFull, Policy, PolicyBuilder, DEFAULT_ABSOLUTE_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
-    DEFAULT_TOUCH_INTERVAL,
+    DEFAULT_ID_BYTES, DEFAULT_TOUCH_INTERVAL,
 };
 pub use session::Session;
 pub use store::encoded::{ByteReply, ByteRequest, ByteStore, EncodedStore};

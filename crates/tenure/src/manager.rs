@@ -6,8 +6,8 @@ use crate::clock::Millis;
 use crate::entropy::Entropy;
 use crate::error::Error;
 use crate::event::Event;
-use crate::format::record::Record;
 use crate::format::value::data::DataMap;
+use crate::info::SessionInfo;
 use crate::metrics::{Counters, Metrics};
 use crate::ops::{self, Cx, Effects};
 use crate::policy::{OnFull, Policy};
@@ -15,7 +15,6 @@ use crate::session::Session;
 use crate::store::port::{not_ready, run_ready, SyncPort};
 use crate::store::Store;
 use alloc::string::String;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 /// Creates, opens, commits, regenerates, expires and destroys sessions: the synchronous
@@ -266,7 +265,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
     }
 
     /// The live sessions of `principal`, read without touching them.
-    pub fn sessions_of(&mut self, principal: &str) -> Result<Vec<Arc<Record>>, Error> {
+    pub fn sessions_of(&mut self, principal: &str) -> Result<Vec<SessionInfo>, Error> {
         self.drive(async |cx, port| ops::sessions_of(cx, port, principal).await)
     }
 
@@ -282,7 +281,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         &mut self,
         cursor: Option<&str>,
         limit: usize,
-    ) -> Result<(Vec<Arc<Record>>, Option<String>), Error> {
+    ) -> Result<(Vec<SessionInfo>, Option<String>), Error> {
         self.drive(async |cx, port| ops::list(cx, port, cursor, limit).await)
     }
 

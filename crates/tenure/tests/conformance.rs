@@ -232,7 +232,7 @@ impl Mgr {
     fn destroy_all_of(&mut self, p: &str, except: Option<&str>) -> Result<usize, Error> {
         both!(self, m => m.destroy_all_of(p, except))
     }
-    fn sessions_of(&mut self, p: &str) -> Result<Vec<std::sync::Arc<tenure::Record>>, Error> {
+    fn sessions_of(&mut self, p: &str) -> Result<Vec<tenure::SessionInfo>, Error> {
         both!(self, m => m.sessions_of(p))
     }
     fn count(&mut self) -> Result<usize, Error> {

@@ -844,3 +844,30 @@ fn a_byte_stores_own_error_reaches_the_caller_as_the_cause() {
     );
     assert_eq!(cause(m.count().unwrap_err()), Some(9));
 }
+
+/// A corrupt record a host byte store removes is counted as ended, but its lifetime is
+/// unknown: before, it was reported as created at the epoch, ~55 years alive, and
+/// `max_alive_ms` / `avg_alive_ms` showed that.
+#[test]
+fn a_removed_corrupt_record_does_not_count_as_decades_alive() {
+    let clock = ManualClock::new(1_700_000_000_000);
+    let store = EncodedStore::new(MapByteStore::default(), Limits::default());
+    let mut m = SessionManager::new(
+        store,
+        clock.clone(),
+        SeededEntropy::new(3),
+        Policy::default(),
+    );
+    let s = m.create(None, None).unwrap();
+    clock.advance(5_000);
+    assert!(m.destroy(s.id()).unwrap());
+    let id = "BBBBBBBBBBBBBBBBBBBBBB";
+    m.store_mut()
+        .inner_mut()
+        .map
+        .insert(id.into(), b"{not a record".to_vec());
+    assert!(m.destroy(id).unwrap(), "the corrupt record is removed");
+    let x = m.metrics().unwrap();
+    assert_eq!(x.destroyed_total, 2);
+    assert_eq!((x.max_alive_ms, x.avg_alive_ms), (5_000, 5_000));
+}

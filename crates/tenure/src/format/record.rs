@@ -104,6 +104,18 @@ fn timeout(ms: Option<Millis>) -> Option<NonZeroU64> {
 }
 
 impl Record {
+    /// What a store reports for a record it removed but could not read (corrupt bytes):
+    /// its id, and a creation time of [`Millis::MAX`], "unknown", so that the lifetime
+    /// metrics leave it out instead of counting it alive since the epoch.
+    pub(crate) fn unreadable(id: &str) -> Self {
+        Record::new(id, Millis::MAX, None, None)
+    }
+
+    /// Whether this is a placeholder for an unreadable record (see `unreadable`).
+    pub(crate) fn is_unreadable(&self) -> bool {
+        self.created == Millis::MAX
+    }
+
     /// An empty record. A timeout of `Some(0)` is stored as 1 ms (policies refuse zero).
     pub fn new(
         id: impl Into<CompactString>,
