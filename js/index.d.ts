@@ -82,8 +82,8 @@ export interface SessionInfo {
   id: string;
   publicId: string;
   principal: string | null;
-  created: number;
-  accessed: number;
+  createdAt: number;
+  lastAccess: number;
   expiresAt: number | null;
   version: number;
 }

@@ -11,6 +11,18 @@ use tenure::web::cookie::{CookieOptions, Priority, SameSite, Secrets};
 use tenure::web::{self, Ending, Outcome, SetCookieReason, Source, Transport, Why};
 use wasm_bindgen::prelude::*;
 
+/// A core error about an option, naming the option as JS spells it (the core names it in
+/// snake_case).
+fn as_option(e: tenure::Error, js_name: &str) -> JsValue {
+    match e {
+        tenure::Error::InvalidValue { reason, .. } => core_error(&tenure::Error::InvalidValue {
+            key: js_name.into(),
+            reason,
+        }),
+        other => core_error(&other),
+    }
+}
+
 /// Cookie options from a JS object: `name`, `path` (null: none), `domain`, `httpOnly`,
 /// `secure`, `sameSite` ('lax' | 'strict' | 'none' | null | false), `partitioned`,
 /// `priority` ('low' | 'medium' | 'high'). Missing keys take the core's defaults.
@@ -38,7 +50,10 @@ pub(crate) fn cookie_options(options: &JsValue) -> Result<CookieOptions, JsValue
         None => d.same_site,
         Some(v) if v.is_null() || v.as_bool() == Some(false) => None,
         Some(v) => match v.as_string() {
-            Some(s) => Some(s.parse::<SameSite>().map_err(|e| core_error(&e))?),
+            Some(s) => Some(
+                s.parse::<SameSite>()
+                    .map_err(|e| as_option(e, "sameSite"))?,
+            ),
             None => {
                 return Err(js_error(
                     "INVALID_VALUE",
@@ -49,7 +64,10 @@ pub(crate) fn cookie_options(options: &JsValue) -> Result<CookieOptions, JsValue
     };
     let priority = match string("priority")? {
         None => None,
-        Some(p) => Some(p.parse::<Priority>().map_err(|e| core_error(&e))?),
+        Some(p) => Some(
+            p.parse::<Priority>()
+                .map_err(|e| as_option(e, "priority"))?,
+        ),
     };
     let path = match opt(options, "path") {
         None => d.path,

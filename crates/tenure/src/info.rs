@@ -17,10 +17,10 @@ pub struct SessionInfo {
     pub public_id: String,
     /// Whom the session belongs to.
     pub principal: Option<String>,
-    /// When it was created (ms since the epoch).
-    pub created: Millis,
-    /// When it was last used.
-    pub accessed: Millis,
+    /// When it was created (ms since the epoch), as [`Session::created_at`](crate::Session::created_at).
+    pub created_at: Millis,
+    /// When it was last used, as [`Session::last_access`](crate::Session::last_access).
+    pub last_access: Millis,
     /// When it expires unless used again (`None`: never).
     pub expires_at: Option<Millis>,
     /// Its stored version (raised by every write).
@@ -34,8 +34,8 @@ impl SessionInfo {
         "id",
         "public_id",
         "principal",
-        "created",
-        "accessed",
+        "created_at",
+        "last_access",
         "expires_at",
         "version",
     ];
@@ -46,7 +46,7 @@ impl SessionInfo {
     /// use tenure::{Record, SessionInfo, Value};
     /// let info = SessionInfo::from(&Record::new("AAAAAAAAAAAAAAAAAAAAAA", 5, Some(10), None));
     /// let fields = info.fields();
-    /// assert_eq!(fields[3], ("created", Value::Int(5)));
+    /// assert_eq!(fields[3], ("created_at", Value::Int(5)));
     /// assert_eq!(fields[5], ("expires_at", Value::Int(15)));
     /// assert_eq!(fields[2], ("principal", Value::Null));
     /// ```
@@ -59,8 +59,8 @@ impl SessionInfo {
             self.principal
                 .as_deref()
                 .map_or(Value::Null, |p| Value::Str(p.into())),
-            int(self.created),
-            int(self.accessed),
+            int(self.created_at),
+            int(self.last_access),
             self.expires_at.map_or(Value::Null, int),
             int(self.version),
         ];
@@ -78,8 +78,8 @@ impl From<&Record> for SessionInfo {
             id: r.id.clone(),
             public_id: r.public_id(),
             principal: r.principal().map(Into::into),
-            created: r.created,
-            accessed: r.accessed,
+            created_at: r.created,
+            last_access: r.accessed,
             expires_at: r.deadline(),
             version: r.version,
         }
