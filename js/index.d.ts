@@ -163,7 +163,8 @@ export class SessionManager {
   constructor(options?: ManagerOptions);
   readonly clock: ManualClock | undefined;
   readonly store: Store | undefined;
-  on(event: 'regenerated', fn: (oldId: string, newId: string) => void): this;
+  /** `cleared`: whether the data was cleared (`regenerate(session, true)`). */
+  on(event: 'regenerated', fn: (oldId: string, newId: string, cleared: boolean) => void): this;
   on(event: 'rejected', fn: () => void): this;
   on(event: Exclude<EventName, 'regenerated' | 'rejected'>, fn: (id: string) => void): this;
   create(options?: { principal?: string | null; data?: { [key: string]: Value } }): Session;
@@ -201,7 +202,8 @@ export class AsyncSessionManager {
   constructor(options?: AsyncManagerOptions);
   readonly clock: ManualClock | undefined;
   readonly store: AsyncStore | RedisStore | undefined;
-  on(event: 'regenerated', fn: (oldId: string, newId: string) => void): this;
+  /** `cleared`: whether the data was cleared (`regenerate(session, true)`). */
+  on(event: 'regenerated', fn: (oldId: string, newId: string, cleared: boolean) => void): this;
   on(event: 'rejected', fn: () => void): this;
   on(event: Exclude<EventName, 'regenerated' | 'rejected'>, fn: (id: string) => void): this;
   create(options?: { principal?: string | null; data?: { [key: string]: Value } }): Promise<Session>;
