@@ -49,3 +49,15 @@ test('listings carry the core SessionInfo fields, camel-cased, and ids default t
     'destroyedTotal', 'rejectedTotal', 'evictedTotal', 'maxAliveMs', 'avgAliveMs']);
   assert.equal(metrics.createdTotal, 1);
 });
+
+test("the 'regenerated' event says whether the data was cleared (what perSession follows)", () => {
+  const m = new SessionManager({ clock: new ManualClock(0) });
+  const seen = [];
+  m.on('regenerated', (oldId, newId, cleared) => seen.push([oldId, newId, cleared]));
+  const s = m.create({ data: { a: 1 } });
+  const first = s.id;
+  m.regenerate(s);
+  const second = s.id;
+  m.regenerate(s, true);
+  assert.deepEqual(seen, [[first, second, false], [second, s.id, true]]);
+});
