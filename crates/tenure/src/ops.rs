@@ -474,7 +474,7 @@ pub async fn open<E: Entropy, P: Port>(
 }
 
 /// Sets the session's idle timeout (`None`: never idles out), stored on commit; no I/O.
-/// The policy's timeout rule ([`check_timeout`]), for every driver.
+/// The policy's timeout rule (`policy::check_timeout`), for every driver.
 pub fn set_idle_timeout(session: &mut Session, ms: Option<Millis>) -> Result<(), Error> {
     check_timeout(ms).map_err(|why| Error::invalid("idle_timeout", why))?;
     session.set_idle(ms);
