@@ -22,6 +22,15 @@ export interface Store {
   /** Removes `id` (with `expected`: only if the stored version is `expected`); whether it did. */
   delete(id: string, expected?: number): boolean;
   ids(): string[];
+  /** Optional index (see docs/stores.md); without it the core reads every record for a
+   * sweep, a count, `sessionsOf`, `nextDeadline` and eviction. How many records, or null. */
+  count?(): number | null;
+  /** Up to `limit` index entries `[deadline, id]`: with `through`, any due by then; without, the earliest. */
+  due?(through: number | null, limit: number): [number, string][] | null;
+  /** The ids filed under `principal` (the core checks each record), or null. */
+  idsOf?(principal: string): string[] | null;
+  /** Removes a stale due entry (its deadline is past); whether there was one. */
+  unindex?(id: string, deadline: number): boolean;
 }
 
 type MaybePromise<T> = T | Promise<T>;
@@ -33,6 +42,11 @@ export interface AsyncStore {
   replace(id: string, bytes: Uint8Array, expected: number): MaybePromise<boolean>;
   delete(id: string, expected?: number): MaybePromise<boolean>;
   ids(): MaybePromise<string[]>;
+  /** The optional index, as in Store. */
+  count?(): MaybePromise<number | null>;
+  due?(through: number | null, limit: number): MaybePromise<[number, string][] | null>;
+  idsOf?(principal: string): MaybePromise<string[] | null>;
+  unindex?(id: string, deadline: number): MaybePromise<boolean>;
   /** Marks the store as asynchronous for `tenure/express` (when its methods are not `async`). */
   async?: boolean;
 }
@@ -258,6 +272,14 @@ export class FileStore implements Store {
   /** Removes `id` (with `expected`: only if the stored version is `expected`). */
   delete(id: string, expected?: number | bigint | null): boolean;
   ids(): string[];
+  /** How many records the folder holds, from its index (two file sizes). */
+  count(): number;
+  /** Index entries `[deadline, id]` (see Store.due). */
+  due(through: number | null, limit: number): [number, string][];
+  /** The ids the principal index files under `principal`. */
+  idsOf(principal: string): string[];
+  /** Removes a stale due entry. */
+  unindex(id: string, deadline: number): boolean;
 }
 
 /** The same folder layout and lock protocol as FileStore, every method returning a Promise. */
@@ -269,6 +291,10 @@ export class AsyncFileStore {
   replace(id: string, bytes: Uint8Array, expected: number | bigint): Promise<boolean>;
   delete(id: string, expected?: number | bigint | null): Promise<boolean>;
   ids(): Promise<string[]>;
+  count(): Promise<number>;
+  due(through: number | null, limit: number): Promise<[number, string][]>;
+  idsOf(principal: string): Promise<string[]>;
+  unindex(id: string, deadline: number): Promise<boolean>;
 }
 
 export function perSession<T>(manager: SessionManager | AsyncSessionManager, factory: () => T): PerSession<T>;

@@ -62,10 +62,12 @@ TEST_TARGETS += test-js
 
 # The JS benchmarks (printed, not asserted): express-session's MemoryStore against tenure's
 # SessionManager at the library level, Express 5 over HTTP (autocannon, 50 connections)
-# with express-session, tenure/express and no session middleware, and start-up time.
+# with express-session, tenure/express and no session middleware, start-up time, and the
+# FileStore with and without its index at 1k and 30k sessions.
 bench-js: build-js
 	node js/bench/lib.mjs
 	node js/bench/http.mjs
 	node js/bench/startup.mjs
+	node js/bench/file-store.mjs
 
 bench: bench-js

@@ -225,12 +225,19 @@ function createApi(wasm) {
   }
 
   // One call of the store protocol; a value or a Promise.
+  // The index methods (count, due, idsOf, unindex) are optional: a store without one
+  // answers null, and the core reads every record instead.
   function callStore(store, [method, id, bytes, expected]) {
+    const optional = (name, ...args) => (typeof store[name] === 'function' ? store[name](...args) : null);
     switch (method) {
       case 'get': return store.get(id);
       case 'insert': return store.insert(id, bytes);
       case 'replace': return store.replace(id, bytes, expected);
       case 'delete': return expected === undefined ? store.delete(id) : store.delete(id, expected);
+      case 'count': return optional('count');
+      case 'due': return optional('due', id, bytes);
+      case 'ids_of': return optional('idsOf', id);
+      case 'unindex': return optional('unindex', id, bytes);
       default: return store.ids();
     }
   }

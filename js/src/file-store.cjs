@@ -7,6 +7,10 @@
 //   <dir>/.<id>.<pid>-<n>.tmp      a write in progress (mode 0600, fsynced before the rename)
 //   <dir>/<id>.lock                held by insert/replace/delete while they check and write:
 //                                  "tenure-lock 1 <pid> <nonce> <unix ms> <pid namespace>\n"
+//   <dir>/.index/                  the index (deadline buckets, principal sets, count), kept
+//                                  under each session's lock: entries before the record,
+//                                  removed after it. Its names come from the core (wasm
+//                                  fileIndex*), so Rust, Node and Python lay it out alike.
 //
 // Every operation is written once, as a generator that yields file-system steps; FileStore
 // runs the steps synchronously and AsyncFileStore with fs.promises, so the two can never
@@ -46,6 +50,15 @@ const SYNC = {
   unlink: (f) => fs.unlinkSync(f),
   readdir: (d) => fs.readdirSync(d),
   sleep: (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms),
+  exists: (f) => fs.existsSync(f),
+  mkdirp: (d) => { fs.mkdirSync(d, { recursive: true, mode: 0o700 }); },
+  touchNew: (f) => fs.writeFileSync(f, '', { flag: 'wx', mode: 0o600 }),
+  append: (f) => fs.appendFileSync(f, '1', { mode: 0o600 }),
+  size: (f) => fs.statSync(f).size,
+  rmdir: (d) => fs.rmdirSync(d),
+  opendir: (d) => fs.opendirSync(d),
+  dirRead: (dir) => dir.readSync(),
+  dirClose: (dir) => dir.closeSync(),
 };
 
 const ASYNC = {
@@ -67,7 +80,29 @@ const ASYNC = {
   unlink: (f) => fs.promises.unlink(f),
   readdir: (d) => fs.promises.readdir(d),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  exists: (f) => fs.promises.access(f).then(() => true, () => false),
+  mkdirp: async (d) => { await fs.promises.mkdir(d, { recursive: true, mode: 0o700 }); },
+  touchNew: (f) => fs.promises.writeFile(f, '', { flag: 'wx', mode: 0o600 }),
+  append: (f) => fs.promises.appendFile(f, '1', { mode: 0o600 }),
+  size: async (f) => (await fs.promises.stat(f)).size,
+  rmdir: (d) => fs.promises.rmdir(d),
+  opendir: (d) => fs.promises.opendir(d),
+  dirRead: (dir) => dir.read(),
+  dirClose: (dir) => dir.close(),
 };
+
+const INDEX = wasm.fileIndexLayout();
+
+/** The index entries of record bytes (paths relative to the index folder), or null. */
+function entriesOf(id, bytes) {
+  return bytes === null ? null : wasm.fileIndexEntries(id, new Uint8Array(bytes));
+}
+
+/** The entry paths of `a` that `b` does not hold. */
+function entriesBeyond(a, b) {
+  const held = b ? [b.due, b.principal] : [];
+  return [a.due, a.principal].filter((e) => e && !held.includes(e));
+}
 
 function runSync(gen) {
   let step = gen.next();
@@ -236,9 +271,11 @@ class Protocol {
   /** Takes id's lock (breaking a stale one), waiting at most lockWait; returns our line. */
   * _acquire(id) {
     const f = this._lock(id);
-    const line = `tenure-lock 1 ${process.pid} ${crypto.randomBytes(8).toString('hex')} ${Date.now()} ${pidNamespace()}\n`;
     const start = Date.now();
     for (let attempt = 0; ; attempt++) {
+      // Stamped at each attempt: a line stamped when the wait began would look stale to the
+      // other waiters as soon as it is taken after a long wait.
+      const line = `tenure-lock 1 ${process.pid} ${crypto.randomBytes(8).toString('hex')} ${Date.now()} ${pidNamespace()}\n`;
       try {
         // No fsync: the lock only coordinates live processes; an empty lock left by a power
         // loss is judged by its age.
@@ -271,25 +308,75 @@ class Protocol {
     }
   }
 
+  _index(entry) { return path.join(this.dir, INDEX.dir, entry); }
+
+  /** Creates index entries (empty files), making their folders as needed: a bucket a sweep
+   * emptied and removed meanwhile is made again. */
+  * _addEntries(entries) {
+    for (const e of entries) {
+      const f = this._index(e);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          yield ['touchNew', f];
+          break;
+        } catch (err) {
+          if (err.code === 'EEXIST') break;
+          if (err.code !== 'ENOENT' || attempt >= 8) throw err;
+          yield ['mkdirp', path.dirname(f)];
+        }
+      }
+    }
+  }
+
+  /** Best effort: an entry left behind names a dead session, which readers skip. */
+  * _removeEntries(entries) {
+    for (const e of entries) {
+      try { yield ['unlink', this._index(e)]; } catch { /* gone */ }
+    }
+  }
+
+  /** One byte appended to a counter file (O_APPEND: processes count without a lock). */
+  * _bump(name) {
+    try {
+      yield ['append', this._index(name)];
+    } catch (e) {
+      if (e.code !== 'ENOENT') throw e;
+      yield ['mkdirp', path.join(this.dir, INDEX.dir)];
+      yield ['append', this._index(name)];
+    }
+  }
+
   /** Runs `decide(current bytes or null)` holding id's lock; it returns 'skip', 'remove' or
-   * the bytes to write. */
+   * the bytes to write. The index follows the record: entries written before it, the ones
+   * it no longer has removed after it; a record is counted once its due entry exists. */
   * _locked(id, decide) {
     this._check(id);
     const record = this._record(id);
     const line = yield* this._acquire(id);
     try {
-      const action = decide(yield* this._readOpt(record));
+      const current = yield* this._readOpt(record);
+      const old = entriesOf(id, current);
+      const counted = old !== null && (yield ['exists', this._index(old.due)]);
+      const action = decide(current);
       if (action === 'skip') return false;
       if (action === 'remove') {
         yield* this._stillOurs(id, line);
         try {
           yield ['unlink', record];
-          return true;
         } catch (e) {
           if (e.code === 'ENOENT') return false;
           throw e;
         }
+        if (counted) yield* this._bump(INDEX.removed);
+        if (old) yield* this._removeEntries(entriesBeyond(old, null));
+        return true;
       }
+      const next = entriesOf(id, action);
+      // Counted from now on (before the write), or no longer (after it).
+      const gained = !counted && next !== null;
+      const lost = counted && next === null;
+      if (next) yield* this._addEntries(entriesBeyond(next, counted ? old : null));
+      if (gained) yield* this._bump(INDEX.added);
       let tmp = this._unique(id, 'tmp');
       try {
         yield ['writeSynced', tmp, action];
@@ -306,8 +393,11 @@ class Protocol {
         yield ['rename', tmp, record];
       } catch (e) {
         try { yield ['unlink', tmp]; } catch { /* gone */ }
+        if (gained) { try { yield* this._bump(INDEX.removed); } catch { /* best effort */ } }
         throw e;
       }
+      if (lost) yield* this._bump(INDEX.removed);
+      if (old) yield* this._removeEntries(entriesBeyond(old, next));
       return true;
     } finally {
       // Release only a lock that is still ours (it may have been broken as stale).
@@ -316,6 +406,111 @@ class Protocol {
       if (text === line) {
         try { yield ['unlink', this._lock(id)]; } catch { /* gone */ }
       }
+    }
+  }
+
+  /** Indexes a folder written before the index existed, once (the ready marker), each
+   * record under its lock so a writer meanwhile is neither missed nor counted twice. */
+  * _ensureIndex() {
+    if (yield ['exists', this._index(INDEX.ready)]) return;
+    for (const id of yield* this._ids()) {
+      const line = yield* this._acquire(id);
+      try {
+        const entries = entriesOf(id, yield* this._readOpt(this._record(id)));
+        if (entries && !(yield ['exists', this._index(entries.due)])) {
+          yield* this._addEntries(entriesBeyond(entries, null));
+          yield* this._bump(INDEX.added);
+        }
+      } finally {
+        let text = null;
+        try { text = yield ['readText', this._lock(id)]; } catch { /* gone */ }
+        if (text === line) {
+          try { yield ['unlink', this._lock(id)]; } catch { /* gone */ }
+        }
+      }
+    }
+    yield ['mkdirp', path.join(this.dir, INDEX.dir)];
+    try { yield ['touchNew', this._index(INDEX.ready)]; } catch (e) { if (e.code !== 'EEXIST') throw e; }
+  }
+
+  * _list(entry) {
+    try {
+      return yield ['readdir', this._index(entry)];
+    } catch (e) {
+      if (e.code === 'ENOENT') return [];
+      throw e;
+    }
+  }
+
+  * _size(name) {
+    try {
+      return yield ['size', this._index(name)];
+    } catch (e) {
+      if (e.code === 'ENOENT') return 0;
+      throw e;
+    }
+  }
+
+  * _count() {
+    yield* this._ensureIndex();
+    return Math.max(0, (yield* this._size(INDEX.added)) - (yield* this._size(INDEX.removed)));
+  }
+
+  /** Up to `limit` due entries [deadline, id]: with `through`, any due by then (a sweep's:
+   * each bucket is read entry by entry, only as far as needed); without, the earliest. */
+  * _due(through, limit) {
+    yield* this._ensureIndex();
+    const out = [];
+    const sweep = through !== null && through !== undefined;
+    const buckets = wasm.fileDueBuckets(yield* this._list(INDEX.due), sweep ? Number(through) : undefined);
+    for (const bucket of buckets) {
+      if (out.length >= limit) break;
+      const folder = `${INDEX.due}/${bucket}`;
+      if (!sweep) {
+        out.push(...wasm.fileDueIn(yield* this._list(folder), undefined));
+        continue;
+      }
+      let dir;
+      try {
+        dir = yield ['opendir', this._index(folder)];
+      } catch (e) {
+        if (e.code === 'ENOENT') continue;
+        throw e;
+      }
+      let empty = true;
+      try {
+        for (let entry = yield ['dirRead', dir]; entry !== null; entry = yield ['dirRead', dir]) {
+          empty = false;
+          const due = wasm.fileParseDue(entry.name);
+          if (due && due[0] <= through) {
+            out.push(due);
+            if (out.length >= limit) break;
+          }
+        }
+      } finally {
+        yield ['dirClose', dir];
+      }
+      if (empty) {
+        // A past bucket emptied by sweeps; a writer that races this makes it again.
+        try { yield ['rmdir', this._index(folder)]; } catch { /* not empty, or gone */ }
+      }
+    }
+    return out.slice(0, limit);
+  }
+
+  * _idsOf(principal) {
+    yield* this._ensureIndex();
+    return (yield* this._list(wasm.filePrincipalSet(principal))).filter((id) => wasm.isPlausibleId(id)).sort();
+  }
+
+  * _unindex(id, deadline) {
+    if (!wasm.isPlausibleId(id)) return false;
+    try {
+      yield ['unlink', this._index(wasm.fileDueEntry(id, Number(deadline)))];
+      return true;
+    } catch (e) {
+      if (e.code === 'ENOENT') return false;
+      throw e;
     }
   }
 
@@ -384,6 +579,11 @@ class FileStore extends Protocol {
   replace(id, bytes, expected) { return runSync(this._replace(id, bytes, expected)); }
   delete(id, expected) { return runSync(this._delete(id, expected)); }
   ids() { return runSync(this._ids()); }
+  /** The index (optional protocol methods; see docs/stores.md). */
+  count() { return runSync(this._count()); }
+  due(through, limit) { return runSync(this._due(through, limit)); }
+  idsOf(principal) { return runSync(this._idsOf(principal)); }
+  unindex(id, deadline) { return runSync(this._unindex(id, deadline)); }
   /** Test hook: takes id's lock and keeps it (a holder that hangs); returns the lock line. */
   _holdLock(id) { this._check(id); return runSync(this._acquire(id)); }
 }
@@ -397,6 +597,10 @@ class AsyncFileStore extends Protocol {
   replace(id, bytes, expected) { return runAsync(this._replace(id, bytes, expected)); }
   delete(id, expected) { return runAsync(this._delete(id, expected)); }
   ids() { return runAsync(this._ids()); }
+  count() { return runAsync(this._count()); }
+  due(through, limit) { return runAsync(this._due(through, limit)); }
+  idsOf(principal) { return runAsync(this._idsOf(principal)); }
+  unindex(id, deadline) { return runAsync(this._unindex(id, deadline)); }
 }
 
 module.exports = { FileStore, AsyncFileStore, STALE_AFTER_MS, DEFAULT_LOCK_WAIT_MS };

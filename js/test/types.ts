@@ -84,7 +84,12 @@ void [v, n, infos, cursor, found, header, fileIds, asyncUsage, omw];
   const asyncStore = new AsyncFileStore('/tmp/tenure-types');
   const later: Promise<boolean> = asyncStore.replace('id', new Uint8Array(), 1);
   const ids: Promise<string[]> = asyncStore.ids();
-  console.log(inserted, replaced, removed, later, ids);
+  // And its index: the count, due entries, a principal's ids.
+  const count: number = fileStore.count();
+  const due: [number, string][] = fileStore.due(null, 10);
+  const ofAnn: Promise<string[]> = asyncStore.idsOf('ann');
+  const indexed: Store = fileStore;
+  console.log(inserted, replaced, removed, later, ids, count, due, ofAnn, indexed.count?.());
 }
 
 // tenure/redis with both clients' own types.

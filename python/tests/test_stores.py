@@ -1,9 +1,12 @@
+import asyncio
 import json
 import os
 
 import pytest
 
 import tenure
+import tenure.aio
+import tenure.stores
 from tenure import FileStore, SessionManager
 from tenure.stores import DictStore
 
@@ -213,7 +216,8 @@ def test_file_store_writes_are_atomic_under_threads(tmp_path):
     for t in threads:
         t.join()
     assert m.open(sid)["n"] == 400
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{sid}.json"], "no temporary files left"
+    names = sorted(p.name for p in tmp_path.iterdir() if p.name != ".index")
+    assert names == [f"{sid}.json"], "no temporary files left"
 
 
 def _record(clock: tenure.ManualClock, **data: object) -> tuple[str, bytes]:
@@ -276,3 +280,85 @@ def test_native_file_store_releases_the_gil(tmp_path, clock):
     for t in threads:
         t.join()
     assert sorted(store.ids()) == sorted(sid for sid, _ in records)
+
+
+class _CountingFiles:
+    """The native FileStore, counting the records read and the listings of the folder."""
+
+    def __init__(self, path: object) -> None:
+        self.files = FileStore(path)  # type: ignore[arg-type]
+        self.gets = 0
+        self.lists = 0
+
+    def get(self, id: str) -> "bytes | None":
+        self.gets += 1
+        return self.files.get(id)
+
+    def insert(self, id: str, data: bytes) -> bool:
+        return self.files.insert(id, data)
+
+    def replace(self, id: str, data: bytes, expected: int) -> bool:
+        return self.files.replace(id, data, expected)
+
+    def delete(self, id: str, expected: "int | None" = None) -> bool:
+        return self.files.delete(id, expected)
+
+    def ids(self) -> list[str]:
+        self.lists += 1
+        return self.files.ids()
+
+    def count(self) -> "int | None":
+        return self.files.count()
+
+    def due(self, through: "int | None", limit: int) -> "list[tuple[int, str]] | None":
+        return self.files.due(through, limit)
+
+    def ids_of(self, principal: str) -> "list[str] | None":
+        return self.files.ids_of(principal)
+
+    def unindex(self, id: str, deadline: int) -> bool:
+        return self.files.unindex(id, deadline)
+
+
+def test_file_store_sweeps_and_counts_from_its_index(tmp_path, clock):
+    """A sweep, a count and next_deadline never list the folder: they read the index
+    (a sweep reads only the records due), in the sync and the async manager alike."""
+    store = _CountingFiles(tmp_path)
+    m = SessionManager(store=store, clock=clock, idle_timeout=600)
+    for i in range(60):
+        s = m.create(principal="ann" if i < 3 else None)
+        if i % 6 == 0:
+            m.set_idle_timeout(s, 60)
+            m.commit(s)
+    store.gets = store.lists = 0
+    assert m.count() == 60
+    assert len(m.sessions_of("ann")) == 3
+    assert m.next_deadline() is not None
+    clock.advance(120)
+    assert m.sweep() == 10
+    assert m.count() == 50
+    assert store.lists == 0, "the folder was never listed"
+    assert store.gets <= 3 * 2 + 10, store.gets
+
+
+def test_async_file_store_sweeps_from_its_index(tmp_path, clock):
+    files = tenure.stores.AsyncFileStore(tmp_path)
+    listed = []
+    original = files.ids
+
+    async def ids() -> list[str]:
+        listed.append(1)
+        return await original()
+
+    files.ids = ids  # type: ignore[method-assign]
+
+    async def main() -> None:
+        m = tenure.aio.SessionManager(store=files, clock=clock, idle_timeout=60)
+        for _ in range(20):
+            await m.create()
+        clock.advance(120)
+        assert await m.sweep() == 20
+        assert await m.count() == 0
+
+    asyncio.run(main())
+    assert listed == []

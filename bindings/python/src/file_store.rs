@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use tenure::{ByteStore, StoreError};
 
 /// The byte-level store protocol over a folder: `get`, `insert`, `replace`, `delete`,
-/// `ids`. Calls on one object are serialized (within the process).
+/// `ids`, and the index's `count`, `due`, `ids_of`, `unindex`. Calls on one object are serialized (within the process).
 #[pyclass(frozen, module = "tenure._native")]
 pub struct FileStore {
     inner: Mutex<tenure::FileStore>,
@@ -75,6 +75,32 @@ impl FileStore {
     /// Every stored id, sorted.
     fn ids(&self, py: Python<'_>) -> PyResult<Vec<String>> {
         self.run(py, |s| s.ids())
+    }
+
+    /// How many records the folder holds, from its index (O(1): two file sizes).
+    fn count(&self, py: Python<'_>) -> PyResult<Option<usize>> {
+        self.run(py, |s| s.count())
+    }
+
+    /// Up to `limit` index entries `(deadline, id)` due by `through` (None: any), earliest
+    /// first; they may name sessions gone or moved (the core checks each record).
+    fn due(
+        &self,
+        py: Python<'_>,
+        through: Option<u64>,
+        limit: usize,
+    ) -> PyResult<Option<Vec<(u64, String)>>> {
+        self.run(py, |s| s.due(through, limit))
+    }
+
+    /// The ids the principal index files under `principal`.
+    fn ids_of(&self, py: Python<'_>, principal: &str) -> PyResult<Option<Vec<String>>> {
+        self.run(py, |s| s.ids_of(principal))
+    }
+
+    /// Removes a stale due entry; whether there was one.
+    fn unindex(&self, py: Python<'_>, id: &str, deadline: u64) -> PyResult<bool> {
+        self.run(py, |s| s.unindex(id, deadline))
     }
 
     fn __repr__(&self) -> String {

@@ -3,6 +3,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyString};
 use tenure::__private::EitherStore;
+use tenure::Due;
 use tenure::{ByteStore, Clock, EncodedStore, MemoryStore, Millis, StoreError};
 
 /// A Python object speaking the store protocol, seen as a [`ByteStore`]. The exception a
@@ -70,6 +71,72 @@ impl ByteStore for PyStore {
     fn ids(&mut self) -> Result<Vec<String>, StoreError> {
         self.call("ids", |o| ids_reply(&o.call_method0("ids")?))
     }
+
+    // The index methods are optional: a store without them answers None (the core then
+    // reads every record).
+    fn count(&mut self) -> Result<Option<usize>, StoreError> {
+        self.call("count", |o| match optional(o, "count")? {
+            Some(f) => count_reply(&f.call0()?),
+            None => Ok(None),
+        })
+    }
+
+    fn due(
+        &mut self,
+        through: Option<Millis>,
+        limit: usize,
+    ) -> Result<Option<Vec<Due>>, StoreError> {
+        self.call("due", |o| match optional(o, "due")? {
+            Some(f) => due_reply(&f.call1((through, limit))?),
+            None => Ok(None),
+        })
+    }
+
+    fn ids_of(&mut self, principal: &str) -> Result<Option<Vec<String>>, StoreError> {
+        self.call("ids_of", |o| match optional(o, "ids_of")? {
+            Some(f) => maybe_ids_reply(&f.call1((principal,))?),
+            None => Ok(None),
+        })
+    }
+
+    fn unindex(&mut self, id: &str, deadline: Millis) -> Result<bool, StoreError> {
+        self.call("unindex", |o| match optional(o, "unindex")? {
+            Some(f) => bool_reply("unindex", &f.call1((id, deadline))?),
+            None => Ok(Ok(false)),
+        })?
+        .map_err(StoreError::new)
+    }
+}
+
+/// The store's method `name`, if it has one.
+fn optional<'py>(o: &Bound<'py, PyAny>, name: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let f = o.getattr_opt(name)?;
+    Ok(f.filter(|f| f.is_callable()))
+}
+
+/// A store's answer to `count`: an int, or None (no index).
+pub fn count_reply(v: &Bound<'_, PyAny>) -> PyResult<Option<usize>> {
+    v.extract()
+}
+
+/// A store's answer to `due`: an iterable of `(deadline, id)`, or None (no index).
+pub fn due_reply(v: &Bound<'_, PyAny>) -> PyResult<Option<Vec<Due>>> {
+    if v.is_none() {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for item in v.try_iter()? {
+        out.push(item?.extract::<(Millis, String)>()?);
+    }
+    Ok(Some(out))
+}
+
+/// A store's answer to `ids_of`: an iterable of str, or None (no index).
+pub fn maybe_ids_reply(v: &Bound<'_, PyAny>) -> PyResult<Option<Vec<String>>> {
+    if v.is_none() {
+        return Ok(None);
+    }
+    ids_reply(v).map(Some)
 }
 
 /// A hint for a store that handed back an awaitable to a synchronous caller.

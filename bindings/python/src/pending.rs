@@ -24,7 +24,7 @@
 
 use crate::errors::core_err;
 use crate::errors::to_py_err;
-use crate::host::{bool_reply, bytes_reply, ids_reply};
+use crate::host::{bool_reply, bytes_reply, count_reply, due_reply, ids_reply, maybe_ids_reply};
 use crate::locks::with_lock;
 use crate::manager::{infos, metrics_dict, Manager};
 use crate::session::Session;
@@ -275,6 +275,12 @@ fn request_tuple<'py>(py: Python<'py>, r: &ByteRequest) -> PyResult<Bound<'py, P
             ("delete", id.as_str(), *expected).into_pyobject(py)?
         }
         ByteRequest::Ids => ("ids",).into_pyobject(py)?,
+        ByteRequest::Count => ("count",).into_pyobject(py)?,
+        ByteRequest::Due { through, limit } => ("due", *through, *limit).into_pyobject(py)?,
+        ByteRequest::IdsOf { principal } => ("ids_of", principal.as_str()).into_pyobject(py)?,
+        ByteRequest::Unindex { id, deadline } => {
+            ("unindex", id.as_str(), *deadline).into_pyobject(py)?
+        }
     };
     Ok(t.into_any())
 }
@@ -302,6 +308,11 @@ impl PendingOp {
         let parsed: PyResult<Result<ByteReply, String>> = match name {
             "get" => bytes_reply(name, reply).map(|r| r.map(ByteReply::Bytes)),
             "ids" => ids_reply(reply).map(|ids| Ok(ByteReply::Ids(ids))),
+            // The optional index methods: a store without one is answered None by the driver.
+            "count" => count_reply(reply).map(|n| Ok(ByteReply::Count(n))),
+            "due" => due_reply(reply).map(|d| Ok(ByteReply::Due(d))),
+            "ids_of" => maybe_ids_reply(reply).map(|ids| Ok(ByteReply::IdsOf(ids))),
+            "unindex" if reply.is_none() => Ok(Ok(ByteReply::Done(false))),
             _ => bool_reply(name, reply).map(|r| r.map(ByteReply::Done)),
         };
         match parsed {

@@ -4,6 +4,7 @@
 
 use js_sys::{Array, Function, Reflect, Uint8Array};
 use tenure::__private::EitherStore;
+use tenure::Due;
 use tenure::{ByteStore, Clock, EncodedStore, Entropy, MemoryStore, Millis, StoreError};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -16,6 +17,18 @@ pub struct JsStore {
 impl JsStore {
     pub fn new(obj: JsValue) -> Self {
         JsStore { obj }
+    }
+
+    /// Calls `method` if the store has it (the index methods are optional).
+    fn call_optional(&self, method: &str, args: &[JsValue]) -> Result<Option<JsValue>, StoreError> {
+        let has = Reflect::get(&self.obj, &JsValue::from_str(method))
+            .ok()
+            .is_some_and(|f| f.is_function());
+        if has {
+            self.call(method, args).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 
     fn call(&self, method: &str, args: &[JsValue]) -> Result<JsValue, StoreError> {
@@ -88,6 +101,95 @@ impl ByteStore for JsStore {
             .filter_map(|x| x.as_string())
             .collect())
     }
+
+    // The index (optional; see docs/stores.md): `count()`, `due(through, limit)`,
+    // `idsOf(principal)`, `unindex(id, deadline)`. Without them the core reads every record.
+    fn count(&mut self) -> Result<Option<usize>, StoreError> {
+        match self.call_optional("count", &[])? {
+            Some(v) => count_from_js(&v),
+            None => Ok(None),
+        }
+    }
+
+    fn due(
+        &mut self,
+        through: Option<Millis>,
+        limit: usize,
+    ) -> Result<Option<Vec<Due>>, StoreError> {
+        let through = through.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64));
+        match self.call_optional("due", &[through, JsValue::from_f64(limit as f64)])? {
+            Some(v) => due_from_js(&v),
+            None => Ok(None),
+        }
+    }
+
+    fn ids_of(&mut self, principal: &str) -> Result<Option<Vec<String>>, StoreError> {
+        match self.call_optional("idsOf", &[JsValue::from_str(principal)])? {
+            Some(v) => ids_of_from_js(&v),
+            None => Ok(None),
+        }
+    }
+
+    fn unindex(&mut self, id: &str, deadline: Millis) -> Result<bool, StoreError> {
+        let args = [JsValue::from_str(id), JsValue::from_f64(deadline as f64)];
+        Ok(self
+            .call_optional("unindex", &args)?
+            .is_some_and(|v| v.is_truthy()))
+    }
+}
+
+/// A store's answer to `count()`: a whole number, or null (no index).
+pub fn count_from_js(v: &JsValue) -> Result<Option<usize>, StoreError> {
+    if v.is_null() || v.is_undefined() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n >= 0.0 && n.fract() == 0.0 => Ok(Some(n as usize)),
+        _ => Err(StoreError::new(
+            "store.count must return a whole number or null",
+        )),
+    }
+}
+
+/// A store's answer to `due()`: an array of `[deadline, id]`, or null (no index).
+pub fn due_from_js(v: &JsValue) -> Result<Option<Vec<Due>>, StoreError> {
+    if v.is_null() || v.is_undefined() {
+        return Ok(None);
+    }
+    let bad = || StoreError::new("store.due must return an array of [deadline, id] pairs or null");
+    if !Array::is_array(v) {
+        return Err(bad());
+    }
+    Array::from(v)
+        .iter()
+        .map(|pair| {
+            let pair = pair.dyn_into::<Array>().map_err(|_| bad())?;
+            let d = pair.get(0).as_f64().filter(|d| *d >= 0.0).ok_or_else(bad)?;
+            let id = pair.get(1).as_string().ok_or_else(bad)?;
+            Ok((d as Millis, id))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// A store's answer to `idsOf()`: an array of strings, or null (no index).
+pub fn ids_of_from_js(v: &JsValue) -> Result<Option<Vec<String>>, StoreError> {
+    if v.is_null() || v.is_undefined() {
+        return Ok(None);
+    }
+    if !Array::is_array(v) {
+        return Err(StoreError::new(
+            "store.idsOf must return an array of strings or null",
+        ));
+    }
+    Array::from(v)
+        .iter()
+        .map(|x| {
+            x.as_string()
+                .ok_or_else(|| StoreError::new("store.idsOf must return an array of strings"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 /// The store a manager runs on: the core's memory store, or the host's.

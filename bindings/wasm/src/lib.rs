@@ -8,6 +8,7 @@ mod bearer;
 mod clock;
 mod cookie;
 mod errors;
+mod file_index;
 mod host;
 mod manager;
 mod options;

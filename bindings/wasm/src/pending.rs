@@ -15,7 +15,7 @@
 //! [`ByteReply`]s or [`RedisReply`]s, outcomes to JS values. Every rule is the core's.
 
 use crate::errors::{core_error, js_error, store_error};
-use crate::host::JsEntropy;
+use crate::host::{count_from_js, due_from_js, ids_of_from_js, JsEntropy};
 use crate::manager::{info, metrics_js, Manager};
 use crate::session::Session;
 use crate::values::type_name;
@@ -80,7 +80,8 @@ fn describe(e: &JsValue) -> String {
     format!("{e:?}")
 }
 
-/// `[method, id, bytes?, expected?]`.
+/// `[method, id, bytes?, expected?]`; the index methods: `['count']`,
+/// `['due', through, limit]`, `['ids_of', principal]`, `['unindex', id, deadline]`.
 fn request_js(r: &ByteRequest) -> JsValue {
     let a = Array::new();
     a.push(&JsValue::from_str(r.name()));
@@ -106,7 +107,18 @@ fn request_js(r: &ByteRequest) -> JsValue {
             a.push(&JsValue::UNDEFINED);
             a.push(&expected.map_or(JsValue::UNDEFINED, |v| JsValue::from_f64(v as f64)));
         }
-        ByteRequest::Ids => {}
+        ByteRequest::Ids | ByteRequest::Count => {}
+        ByteRequest::Due { through, limit } => {
+            a.push(&through.map_or(JsValue::NULL, |t| JsValue::from_f64(t as f64)));
+            a.push(&JsValue::from_f64(*limit as f64));
+        }
+        ByteRequest::IdsOf { principal } => {
+            a.push(&JsValue::from_str(principal));
+        }
+        ByteRequest::Unindex { id, deadline } => {
+            a.push(&JsValue::from_str(id));
+            a.push(&JsValue::from_f64(*deadline as f64));
+        }
     }
     a.into()
 }
@@ -114,6 +126,11 @@ fn request_js(r: &ByteRequest) -> JsValue {
 /// A store's answer to `method`, checked.
 fn reply_from_js(method: &str, v: &JsValue) -> Result<ByteReply, StoreError> {
     match method {
+        // The optional index methods (a store without one is answered null by api.cjs).
+        "count" => count_from_js(v).map(ByteReply::Count),
+        "due" => due_from_js(v).map(ByteReply::Due),
+        "ids_of" => ids_of_from_js(v).map(ByteReply::IdsOf),
+        "unindex" => Ok(ByteReply::Done(v.is_truthy())),
         "get" => {
             if v.is_null() || v.is_undefined() {
                 Ok(ByteReply::Bytes(None))

@@ -30,7 +30,7 @@ use crate::clock::Clock;
 use crate::clock::Millis;
 use crate::entropy::Entropy;
 use crate::error::{Error, StoreError};
-use crate::event::Event;
+use crate::event::{Event, EventLog};
 use crate::format::limits::Limits;
 use crate::format::value::data::DataMap;
 use crate::info::SessionInfo;
@@ -169,14 +169,15 @@ impl<E: Entropy> Entropy for Lent<'_, E> {
 }
 
 /// The asynchronous session manager: the same operations, names, events and metrics as
-/// [`SessionManager`](crate::SessionManager), each an `async fn` on `&self`.
+/// [`SessionManager`](crate::SessionManager), each an `async fn` on `&self`. Undrained
+/// events are bounded the same way ([`with_event_capacity`](Self::with_event_capacity)).
 #[derive(Debug)]
 pub struct AsyncSessionManager<S, C, E> {
     store: S,
     clock: C,
     entropy: Mutex<E>,
     policy: Policy,
-    state: Mutex<(Vec<Event>, Counters)>,
+    state: Mutex<(EventLog, Counters)>,
     turns: Turns,
 }
 
@@ -188,7 +189,7 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
             clock,
             entropy: Mutex::new(entropy),
             policy,
-            state: Mutex::new((Vec::new(), Counters::default())),
+            state: Mutex::new((EventLog::default(), Counters::default())),
             turns: Turns::default(),
         }
     }
@@ -216,7 +217,7 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
         Cx::with_effects(self.policy, self.clock.now(), Lent(&self.entropy), effects)
     }
 
-    fn state(&self) -> MutexGuard<'_, (Vec<Event>, Counters)> {
+    fn state(&self) -> MutexGuard<'_, (EventLog, Counters)> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -357,15 +358,27 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
         ops::set_idle_timeout(session, ms)
     }
 
-    /// Takes the events that happened since the last call.
+    /// Keeps at most `capacity` undrained events; see
+    /// [`SessionManager::with_event_capacity`](crate::SessionManager::with_event_capacity).
+    pub fn with_event_capacity(self, capacity: usize) -> Self {
+        self.state().0.set_capacity(capacity);
+        self
+    }
+
+    /// Takes the events that happened since the last call (at most the event capacity:
+    /// the most recent ones).
     pub fn drain_events(&self) -> Vec<Event> {
-        core::mem::take(&mut self.state().0)
+        self.state().0.drain()
     }
 
     /// The counters.
     pub async fn metrics(&self) -> Result<Metrics, Error> {
         let active = ops::stored(&mut PortOf(&self.store)).await?;
-        Ok(self.state().1.snapshot(active))
+        let state = self.state();
+        Ok(Metrics {
+            events_dropped: state.0.dropped(),
+            ..state.1.snapshot(active)
+        })
     }
 
     /// See [`SessionManager::export`](crate::SessionManager::export).

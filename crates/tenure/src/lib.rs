@@ -137,7 +137,7 @@ pub use compact_str::CompactString;
 pub use entropy::{BufferedOsEntropy, OsEntropy};
 pub use entropy::{Entropy, SeededEntropy};
 pub use error::{DecodeError, Error, ErrorCode, StoreError};
-pub use event::Event;
+pub use event::{Event, EventLog};
 pub use format::delta::Changes;
 pub use format::limits::Limits;
 pub use format::record::{stored_version, Flash, Record, FORMAT_VERSION};
@@ -152,7 +152,7 @@ pub use policy::{
     DEFAULT_ID_BYTES, DEFAULT_TOUCH_INTERVAL,
 };
 pub use session::Session;
-pub use store::encoded::{ByteReply, ByteRequest, ByteStore, EncodedStore};
+pub use store::encoded::{ByteReply, ByteRequest, ByteStore, Due, EncodedStore};
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use store::file::FileStore;
@@ -182,6 +182,10 @@ pub mod __private {
     /// How operations reach a store.
     pub mod port {
         pub use crate::store::port::*;
+    }
+    /// The names and layout of the file store's index (shared with Node's FileStore).
+    pub mod file_index {
+        pub use crate::store::file_index::*;
     }
     /// The change log and its merge.
     pub mod delta {

@@ -5,7 +5,7 @@ use crate::clock::Clock;
 use crate::clock::Millis;
 use crate::entropy::Entropy;
 use crate::error::Error;
-use crate::event::Event;
+use crate::event::{Event, EventLog};
 use crate::format::value::data::DataMap;
 use crate::info::SessionInfo;
 use crate::metrics::{Counters, Metrics};
@@ -32,7 +32,10 @@ use alloc::vec::Vec;
 ///    [`commit`](Self::commit) it (or [`regenerate`](Self::regenerate) it at a privilege
 ///    change, or [`destroy`](Self::destroy) it). A commit merges with concurrent commits.
 /// 2. **After every call, drain events**: [`drain_events`](Self::drain_events) hands over
-///    what happened (created, expired, destroyed, evicted, …); events pile up until taken.
+///    what happened (created, expired, destroyed, evicted, …). At most
+///    [`EventLog::DEFAULT_CAPACITY`] events wait (see
+///    [`with_event_capacity`](Self::with_event_capacity)); past that the oldest are dropped
+///    and counted in [`Metrics::events_dropped`], so a manager nobody drains stays bounded.
 /// 3. **Sweep at the next deadline**: ask [`next_deadline`](Self::next_deadline) when the
 ///    next session expires, arm a timer for that instant and call [`sweep`](Self::sweep)
 ///    then (and ask again). Sweeping is optional for correctness: expiry is also enforced
@@ -64,7 +67,7 @@ pub struct SessionManager<S, C, E> {
     clock: C,
     entropy: E,
     policy: Policy,
-    events: Vec<Event>,
+    events: EventLog,
     counters: Counters,
 }
 
@@ -104,9 +107,27 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
             clock,
             entropy,
             policy,
-            events: Vec::new(),
+            events: EventLog::default(),
             counters: Counters::default(),
         }
+    }
+
+    /// Keeps at most `capacity` undrained events (default [`EventLog::DEFAULT_CAPACITY`];
+    /// 0 keeps none); the oldest are dropped past it and counted in
+    /// [`Metrics::events_dropped`]. Size it to the largest burst between two drains (a
+    /// sweep reports one event per expired session).
+    ///
+    /// ```
+    /// let mut m = tenure::SessionManager::in_memory(tenure::Policy::default())
+    ///     .with_event_capacity(1);
+    /// m.create(None, None).unwrap();
+    /// m.create(None, None).unwrap();
+    /// assert_eq!(m.drain_events().len(), 1);
+    /// assert_eq!(m.metrics().unwrap().events_dropped, 1);
+    /// ```
+    pub fn with_event_capacity(mut self, capacity: usize) -> Self {
+        self.events.set_capacity(capacity);
+        self
     }
 
     /// The policy in force.
@@ -160,14 +181,14 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         op: impl AsyncFnOnce(&mut Cx<&mut E>, &mut SyncPort<'_, S>) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let effects = Effects {
-            events: core::mem::take(&mut self.events),
+            events: Vec::new(),
             counters: self.counters,
         };
         let mut cx = Cx::with_effects(self.policy, self.clock.now(), &mut self.entropy, effects);
         let mut port = SyncPort(&mut self.store);
         let out = run_ready(op(&mut cx, &mut port)).unwrap_or_else(|| Err(not_ready().into()));
         let effects = cx.into_effects();
-        self.events = effects.events;
+        self.events.extend(effects.events);
         self.counters = effects.counters;
         out
     }
@@ -310,21 +331,27 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         self.drive(async |_, port| ops::next_deadline(port).await)
     }
 
-    /// Takes the events that happened since the last call.
+    /// Takes the events that happened since the last call (at most the event capacity:
+    /// the most recent ones).
     pub fn drain_events(&mut self) -> Vec<Event> {
-        core::mem::take(&mut self.events)
+        self.events.drain()
     }
 
     /// The counters.
     pub fn metrics(&mut self) -> Result<Metrics, Error> {
         let counters = self.counters;
-        self.drive(async |_, port| ops::metrics(&counters, port).await)
+        let mut m = self.drive(async |_, port| ops::metrics(&counters, port).await)?;
+        m.events_dropped = self.events.dropped();
+        Ok(m)
     }
 
     /// The counters with the given number of active sessions (for drivers that counted
     /// them themselves).
     pub fn metrics_with(&self, active: usize) -> Metrics {
-        self.counters.snapshot(active)
+        Metrics {
+            events_dropped: self.events.dropped(),
+            ..self.counters.snapshot(active)
+        }
     }
 
     /// Every live session as one blob, `{"v":1,"sessions":[record,…]}` with each record in

@@ -23,11 +23,15 @@ pub struct Metrics {
     pub max_alive_ms: Millis,
     /// The mean lifetime of ended sessions (ms).
     pub avg_alive_ms: Millis,
+    /// Events a Rust manager dropped because its [`EventLog`](crate::EventLog) was full
+    /// (nobody drained it). Always 0 in JS and Python, which queue no events.
+    pub events_dropped: u64,
 }
 
 impl Metrics {
-    /// The names of the counters, in [`fields`](Self::fields) order (snake_case; the JS
-    /// binding camel-cases them).
+    /// The names of the counters every language reports, in [`fields`](Self::fields) order
+    /// (snake_case; the JS binding camel-cases them). `events_dropped` is not among them: it
+    /// is a Rust manager's alone (JS and Python queue no events).
     pub const NAMES: [&'static str; 9] = [
         "active",
         "peak_active",
@@ -168,6 +172,7 @@ impl Counters {
                 .alive_sum
                 .checked_div(u128::from(self.ended))
                 .map_or(0, |v| v as Millis),
+            events_dropped: 0,
         }
     }
 }

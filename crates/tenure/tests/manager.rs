@@ -871,3 +871,26 @@ fn a_removed_corrupt_record_does_not_count_as_decades_alive() {
     assert_eq!(x.destroyed_total, 2);
     assert_eq!((x.max_alive_ms, x.avg_alive_ms), (5_000, 5_000));
 }
+
+/// An application that never drains events holds a bounded queue: the oldest are dropped
+/// and counted, the most recent kept.
+#[test]
+fn undrained_events_are_bounded() {
+    let (m, _) = manager();
+    let mut m = m.with_event_capacity(100);
+    let mut last = String::new();
+    for _ in 0..1000 {
+        last = m.create(None, None).unwrap().id().to_string();
+    }
+    assert_eq!(m.metrics().unwrap().events_dropped, 900);
+    let events = m.drain_events();
+    assert_eq!(events.len(), 100);
+    assert_eq!(events.last(), Some(&Event::Created { id: last }));
+    // The default bound applies without asking for one.
+    let (mut d, _) = manager();
+    for _ in 0..(EventLog::DEFAULT_CAPACITY + 10) {
+        d.create(None, None).unwrap();
+    }
+    assert_eq!(d.drain_events().len(), EventLog::DEFAULT_CAPACITY);
+    assert_eq!(d.metrics().unwrap().events_dropped, 10);
+}

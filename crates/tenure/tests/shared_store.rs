@@ -295,3 +295,25 @@ fn an_async_draft_is_stored_once_with_everything_done_to_it() {
         Some(&Value::from(vec![Value::Int(1)]))
     );
 }
+
+#[test]
+fn the_async_managers_undrained_events_are_bounded() {
+    let m = AsyncSessionManager::new(
+        SharedStore::new(MemoryStore::new()),
+        ManualClock::new(0),
+        SeededEntropy::new(5),
+        Policy::default(),
+    )
+    .with_event_capacity(10);
+    for _ in 0..50 {
+        tenure::__private::port::run_ready(m.create(None, None))
+            .unwrap()
+            .unwrap();
+    }
+    let metrics = tenure::__private::port::run_ready(m.metrics())
+        .unwrap()
+        .unwrap();
+    assert_eq!((metrics.active, metrics.events_dropped), (50, 40));
+    assert_eq!(m.drain_events().len(), 10);
+    assert!(m.drain_events().is_empty());
+}

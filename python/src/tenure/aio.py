@@ -95,7 +95,10 @@ class SessionManager(_Events):
                         reply = store.execute(request)
                     else:
                         call = cast(tuple[Any, ...], request)  # ("get", id), ("insert", id, data)...
-                        reply = getattr(store, call[0])(*call[1:])
+                        # The index methods (count, due, ids_of, unindex) are optional:
+                        # a store without one answers None.
+                        method = getattr(store, call[0], None)
+                        reply = method(*call[1:]) if callable(method) else None
                     if inspect.isawaitable(reply):
                         reply = await reply
                 except Exception as e:

@@ -142,3 +142,17 @@ class AsyncFileStore:
 
     async def ids(self) -> list[str]:
         return await asyncio.to_thread(self.files.ids)
+
+    # The folder's index (see docs/stores.md): what lets a sweep, a count and
+    # ``sessions_of`` read only what they need.
+    async def count(self) -> Optional[int]:
+        return await asyncio.to_thread(self.files.count)
+
+    async def due(self, through: Optional[int], limit: int) -> Optional[list[tuple[int, str]]]:
+        return await asyncio.to_thread(self.files.due, through, limit)
+
+    async def ids_of(self, principal: str) -> Optional[list[str]]:
+        return await asyncio.to_thread(self.files.ids_of, principal)
+
+    async def unindex(self, id: str, deadline: int) -> bool:
+        return await asyncio.to_thread(self.files.unindex, id, deadline)

@@ -38,6 +38,43 @@ pub trait ByteStore {
     /// Every stored id.
     fn ids(&mut self) -> Result<Vec<String>, StoreError>;
 
+    /// How many records are stored, if the store keeps an index that knows without
+    /// listing (the default: `None`, and the core counts [`ids`](Self::ids)).
+    fn count(&mut self) -> Result<Option<usize>, StoreError> {
+        Ok(None)
+    }
+
+    /// Up to `limit` index entries as `(deadline, id)`: with `through`, any entries with a
+    /// deadline at or before it (a sweep's, in no particular order); without, the earliest
+    /// entries, earliest first (for `next_deadline` and eviction). `None` if the store keeps
+    /// no deadline index (the default: the core then reads every record). An entry may name a session that is
+    /// gone or whose deadline moved (the core checks the record and calls
+    /// [`unindex`](Self::unindex)), but a live session is never missing.
+    fn due(
+        &mut self,
+        through: Option<Millis>,
+        limit: usize,
+    ) -> Result<Option<Vec<Due>>, StoreError> {
+        let _ = (through, limit);
+        Ok(None)
+    }
+
+    /// The ids the store's principal index files under `principal` (they may include
+    /// sessions now gone or of another principal: the core checks each record), or
+    /// `None` without such an index (the default).
+    fn ids_of(&mut self, principal: &str) -> Result<Option<Vec<String>>, StoreError> {
+        let _ = principal;
+        Ok(None)
+    }
+
+    /// Removes the due entry `(deadline, id)`, which the core found stale (the session is
+    /// gone, or its deadline moved); `true` if there was one. Only ever asked for a deadline
+    /// already past, so a session alive now cannot lose its entry to it.
+    fn unindex(&mut self, id: &str, deadline: Millis) -> Result<bool, StoreError> {
+        let _ = (id, deadline);
+        Ok(false)
+    }
+
     /// Answers one [`ByteRequest`].
     fn execute(&mut self, request: ByteRequest) -> Result<ByteReply, StoreError> {
         Ok(match request {
@@ -50,6 +87,10 @@ pub trait ByteStore {
             } => ByteReply::Done(self.replace(&id, &bytes, expected)?),
             ByteRequest::Delete { id, expected } => ByteReply::Done(self.delete(&id, expected)?),
             ByteRequest::Ids => ByteReply::Ids(self.ids()?),
+            ByteRequest::Count => ByteReply::Count(self.count()?),
+            ByteRequest::Due { through, limit } => ByteReply::Due(self.due(through, limit)?),
+            ByteRequest::IdsOf { principal } => ByteReply::IdsOf(self.ids_of(&principal)?),
+            ByteRequest::Unindex { id, deadline } => ByteReply::Done(self.unindex(&id, deadline)?),
         })
     }
 }
@@ -87,7 +128,31 @@ pub enum ByteRequest {
     },
     /// `ids()`.
     Ids,
+    /// `count()` (optional: a store without an index answers `None`).
+    Count,
+    /// `due(through, limit)` (optional).
+    Due {
+        /// Entries due at or before this time (`None`: any).
+        through: Option<Millis>,
+        /// At most this many.
+        limit: usize,
+    },
+    /// `ids_of(principal)` (optional).
+    IdsOf {
+        /// The principal.
+        principal: String,
+    },
+    /// `unindex(id, deadline)` (optional).
+    Unindex {
+        /// The id.
+        id: CompactString,
+        /// The deadline the stale entry is filed under.
+        deadline: Millis,
+    },
 }
+
+/// A deadline index entry: `(deadline, id)`.
+pub type Due = (Millis, String);
 
 impl ByteRequest {
     /// The protocol method's name.
@@ -98,6 +163,10 @@ impl ByteRequest {
             ByteRequest::Replace { .. } => "replace",
             ByteRequest::Delete { .. } => "delete",
             ByteRequest::Ids => "ids",
+            ByteRequest::Count => "count",
+            ByteRequest::Due { .. } => "due",
+            ByteRequest::IdsOf { .. } => "ids_of",
+            ByteRequest::Unindex { .. } => "unindex",
         }
     }
 }
@@ -111,6 +180,12 @@ pub enum ByteReply {
     Done(bool),
     /// To `ids`.
     Ids(Vec<String>),
+    /// To `count`: `None` without an index.
+    Count(Option<usize>),
+    /// To `due`: `None` without an index.
+    Due(Option<Vec<Due>>),
+    /// To `ids_of`: `None` without an index.
+    IdsOf(Option<Vec<String>>),
 }
 
 /// Where [`Encoded`] sends byte-level requests (a host's store, possibly asynchronous).
@@ -295,10 +370,160 @@ impl<P: BytePort> Encoded<P> {
         Ok((out, if more { last } else { None }))
     }
 
+    async fn count(&mut self) -> Result<usize, StoreError> {
+        match self.port.call(ByteRequest::Count).await? {
+            ByteReply::Count(Some(n)) => Ok(n),
+            ByteReply::Count(None) => Ok(self.ids().await?.len()),
+            _ => Err(mismatch("count")),
+        }
+    }
+
+    /// The store's due entries, or `None` if it keeps no deadline index.
+    async fn due(
+        &mut self,
+        through: Option<Millis>,
+        limit: usize,
+    ) -> Result<Option<Vec<Due>>, StoreError> {
+        match self.port.call(ByteRequest::Due { through, limit }).await? {
+            ByteReply::Due(d) => Ok(d),
+            _ => Err(mismatch("due")),
+        }
+    }
+
+    async fn unindex(&mut self, id: &str, deadline: Millis) -> Result<bool, StoreError> {
+        self.done(ByteRequest::Unindex {
+            id: id.into(),
+            deadline,
+        })
+        .await
+    }
+
+    /// The ids of `principal`'s sessions: from the store's principal index if it has one
+    /// (each record checked), else from every record.
+    async fn ids_of(&mut self, principal: &str) -> Result<Vec<String>, StoreError> {
+        let request = ByteRequest::IdsOf {
+            principal: principal.into(),
+        };
+        let candidates = match self.port.call(request).await? {
+            ByteReply::IdsOf(c) => c,
+            _ => return Err(mismatch("ids_of")),
+        };
+        let mut ids: Vec<String> = match candidates {
+            Some(candidates) => {
+                let mut ids = Vec::new();
+                for id in candidates {
+                    let Some(bytes) = self.get_bytes(&id).await? else {
+                        continue;
+                    };
+                    if decode(&id, &bytes, &self.limits)
+                        .is_ok_and(|r| r.principal() == Some(principal))
+                    {
+                        ids.push(id);
+                    }
+                }
+                ids
+            }
+            None => self
+                .scan()
+                .await?
+                .into_iter()
+                .filter(|r| r.principal() == Some(principal))
+                .map(|r| r.id.into())
+                .collect(),
+        };
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    /// Removes up to `limit` expired records: through the store's deadline index if it
+    /// has one (reading only the entries due, pruning those that are stale), else by
+    /// reading the records in id order.
+    async fn remove_expired(
+        &mut self,
+        now: Millis,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<Vec<Arc<Record>>, StoreError> {
+        let mut out = Vec::new();
+        // Entries looked at by this call: one whose removal lost a race stays listed.
+        let mut seen = alloc::collections::BTreeSet::new();
+        while out.len() < limit {
+            let Some(entries) = self.due(Some(now), limit + seen.len()).await? else {
+                return self.remove_expired_by_scan(now, limit, after).await;
+            };
+            let fresh: Vec<Due> = entries.into_iter().filter(|e| !seen.contains(e)).collect();
+            if fresh.is_empty() {
+                break;
+            }
+            for (deadline, id) in fresh {
+                if out.len() == limit {
+                    break;
+                }
+                seen.insert((deadline, id.clone()));
+                let record = match self.get_bytes(&id).await? {
+                    Some(bytes) => decode(&id, &bytes, &self.limits).ok(),
+                    None => None,
+                };
+                match record {
+                    Some(r) if r.is_expired(now) => out.extend(self.reap(r).await?),
+                    // Its deadline moved on (the entry is past, the session is not).
+                    Some(r) if r.deadline() == Some(deadline) => {}
+                    // Gone, corrupt (never swept: left for a human), or moved: the entry is
+                    // stale, and past, so no live session can depend on it.
+                    _ => {
+                        self.unindex(&id, deadline).await?;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The earliest deadline: the first due entry if the store keeps a deadline index (a
+    /// lower bound: the session may have been active since), else from every record.
+    async fn next_deadline(&mut self) -> Result<Option<Millis>, StoreError> {
+        match self.due(None, 1).await? {
+            Some(entries) => Ok(entries.first().map(|e| e.0)),
+            None => Ok(self.scan().await?.iter().filter_map(Record::deadline).min()),
+        }
+    }
+
+    /// The session to evict: with a deadline index, the stored session closest to its
+    /// deadline (for sessions of one idle timeout, the least recently active); else the
+    /// least recently accessed of every record.
+    async fn least_recent(&mut self) -> Result<Option<String>, StoreError> {
+        let mut skipped = 0;
+        loop {
+            let want = 16 + skipped;
+            let Some(entries) = self.due(None, want).await? else {
+                break;
+            };
+            let n = entries.len();
+            // Entries of sessions that are gone are skipped, not pruned: one may belong to
+            // an insert in progress in another process.
+            for (_, id) in entries.into_iter().skip(skipped) {
+                if self.get_bytes(&id).await?.is_some() {
+                    return Ok(Some(id));
+                }
+                skipped += 1;
+            }
+            if n < want {
+                break;
+            }
+        }
+        Ok(self
+            .scan()
+            .await?
+            .into_iter()
+            .min_by(|a, b| a.accessed.cmp(&b.accessed).then_with(|| a.id.cmp(&b.id)))
+            .map(|r| r.id.into()))
+    }
+
     /// Reads records one at a time, in id order from after `after` (where the previous
     /// batch of this sweep stopped), and stops at `limit` removals: a sweep reads each
     /// record once, instead of every record once per batch.
-    async fn remove_expired(
+    async fn remove_expired_by_scan(
         &mut self,
         now: Millis,
         limit: usize,
@@ -318,21 +543,23 @@ impl<P: BytePort> Encoded<P> {
             let Ok(r) = decode(id, &bytes, &self.limits) else {
                 continue;
             };
-            if !r.is_expired(now) {
-                continue;
-            }
-            // Conditional: a record another process touched since the scan stays.
-            let removed = self
-                .done(ByteRequest::Delete {
-                    id: r.id.clone(),
-                    expected: Some(r.version),
-                })
-                .await?;
-            if removed {
-                out.push(Arc::new(r));
+            if r.is_expired(now) {
+                out.extend(self.reap(r).await?);
             }
         }
         Ok(out)
+    }
+
+    /// Removes an expired record a sweep read, only at the version it read: a record
+    /// another process touched since stays. The record, if it was removed.
+    async fn reap(&mut self, r: Record) -> Result<Option<Arc<Record>>, StoreError> {
+        let removed = self
+            .done(ByteRequest::Delete {
+                id: r.id.clone(),
+                expected: Some(r.version),
+            })
+            .await?;
+        Ok(removed.then(|| Arc::new(r)))
     }
 }
 
@@ -362,34 +589,16 @@ impl<P: BytePort> Port for Encoded<P> {
                 ..
             } => Reply::Cas(self.touch(&id, accessed, expected).await?),
             Request::Remove { id, expected } => Reply::Record(self.remove(&id, expected).await?),
-            Request::Len => Reply::Len(self.ids().await?.len()),
+            Request::Len => Reply::Len(self.count().await?),
             Request::Page { cursor, limit } => {
                 Reply::Page(self.page(cursor.as_deref(), limit).await?)
             }
-            Request::IdsOf { principal } => {
-                let mut ids: Vec<String> = self
-                    .scan()
-                    .await?
-                    .into_iter()
-                    .filter(|r| r.principal() == Some(principal.as_str()))
-                    .map(|r| r.id.into())
-                    .collect();
-                ids.sort_unstable();
-                Reply::Ids(ids)
-            }
+            Request::IdsOf { principal } => Reply::Ids(self.ids_of(&principal).await?),
             Request::RemoveExpired { now, limit, after } => {
                 Reply::Records(self.remove_expired(now, limit, after.as_deref()).await?)
             }
-            Request::NextDeadline => {
-                Reply::Deadline(self.scan().await?.iter().filter_map(Record::deadline).min())
-            }
-            Request::LeastRecent => Reply::Id(
-                self.scan()
-                    .await?
-                    .into_iter()
-                    .min_by(|a, b| a.accessed.cmp(&b.accessed).then_with(|| a.id.cmp(&b.id)))
-                    .map(|r| r.id.into()),
-            ),
+            Request::NextDeadline => Reply::Deadline(self.next_deadline().await?),
+            Request::LeastRecent => Reply::Id(self.least_recent().await?),
         })
     }
 }
@@ -468,7 +677,7 @@ impl<B: ByteStore> Store for EncodedStore<B> {
         expect_reply!(self.run(request), Reply::Record(r) => r, "remove")
     }
     fn len(&mut self) -> Result<usize, StoreError> {
-        Ok(self.inner.ids()?.len())
+        expect_reply!(self.run(Request::Len), Reply::Len(n) => n, "len")
     }
     fn page(&mut self, cursor: Option<&str>, limit: usize) -> Result<Page, StoreError> {
         let request = Request::Page {

@@ -13,12 +13,20 @@
 //!   waiter can tell a stale lock (dead holder, or older than [`STALE_AFTER`]) from a live one
 //!   and break it, and a holder releases only a lock that is still its own.
 //!
+//! - `<dir>/.index/` indexes the records by deadline and principal and counts them (see
+//!   [`crate::file_index`] for its names): entries are written under the session's lock,
+//!   before the record, and removed after it, so a sweep, a count, `sessions_of` and
+//!   `next_deadline` read only what they need instead of every record. A folder written
+//!   before the index existed is indexed on first use.
+//!
 //! Only names that are plausible session ids are ever turned into paths.
 
+use crate::clock::Millis;
 use crate::error::StoreError;
 use crate::format::record::stored_version;
 use crate::id;
-use crate::store::encoded::ByteStore;
+use crate::store::encoded::{ByteStore, Due};
+use crate::store::file_index::{self as index, Entries};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -109,7 +117,9 @@ impl FileStore {
             .join(format!(".{id}.{}-{n}.{ext}", std::process::id()))
     }
 
-    /// Runs `f` holding `id`'s lock; `f` returns what to do with the record file.
+    /// Runs `f` holding `id`'s lock; `f` returns what to do with the record file. The
+    /// index follows: entries of a record written are added before it, and the entries
+    /// it no longer has (or a removed record had) are removed after it.
     fn locked<'a>(
         &self,
         id: &str,
@@ -120,9 +130,25 @@ impl FileStore {
         let lock = self.acquire(id)?;
         let result = (|| {
             let current = read_opt(&record).map_err(|e| io_err("cannot read", &record, e))?;
+            let old = current
+                .as_deref()
+                .and_then(|b| index::entries_of_bytes(id, b));
+            // A record is counted once its due entry exists (written by this layout).
+            let counted = old
+                .as_ref()
+                .is_some_and(|o| self.index_path(&o.due).exists());
             match f(current) {
                 Action::Skip => Ok(false),
                 Action::Write(bytes) => {
+                    let new = index::entries_of_bytes(id, bytes);
+                    // Counted from now on (before the write), or no longer (after it).
+                    let (gained, lost) = (!counted && new.is_some(), counted && new.is_none());
+                    if let Some(new) = &new {
+                        self.add_entries(new, old.as_ref().filter(|_| counted))?;
+                    }
+                    if gained {
+                        self.bump(index::ADDED)?;
+                    }
                     let tmp = self
                         .write_tmp(id, bytes)
                         .map_err(|e| io_err("cannot write", &record, e))?;
@@ -133,13 +159,31 @@ impl FileStore {
                     });
                     if done.is_err() {
                         let _ = fs::remove_file(&tmp);
+                        if gained {
+                            let _ = self.bump(index::REMOVED);
+                        }
+                        return done.map(|()| true);
                     }
-                    done.map(|()| true)
+                    if lost {
+                        self.bump(index::REMOVED)?;
+                    }
+                    if let Some(old) = &old {
+                        self.remove_entries(old, new.as_ref());
+                    }
+                    Ok(true)
                 }
                 Action::Remove => {
                     lock.still_ours()?;
                     match fs::remove_file(&record) {
-                        Ok(()) => Ok(true),
+                        Ok(()) => {
+                            if counted {
+                                self.bump(index::REMOVED)?;
+                            }
+                            if let Some(old) = &old {
+                                self.remove_entries(old, None);
+                            }
+                            Ok(true)
+                        }
                         Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
                         Err(e) => Err(io_err("cannot delete", &record, e)),
                     }
@@ -148,6 +192,121 @@ impl FileStore {
         })();
         lock.release();
         result
+    }
+
+    fn index_path(&self, entry: &str) -> PathBuf {
+        self.dir.join(index::DIR).join(entry)
+    }
+
+    /// Creates the entries of `new` that `old` lacks (empty files, folders made as needed;
+    /// a bucket emptied and removed by a sweep meanwhile is made again).
+    fn add_entries(&self, new: &Entries, old: Option<&Entries>) -> Result<(), StoreError> {
+        let wanted = [Some(&new.due), new.principal.as_ref()];
+        for entry in wanted.into_iter().flatten() {
+            let known = old.is_some_and(|o| o.due == *entry || o.principal.as_ref() == Some(entry));
+            if known {
+                continue;
+            }
+            let path = self.index_path(entry);
+            let mut attempt = 0;
+            loop {
+                match create_new(&path) {
+                    Ok(_) => break,
+                    Err(e) if e.kind() == ErrorKind::AlreadyExists => break,
+                    Err(e) if e.kind() == ErrorKind::NotFound && attempt < 8 => {
+                        let parent = path.parent().unwrap_or(&self.dir);
+                        make_dir(parent).map_err(|e| io_err("cannot create", parent, e))?;
+                    }
+                    Err(e) => return Err(io_err("cannot index", &path, e)),
+                }
+                attempt += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the entries of `old` that `new` does not keep. Best effort: an entry left
+    /// behind names a dead session, which readers skip and sweeps prune.
+    fn remove_entries(&self, old: &Entries, new: Option<&Entries>) {
+        let held = [Some(&old.due), old.principal.as_ref()];
+        for entry in held.into_iter().flatten() {
+            let kept = new.is_some_and(|n| n.due == *entry || n.principal.as_ref() == Some(entry));
+            if !kept {
+                let _ = fs::remove_file(self.index_path(entry));
+            }
+        }
+    }
+
+    /// Appends one byte to the counter file `name`: O_APPEND writes of one byte do not
+    /// interleave, so processes count without a lock.
+    fn bump(&self, name: &str) -> Result<(), StoreError> {
+        let path = self.index_path(name);
+        let open = || {
+            OpenOptions::new()
+                .append(true)
+                .create(true)
+                .mode(0o600)
+                .open(&path)
+        };
+        let mut file = match open() {
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                make_dir(&self.dir.join(index::DIR)).and_then(|()| open())
+            }
+            other => other,
+        }
+        .map_err(|e| io_err("cannot count in", &path, e))?;
+        file.write_all(b"1")
+            .map_err(|e| io_err("cannot count in", &path, e))
+    }
+
+    /// Indexes the records of a folder written before the index existed (once: the
+    /// [`index::READY`] marker says it is done). Each record is indexed under its lock, so
+    /// a writer running meanwhile is neither missed nor counted twice.
+    fn ensure_index(&self) -> Result<(), StoreError> {
+        let ready = self.index_path(index::READY);
+        if ready.exists() {
+            return Ok(());
+        }
+        for id in self.clone().ids()? {
+            let record = self.record_path(&id);
+            let lock = self.acquire(&id)?;
+            let done = (|| -> Result<(), StoreError> {
+                let Some(bytes) =
+                    read_opt(&record).map_err(|e| io_err("cannot read", &record, e))?
+                else {
+                    return Ok(());
+                };
+                let Some(entries) = index::entries_of_bytes(&id, &bytes) else {
+                    return Ok(());
+                };
+                if !self.index_path(&entries.due).exists() {
+                    self.add_entries(&entries, None)?;
+                    self.bump(index::ADDED)?;
+                }
+                Ok(())
+            })();
+            lock.release();
+            done?;
+        }
+        make_dir(&self.dir.join(index::DIR)).map_err(|e| io_err("cannot create", &ready, e))?;
+        match create_new(&ready) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(io_err("cannot create", &ready, e)),
+        }
+    }
+
+    /// The names in the index folder `entry` (none if it does not exist).
+    fn list_index(&self, entry: &str) -> Result<Vec<String>, StoreError> {
+        let path = self.index_path(entry);
+        match fs::read_dir(&path) {
+            Ok(entries) => Ok(entries
+                .flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(io_err("cannot list", &path, e)),
+        }
     }
 
     fn write_tmp(&self, id: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
@@ -171,10 +330,12 @@ impl FileStore {
     /// Takes `id`'s lock, breaking a stale one, waiting at most `lock_wait`.
     fn acquire(&self, id: &str) -> Result<Lock, StoreError> {
         let path = self.lock_path(id);
-        let identity = LockInfo::mine().line();
         let start = Instant::now();
         let mut attempt = 0u32;
         loop {
+            // Stamped at each attempt: a line stamped when the wait began would look stale
+            // to the other waiters as soon as it is taken after a long wait.
+            let identity = LockInfo::mine().line();
             match create_new(&path) {
                 Ok(mut file) => {
                     // No fsync: the lock only coordinates live processes; after a power loss
@@ -384,6 +545,14 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_micros(base / 2 + jitter % base)
 }
 
+/// A folder (and its parents) with mode 0700; fine if it exists.
+fn make_dir(path: &Path) -> std::io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+}
+
 fn create_new(path: &Path) -> std::io::Result<fs::File> {
     OpenOptions::new()
         .write(true)
@@ -465,6 +634,85 @@ impl ByteStore for FileStore {
         ids.sort_unstable();
         Ok(ids)
     }
+
+    fn count(&mut self) -> Result<Option<usize>, StoreError> {
+        self.ensure_index()?;
+        let size = |name: &str| match fs::metadata(self.index_path(name)) {
+            Ok(m) => Ok(m.len()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(io_err("cannot read", &self.index_path(name), e)),
+        };
+        let n = size(index::ADDED)?.saturating_sub(size(index::REMOVED)?);
+        Ok(Some(usize::try_from(n).unwrap_or(usize::MAX)))
+    }
+
+    fn due(
+        &mut self,
+        through: Option<Millis>,
+        limit: usize,
+    ) -> Result<Option<Vec<Due>>, StoreError> {
+        self.ensure_index()?;
+        let buckets = self.list_index(index::DUE)?;
+        let mut out = Vec::new();
+        for bucket in index::due_buckets(buckets.iter().map(String::as_str), through) {
+            if out.len() >= limit {
+                break;
+            }
+            let folder = format!("{}/{bucket}", index::DUE);
+            let Some(t) = through else {
+                // The earliest entries: the whole bucket, sorted.
+                let names = self.list_index(&folder)?;
+                out.extend(index::due_in(names.iter().map(String::as_str), None));
+                continue;
+            };
+            // A sweep takes any entries due, so a bucket is read only as far as needed
+            // (a burst of expiries in one minute is not listed whole per batch).
+            let path = self.index_path(&folder);
+            let entries = match fs::read_dir(&path) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(io_err("cannot list", &path, e)),
+            };
+            let mut empty = true;
+            for entry in entries.flatten() {
+                empty = false;
+                let name = entry.file_name();
+                let due = name.to_str().and_then(index::parse_due);
+                if let Some((d, id)) = due.filter(|(d, _)| *d <= t) {
+                    out.push((d, id.into()));
+                    if out.len() >= limit {
+                        break;
+                    }
+                }
+            }
+            if empty {
+                // A past bucket emptied by sweeps; a writer that races this makes it again.
+                let _ = fs::remove_dir(&path);
+            }
+        }
+        out.truncate(limit);
+        Ok(Some(out))
+    }
+
+    fn ids_of(&mut self, principal: &str) -> Result<Option<Vec<String>>, StoreError> {
+        self.ensure_index()?;
+        let mut ids = self.list_index(&index::principal_set(principal))?;
+        ids.retain(|id| id::is_plausible(id));
+        ids.sort_unstable();
+        Ok(Some(ids))
+    }
+
+    fn unindex(&mut self, id: &str, deadline: Millis) -> Result<bool, StoreError> {
+        if !id::is_plausible(id) {
+            return Ok(false);
+        }
+        let path = self.index_path(&index::due_entry(id, Some(deadline)));
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io_err("cannot unindex", &path, e)),
+        }
+    }
 }
 
 fn is_older(path: &Path, age: Duration) -> bool {
@@ -541,6 +789,39 @@ mod tests {
     }
 
     #[test]
+    fn the_count_follows_the_records_the_index_knows() {
+        let dir = tempdir("count");
+        let mut s = FileStore::new(&dir).unwrap();
+        let full = |version: u64| {
+            let mut r = crate::Record::new(ID, 1_000, Some(60_000), None);
+            r.version = version;
+            r.encode()
+        };
+        assert_eq!(s.count().unwrap(), Some(0));
+        // Bytes without a record's head are stored but neither indexed nor counted.
+        let other = "B".repeat(22);
+        assert!(s.insert(&other, &rec(0)).unwrap());
+        assert_eq!(s.count().unwrap(), Some(0));
+        assert!(s.insert(ID, &full(0)).unwrap());
+        assert_eq!(s.count().unwrap(), Some(1));
+        assert!(s.replace(ID, &full(1), 0).unwrap());
+        assert_eq!(s.count().unwrap(), Some(1), "a replace counts nothing");
+        assert!(s.replace(ID, &rec(2), 1).unwrap());
+        assert_eq!(
+            s.count().unwrap(),
+            Some(0),
+            "no longer indexed: no longer counted"
+        );
+        assert!(s.replace(ID, &full(3), 2).unwrap());
+        assert_eq!(s.count().unwrap(), Some(1));
+        assert!(s.delete(ID, None).unwrap());
+        assert!(s.delete(&other, None).unwrap());
+        assert_eq!(s.count().unwrap(), Some(0));
+        assert_eq!(s.due(None, 10).unwrap(), Some(alloc::vec![]));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn insert_never_overwrites() {
         let dir = tempdir("ins");
         let mut s = FileStore::new(&dir).unwrap();
@@ -582,9 +863,11 @@ mod tests {
             start.elapsed()
         );
         assert!(!s.lock_path(ID).exists());
+        // No lock, temporary or broken file is left (the index may stay).
         let names: Vec<_> = fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name())
+            .filter(|n| n != index::DIR)
             .collect();
         assert_eq!(names, [std::ffi::OsString::from(format!("{ID}.json"))]);
         fs::remove_dir_all(&dir).unwrap();

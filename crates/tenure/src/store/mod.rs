@@ -3,6 +3,7 @@
 pub mod encoded;
 #[cfg(feature = "std")]
 pub mod file;
+pub mod file_index;
 pub mod memory;
 pub mod port;
 pub mod redis;
