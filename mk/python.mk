@@ -16,12 +16,21 @@ venv: $(VENV)/.stamp-dev
 build-python: venv
 	cd python && VIRTUAL_ENV=$(VENV) $(VENV)/bin/maturin develop --release --quiet
 
+# The sdists of the pinned Starlette and Flask, which ship their tests: test_peer_suites.py
+# runs their session tests against tenure.asgi and tenure.flask. Downloaded once, kept here.
+PEER_SDISTS := $(TOOLS)/peer-sdists
+$(PEER_SDISTS)/.stamp: python/requirements-dev.txt | venv
+	mkdir -p $(PEER_SDISTS)
+	$(PY) -m pip download -q --disable-pip-version-check --no-binary :all: --no-deps -d $(PEER_SDISTS) \
+		$$(grep -iE '^(starlette|flask)==' python/requirements-dev.txt)
+	touch $@
+
 # $(STAMP)/redis-server is mk/redis.mk's REDIS_SERVER_STAMP (read after this file, so named here).
-test-python: build-python $(STAMP)/redis-server
+test-python: build-python $(STAMP)/redis-server $(PEER_SDISTS)/.stamp
 	mkdir -p $(TOOLS)
 	$(PY) -m mypy.stubtest tenure
 	$(PY) -m mypy --strict python/src/tenure
-	$(PY) -m pytest python/tests $(wildcard tests/conformance/runners/test_python*.py) -p no:cacheprovider -W ignore::DeprecationWarning 2>&1 | tee $(TOOLS)/test-python.log
+	TENURE_PEER_SDISTS=$(PEER_SDISTS) $(PY) -m pytest python/tests $(wildcard tests/conformance/runners/test_python*.py) -p no:cacheprovider -W ignore::DeprecationWarning 2>&1 | tee $(TOOLS)/test-python.log
 
 bench-python: build-python
 	$(PY) python/bench/bench.py

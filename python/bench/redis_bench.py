@@ -76,7 +76,8 @@ def make_app(kind: str, redis_port: int) -> Any:
         async def read(request: Request) -> JSONResponse:
             return JSONResponse({"n": request.session.get("n")})
 
-        middleware = [Middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, https_only=False, manager=manager)]
+        middleware = [Middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, https_only=False, manager=manager,
+                                 max_age=None)]  # the manager's 30 idle minutes rule
     else:
         from starsessions import SessionAutoloadMiddleware, SessionMiddleware
         from starsessions.stores.redis import RedisStore

@@ -34,6 +34,9 @@ def make_app(manager: SessionManager, **options: Any) -> Starlette:
 
     app = Starlette(routes=[Route("/login", login), Route("/views", views), Route("/peek", peek),
                             Route("/logout", logout)])
+    # The manager's 30 idle minutes rule: a browser-session cookie (Starlette's 14-day
+    # max_age would outlive them, which is refused).
+    options.setdefault("max_age", None)
     app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=options.pop("secret_key", SECRET),
                        manager=manager, **options)
     return app
@@ -135,7 +138,7 @@ def test_a_new_session_emptied_in_the_same_request_is_not_kept(driver):
         return JSONResponse({})
 
     app = Starlette(routes=[Route("/", touch)])
-    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, manager=m)
+    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, manager=m, max_age=None)
     r = TestClient(app).get("/")
     assert "set-cookie" not in r.headers
     assert r.headers["vary"] == "Cookie"
@@ -168,7 +171,7 @@ def test_store_failure_is_an_error_not_a_lost_write():
 
 def test_fastapi(manager):
     app = FastAPI()
-    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, manager=manager)
+    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, manager=manager, max_age=None)
 
     @app.get("/count")
     def count(request: Request) -> dict[str, int]:
@@ -191,7 +194,7 @@ def test_in_place_changes_to_lists_and_dicts_are_saved(manager):
         return JSONResponse(dict(request.session))
 
     app = Starlette(routes=[Route("/add", add), Route("/show", show)])
-    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, manager=manager)
+    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, manager=manager, max_age=None)
     c = TestClient(app)
     c.get("/add?item=a")
     assert c.get("/add?item=b").json() == {"cart": ["a", "b"]}
@@ -238,7 +241,7 @@ def test_policy_and_store_through_the_middleware(tmp_path, clock):
         return JSONResponse({"views": tenure.asgi.session_of(request).increment("views")})
 
     app.router.routes.append(Route("/views", views))
-    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET,
+    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, max_age=None,
                        store=tenure.FileStore(tmp_path), idle_timeout=60, clock=clock)
     c = TestClient(app)
     assert [c.get("/views").json()["views"] for _ in range(2)] == [1, 2]
@@ -260,7 +263,7 @@ def test_per_session_objects_in_requests(manager):
         return JSONResponse({})
 
     app = Starlette(routes=[Route("/add", add), Route("/logout", logout)])
-    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, manager=manager)
+    app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, manager=manager, max_age=None)
     a, b = TestClient(app), TestClient(app)
     assert a.get("/add?item=a1").json() == {"cart": ["a1"]}
     assert b.get("/add?item=b1").json() == {"cart": ["b1"]}, "anonymous visitors don't share"

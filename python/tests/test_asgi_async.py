@@ -71,6 +71,7 @@ def make_app(**options: Any) -> Starlette:
 
     app = Starlette(routes=[Route("/views", views), Route("/login", login), Route("/token", token),
                             Route("/logout", logout), Route("/alogout", alogout)])
+    options.setdefault("max_age", None)  # the managers here keep sessions 30 idle minutes
     app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, **options)
     return app
 

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from flask import Flask, jsonify, session
 
 import tenure
@@ -11,6 +13,8 @@ from conftest import SECRET
 def make_app(manager: SessionManager) -> Flask:
     app = Flask(__name__)
     app.secret_key = SECRET
+    # Flask accepts a session for PERMANENT_SESSION_LIFETIME; the manager keeps it 30 min.
+    app.permanent_session_lifetime = timedelta(minutes=30)
     app.session_interface = tenure.flask.SessionInterface(manager)
 
     @app.route("/login/<user>")

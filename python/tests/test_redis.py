@@ -358,6 +358,7 @@ def test_flask_answers_500_while_redis_is_down_and_recovers() -> None:
         manager = sync_manager(server, "flask:")
         app = Flask(__name__)
         app.secret_key = SECRET
+        app.permanent_session_lifetime = timedelta(minutes=30)  # the manager's idle timeout
         app.session_interface = tenure.flask.SessionInterface(manager)
 
         @app.route("/")

@@ -57,6 +57,8 @@ def test_negative_max_age_is_refused_at_start_up(manager):
 def flask_app(interface: tenure.flask.SessionInterface, **config: Any) -> Flask:
     app = Flask(__name__)
     app.secret_key = SECRET
+    # Flask accepts a session for PERMANENT_SESSION_LIFETIME: the managers here keep them 30 min.
+    app.permanent_session_lifetime = timedelta(minutes=30)
     app.config.update(config)
     app.session_interface = interface
 
@@ -117,6 +119,7 @@ def asgi_app(manager: Any, **options: Any) -> Starlette:
         return JSONResponse({})
 
     app = Starlette(routes=[Route("/set", set_)])
+    options.setdefault("max_age", None)
     app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=SECRET, manager=manager, **options)
     return app
 

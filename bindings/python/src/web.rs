@@ -202,7 +202,8 @@ impl WebConfig {
     #[new]
     #[pyo3(signature = (secrets, *, transport="cookie", name="sid", path=Some("/"), domain=None,
                         http_only=true, secure=true, same_site=Some("lax"), partitioned=false,
-                        priority=None, max_age_ms=None, rolling=false, save_uninitialized=false))]
+                        priority=None, max_age_ms=None, rolling=false, save_uninitialized=false,
+                        drop_emptied=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -219,6 +220,7 @@ impl WebConfig {
         max_age_ms: Option<u64>,
         rolling: bool,
         save_uninitialized: bool,
+        drop_emptied: bool,
     ) -> PyResult<Self> {
         let secrets = Secrets::new(secret_list(secrets)?).map_err(|e| core_err(py, e))?;
         let transport = Transport::parse(transport).map_err(|e| core_err(py, e))?;
@@ -237,7 +239,8 @@ impl WebConfig {
             .map_err(|e| core_err(py, e))?
             .with_max_age(max_age_ms)
             .with_rolling(rolling)
-            .with_save_uninitialized(save_uninitialized);
+            .with_save_uninitialized(save_uninitialized)
+            .with_drop_emptied(drop_emptied);
         Ok(WebConfig { inner })
     }
 
@@ -322,28 +325,19 @@ impl WebConfig {
     /// `keep_new` for a new session (a `tenure.Session` or its native one): it holds data,
     /// flash messages or a principal.
     fn keep_new_session(&self, py: Python<'_>, session: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let native = match session.cast::<Session>() {
-            Ok(s) => s.clone(),
-            Err(_) => session
-                .getattr("_native")
-                .ok()
-                .and_then(|n| n.cast_into::<Session>().ok())
-                .ok_or_else(|| {
-                    raise(
-                        py,
-                        "InvalidType",
-                        &format!(
-                            "keep_new_session takes a tenure.Session, not {}",
-                            session
-                                .get_type()
-                                .name()
-                                .map_or_else(|_| "?".into(), |n| n.to_string())
-                        ),
-                    )
-                })?,
-        };
+        let native = native_session(py, session, "keep_new_session")?;
         Ok(with_lock(py, &native.get().inner, |s| {
             self.inner.keep_new_session(s)
+        }))
+    }
+
+    /// Whether a session the request opened is destroyed instead of committed: with
+    /// `drop_emptied`, it was changed and now holds nothing (the response then clears the
+    /// cookie: end the request as "destroyed").
+    fn drops_emptied(&self, py: Python<'_>, session: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let native = native_session(py, session, "drops_emptied")?;
+        Ok(with_lock(py, &native.get().inner, |s| {
+            self.inner.drops_emptied(s)
         }))
     }
 
@@ -408,6 +402,34 @@ impl WebConfig {
             now_ms,
             Some(max_age_ms),
         )
+    }
+}
+
+/// The native session of a `tenure.Session` (or the native one itself).
+fn native_session<'py>(
+    py: Python<'py>,
+    session: &Bound<'py, PyAny>,
+    method: &str,
+) -> PyResult<Bound<'py, Session>> {
+    match session.cast::<Session>() {
+        Ok(s) => Ok(s.clone()),
+        Err(_) => session
+            .getattr("_native")
+            .ok()
+            .and_then(|n| n.cast_into::<Session>().ok())
+            .ok_or_else(|| {
+                raise(
+                    py,
+                    "InvalidType",
+                    &format!(
+                        "{method} takes a tenure.Session, not {}",
+                        session
+                            .get_type()
+                            .name()
+                            .map_or_else(|_| "?".into(), |n| n.to_string())
+                    ),
+                )
+            }),
     }
 }
 

@@ -217,8 +217,9 @@ def make_app(manager: Union[tenure.SessionManager, tenure.aio.SessionManager], s
         ],
         exception_handlers={ApiError: on_api_error},
     )
+    # A browser-session cookie, as the Express demo's: the manager's timeouts rule.
     app.add_middleware(tenure.asgi.SessionMiddleware, secret_key=secret, session_cookie="sid",
-                       https_only=False, transport="both", manager=manager)
+                       https_only=False, transport="both", manager=manager, max_age=None)
     return app
 
 

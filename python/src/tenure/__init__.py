@@ -30,8 +30,6 @@ from ._errors import (
 from ._native import (
     Incoming,
     ResponseHeaders,
-    WebConfig,
-    build_set_cookie,
     record_version,
     check_secrets,
     decode_record,
@@ -46,7 +44,9 @@ from ._native import (
     unsign_cookie_index,
     unsign_token,
 )
+from ._time import MAX_MS, Duration, opt_ms, seconds, to_ms
 from .stores import FileStore
+from .web import WebConfig, build_set_cookie
 
 __all__ = [
     "SessionManager", "Session", "ManualClock", "PerSession", "FileStore",
@@ -58,33 +58,30 @@ __all__ = [
     "record_version", "WebConfig", "Incoming", "ResponseHeaders",
 ]
 
-Duration = Union[timedelta, int, float]
 T = TypeVar("T")
 
 _log = logging.getLogger("tenure")
-#: The largest time in ms the core represents (u64).
-_MAX_MS = 2**64 - 1
+def _info(native: dict[str, Any]) -> dict[str, Any]:
+    """A listed session as Python sees it: the names and unit (seconds since the epoch) of
+    ``Session``'s attributes (the core's ``created``/``accessed`` in ms)."""
+    return {
+        "id": native["id"], "public_id": native["public_id"], "principal": native["principal"],
+        "created_at": native["created"] / 1000.0, "last_access": native["accessed"] / 1000.0,
+        "expires_at": seconds(native["expires_at"]), "version": native["version"],
+    }
 
 
-def _ms(value: Duration, name: str, error: type[TenureError] = InvalidPolicy) -> int:
-    """A duration (timedelta or seconds) in whole milliseconds."""
-    if isinstance(value, bool) or not isinstance(value, (timedelta, int, float)):
-        raise error(f"{name} must be a timedelta or a number of seconds, not {type(value).__name__}")
-    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
-    if seconds != seconds or seconds < 0 or seconds == float("inf"):
-        raise error(f"{name} must be a finite, non-negative duration, not {value!r}")
-    ms = round(seconds * 1000)
-    if ms > _MAX_MS:
-        raise error(f"{name} of {value!r} is beyond the 64-bit millisecond range")
-    return ms
+def _infos(native: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [_info(d) for d in native]
 
 
-def _opt_ms(value: Optional[Duration], name: str) -> Optional[int]:
-    return None if value is None else _ms(value, name)
-
-
-def _seconds(ms: Optional[int]) -> Optional[float]:
-    return None if ms is None else ms / 1000.0
+def _metrics(native: dict[str, int]) -> dict[str, Union[int, float]]:
+    """The core's counters, with the two durations in seconds (``max_alive``,
+    ``avg_alive``) like every other time of the Python API."""
+    out: dict[str, Union[int, float]] = {k: v for k, v in native.items() if not k.endswith("_alive_ms")}
+    out["max_alive"] = native["max_alive_ms"] / 1000.0
+    out["avg_alive"] = native["avg_alive_ms"] / 1000.0
+    return out
 
 
 class ManualClock:
@@ -103,13 +100,13 @@ class ManualClock:
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t < float("inf"):
             raise InvalidValue(f"a clock time must be non-negative seconds or a datetime, not {t!r}")
         ms = round(t * 1000)
-        if ms > _MAX_MS:
+        if ms > MAX_MS:
             raise InvalidValue(f"a clock time of {t!r} s is beyond the 64-bit millisecond range")
         return ms
 
     def advance(self, by: Duration) -> None:
         """Moves time forward by ``by`` (seconds or a timedelta)."""
-        self._native.advance_ms(_ms(by, "advance", InvalidValue))
+        self._native.advance_ms(to_ms(by, "advance", InvalidValue))
 
     def set(self, t: Union[float, int, datetime]) -> None:
         """Sets the time (it may go backwards, to test clock skew)."""
@@ -229,7 +226,7 @@ class Session(MutableMapping[str, Any]):
     @property
     def expires_at(self) -> Optional[float]:
         """When the session dies if nothing else happens (seconds), or None for never."""
-        return _seconds(self._native.expires_at_ms)
+        return seconds(self._native.expires_at_ms)
 
     @property
     def idle_timeout(self) -> Optional[timedelta]:
@@ -298,9 +295,9 @@ def _build_native(
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
             raise InvalidPolicy(f"{name} must be a non-negative int, not {v!r}")
     return _native.Manager(
-        idle_ms=_opt_ms(idle_timeout, "idle_timeout"),
-        absolute_ms=_opt_ms(absolute_timeout, "absolute_timeout"),
-        touch_ms=_opt_ms(touch_interval, "touch_interval"),
+        idle_ms=opt_ms(idle_timeout, "idle_timeout"),
+        absolute_ms=opt_ms(absolute_timeout, "absolute_timeout"),
+        touch_ms=opt_ms(touch_interval, "touch_interval"),
         max_sessions=max_sessions,
         on_full=on_full,
         max_data_bytes=max_data_bytes,
@@ -410,6 +407,9 @@ class SessionManager(_Events):
         )
         self.clock = clock
         self.store = store
+        #: The idle timeout in ms it was built with (None: never); web adapters check it
+        #: against their cookie's lifetime.
+        self._idle_ms = opt_ms(idle_timeout, "idle_timeout")
         self._init_events()
         # Over Redis, every operation is a native PendingOp whose command batches are sent
         # here with the blocking client (the rules stay in the core).
@@ -503,7 +503,7 @@ class SessionManager(_Events):
 
     def set_idle_timeout(self, session: Session, timeout: Optional[Duration]) -> None:
         """This session's own idle timeout (None: never), stored on commit."""
-        self._native.set_idle_timeout(session._native, _opt_ms(timeout, "idle_timeout"))
+        self._native.set_idle_timeout(session._native, opt_ms(timeout, "idle_timeout"))
 
     def _op(self, name: str, *args: Any) -> Any:
         """The native operation ``name``: in the core, or over Redis as a PendingOp."""
@@ -525,15 +525,15 @@ class SessionManager(_Events):
         return n
 
     def sessions_of(self, principal: str) -> list[dict[str, Any]]:
-        """Info dicts (id, public_id, principal, created, accessed, expires_at, version;
-        times in ms) of the live sessions of ``principal``."""
-        infos: list[dict[str, Any]] = self._op("sessions_of", principal)
-        return infos
+        """Info dicts (id, public_id, principal, created_at, last_access, expires_at, version;
+        times in seconds since the epoch) of the live sessions of ``principal``."""
+        return _infos(self._op("sessions_of", principal))
 
     def list(self, cursor: Optional[str] = None, limit: int = 100) -> tuple[list[dict[str, Any]], Optional[str]]:
-        """A page of live sessions and the cursor of the next page (None at the end)."""
-        page: tuple[list[dict[str, Any]], Optional[str]] = self._op("list", cursor, limit)
-        return page
+        """A page of live sessions (info dicts, as ``sessions_of``) and the cursor of the
+        next page (None at the end)."""
+        infos, cursor = self._op("list", cursor, limit)
+        return _infos(infos), cursor
 
     def count(self) -> int:
         n: int = self._op("count")
@@ -548,17 +548,19 @@ class SessionManager(_Events):
         """When the next session expires (seconds since the epoch), or None."""
         if self._redis:
             ms: Optional[int] = self._drive(self._native.begin_next_deadline_ms())
-            return _seconds(ms)
-        return _seconds(self._native.next_deadline_ms())
+            return seconds(ms)
+        return seconds(self._native.next_deadline_ms())
 
     def now(self) -> float:
         return self._native.now_ms() / 1000.0
 
-    def metrics(self) -> dict[str, int]:
+    def metrics(self) -> dict[str, Union[int, float]]:
+        """Counters (active, peak_active, created_total, expired_total, destroyed_total,
+        rejected_total, evicted_total) and the longest and mean life of ended sessions in
+        seconds (max_alive, avg_alive)."""
         if self._redis:
-            m: dict[str, int] = self._drive(self._native.begin_metrics())
-            return m
-        return self._native.metrics()
+            return _metrics(self._drive(self._native.begin_metrics()))
+        return _metrics(self._native.metrics())
 
     def export(self) -> bytes:
         """Every live session as one blob (survive a restart with ``import_``)."""

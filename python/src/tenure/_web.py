@@ -6,13 +6,17 @@ response gets. This only wires it to requests."""
 
 from __future__ import annotations
 
+import inspect
 import threading
-from collections.abc import Iterator, MutableMapping, Sequence
-from typing import TYPE_CHECKING, Any, Optional, Union
+from collections.abc import ItemsView, Iterator, KeysView, Sequence, ValuesView
+from typing import TYPE_CHECKING, Any, Dict, Optional, Union
+
+from datetime import timedelta
 
 from . import _native
-from ._errors import SessionGone
-from . import Session, SessionManager
+from ._errors import InvalidPolicy, SessionGone
+from . import Session, SessionManager, _redis_of
+from ._time import opt_ms
 
 if TYPE_CHECKING:
     from . import aio
@@ -22,11 +26,12 @@ AnyManager = Union[SessionManager, "aio.SessionManager"]
 
 
 class WebConfig:
-    """Cookie and transport settings of one integration, checked by the core at start-up."""
+    """Cookie and transport settings of one integration, checked by the core at start-up,
+    and the manager it runs on."""
 
     def __init__(
         self,
-        manager: AnyManager,
+        manager: Optional[AnyManager],
         secrets: Union[Secret, Sequence[Secret]],
         *,
         cookie_name: str = "session",
@@ -36,26 +41,61 @@ class WebConfig:
         secure: bool = True,
         http_only: bool = True,
         same_site: Optional[str] = "lax",
+        partitioned: bool = False,
         transport: str = "cookie",
         rolling: bool = False,
         save_uninitialized: bool = False,
+        drop_emptied: bool = False,
+        policy: Optional[dict[str, Any]] = None,
+        who: str = "tenure",
+        max_age_name: str = "max_age",
     ) -> None:
         self.secrets: list[Secret] = [secrets] if isinstance(secrets, (str, bytes)) else list(secrets)
-        self.manager = manager
-        from . import aio
-
-        #: The async manager, when the integration runs on one (store I/O is awaited).
-        self.aio: Optional[aio.SessionManager] = manager if isinstance(manager, aio.SessionManager) else None
         #: The core's lifecycle; wrong secrets, transport or cookie settings raise here.
         self.native = _native.WebConfig(
             self.secrets, transport=transport, name=cookie_name, path=path, domain=domain,
-            http_only=http_only, secure=secure, same_site=same_site, max_age_ms=_ms(max_age),
-            rolling=bool(rolling), save_uninitialized=bool(save_uninitialized),
+            http_only=http_only, secure=secure, same_site=same_site, partitioned=bool(partitioned),
+            max_age_ms=_ms(max_age, max_age_name), rolling=bool(rolling),
+            save_uninitialized=bool(save_uninitialized), drop_emptied=bool(drop_emptied),
+        )
+        self.manager: AnyManager = self._manager(manager, policy or {}, who, max_age_name)
+        from . import aio
+
+        #: The async manager, when the integration runs on one (store I/O is awaited).
+        self.aio: Optional[aio.SessionManager] = (
+            self.manager if isinstance(self.manager, aio.SessionManager) else None
         )
         self.cookie_name = cookie_name
         self.max_age = max_age
         self.transport = transport
         self.rolling = rolling
+
+    def _manager(self, manager: Optional[AnyManager], policy: dict[str, Any], who: str,
+                 max_age_name: str) -> AnyManager:
+        """``manager``, or one made from ``policy``; either way, one whose sessions live as
+        long as their cookie (the core's one-lifetime rule: the timeouts ``policy`` leaves
+        out follow the cookie's max age, and an idle timeout shorter than it is refused)."""
+        from . import aio
+
+        if manager is not None and policy:
+            raise TypeError(
+                f"{who}: {', '.join(sorted(policy))} would be ignored: policy options "
+                "configure the SessionManager it makes, and a manager was given"
+            )
+        if manager is None:
+            idle, absolute = self.native.server_timeouts()
+            policy = dict(policy)
+            policy.setdefault("idle_timeout", None if idle is None else timedelta(milliseconds=idle))
+            policy.setdefault("absolute_timeout", None if absolute is None else timedelta(milliseconds=absolute))
+            manager = aio.SessionManager(**policy) if _is_async_store(policy.get("store")) else SessionManager(**policy)
+        try:
+            self.native.check_timeouts(manager._idle_ms)
+        except InvalidPolicy as e:
+            raise InvalidPolicy(
+                f"{who}: {e} (the cookie's max age is {max_age_name}; a browser-session cookie, "
+                f"{max_age_name}=None, lets the manager's timeouts rule)"
+            ) from None
+        return manager
 
     @property
     def sync(self) -> SessionManager:
@@ -69,12 +109,18 @@ class WebConfig:
         return self.native.token(session_id)
 
 
-def _ms(seconds: Optional[float]) -> Optional[int]:
+def _is_async_store(store: Any) -> bool:
+    """Whether ``store`` needs ``tenure.aio`` (an asyncio Redis client, coroutine methods)."""
+    redis = _redis_of(store)
+    if redis is not None:
+        return redis[2]
+    return any(inspect.iscoroutinefunction(getattr(store, m, None)) for m in ("get", "insert", "replace", "delete", "ids"))
+
+
+def _ms(seconds: Optional[float], name: str = "max_age") -> Optional[int]:
     # A negative, NaN or infinite max age is refused (at start-up, by name), never turned
     # into a header error on every response.
-    from . import _opt_ms
-
-    return _opt_ms(seconds, "max_age")
+    return opt_ms(seconds, name)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -88,18 +134,28 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-class RequestSession(MutableMapping[str, Any]):
-    """The session of one request. Reads of a request without a session see an empty
-    mapping; the first write creates a session (ids are minted only by the server, never
-    taken from the client).
+class RequestSession(Dict[str, Any]):
+    """The session of one request: a ``dict`` (so ``JSONResponse({"session": request.session})``,
+    ``json.dumps``, ``isinstance(s, dict)`` and FastAPI's encoders take it as Starlette's
+    session, itself a dict) whose changes go to a tenure session. Reads of a request without
+    a session see an empty dict; the first write creates a session (ids are minted only by
+    the server, never taken from the client). A value tenure can't store is refused at the
+    write (``InvalidType``/``InvalidValue``), and the dict is left as it was.
 
     Like the dict-based sessions it replaces, a list or dict read from it may be changed in
     place (``request.session["cart"].append(item)``, ``session.setdefault("seen", [])``):
-    within the request the same object is returned on every read, and at the end of the
-    request every such object that differs from what was stored is written back.
+    the dict holds one object per key for the whole request, and at the end of the request
+    every such object handed out that differs from what the session holds is written back.
+
+    ``accessed`` and ``modified`` are Starlette's and Flask's flags: ``modified`` is true once
+    anything was written in this request (and stays true after the session is stored, as in
+    Flask); setting it asks for the cookie to be sent again.
     """
 
     def __init__(self, cfg: WebConfig, session: Optional[Session], incoming: _native.Incoming) -> None:
+        super().__init__()
+        if session is not None:
+            dict.update(self, session.to_dict())
         self._cfg = cfg
         self._s = session
         #: What the core read from the request (the id, where it came from, and why).
@@ -110,17 +166,27 @@ class RequestSession(MutableMapping[str, Any]):
         self.accessed = False
         self.destroyed = False
         self.regenerated = False
-        self._force = False
+        self._modified = False
         # With an async manager, store I/O can't happen in these synchronous methods: a
         # new session is a draft (stored when the response starts), and regenerate and
         # destroy are carried out then too (or at once with tenure.asgi's async helpers).
         self._draft = False
         self._regen = False
         self._destroy_id: Optional[str] = None
-        # key -> (the list/dict handed to the application, a copy of what was stored)
-        self._handed: dict[str, tuple[Any, Any]] = {}
+        # Keys whose list or dict was handed to the application (it may change them in place).
+        self._handed: set[str] = set()
 
-    # -- the mapping ----------------------------------------------------------------
+    # -- Starlette's Session API (request.session calls mark_accessed) ---------------------
+    def mark_accessed(self) -> None:
+        """The application looked at the session: the response varies on the credential."""
+        self.accessed = True
+
+    def mark_modified(self) -> None:
+        """The session counts as changed: its cookie is sent again."""
+        self.accessed = True
+        self._modified = True
+
+    # -- the dict ----------------------------------------------------------------------
     def _read(self) -> Optional[Session]:
         self.accessed = True
         return self._s
@@ -137,82 +203,156 @@ class RequestSession(MutableMapping[str, Any]):
             self.destroyed = False
         return self._s
 
+    def _reload(self) -> None:
+        """Makes the dict what the session holds (after a change that cleared it)."""
+        dict.clear(self)
+        self._handed.clear()
+        if self._s is not None:
+            dict.update(self, self._s.to_dict())
+
     def ensure(self) -> Session:
         """The underlying tenure session, created now if the request has none. Its id is
         being used (``per_session``), so it is kept even if nothing is written to it."""
         self._keep = True
         return self._write()
 
-    def _hand(self, s: Session, key: str, value: Any) -> Any:
+    def _hand(self, key: str, value: Any) -> Any:
         if isinstance(value, (list, dict)):
-            self._handed[key] = (value, s[key])
+            self._handed.add(key)
         return value
+
+    def _hand_all(self) -> None:
+        for key, value in dict.items(self):
+            self._hand(key, value)
 
     def _flush(self) -> None:
         """Writes back the lists and dicts the application changed in place."""
         s, handed = self._s, self._handed
-        self._handed = {}
+        self._handed = set()
         if s is None:
             return
-        for key, (obj, stored) in handed.items():
-            if not _same(obj, stored):
-                s[key] = obj
+        for key in handed:
+            if dict.__contains__(self, key):
+                obj = dict.__getitem__(self, key)
+                if key not in s or not _same(obj, s[key]):
+                    s[key] = obj
+                    self._modified = True
 
     def __getitem__(self, key: str) -> Any:
-        s = self._read()
-        if s is None:
-            raise KeyError(key)
-        handed = self._handed.get(key)
-        if handed is not None:
-            return handed[0]
-        return self._hand(s, key, s[key])
+        self._read()
+        return self._hand(key, dict.__getitem__(self, key))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._read()
+        if not dict.__contains__(self, key):
+            return default
+        return self._hand(key, dict.__getitem__(self, key))
 
     def __setitem__(self, key: str, value: Any) -> None:
         s = self._write()
-        s[key] = value
-        self._handed.pop(key, None)
-        self._hand(s, key, value)
+        s[key] = value  # checked first: a refused value changes nothing
+        dict.__setitem__(self, key, value)
+        self._modified = True
+        self._hand(key, value)
 
     def __delitem__(self, key: str) -> None:
         s = self._read()
-        if s is None:
+        if s is None or not dict.__contains__(self, key):
             raise KeyError(key)
         del s[key]
-        self._handed.pop(key, None)
+        dict.__delitem__(self, key)
+        self._handed.discard(key)
+        self._modified = True
 
     def __iter__(self) -> Iterator[str]:
-        s = self._read()
-        return iter(()) if s is None else iter(s)
+        self._read()
+        return dict.__iter__(self)
 
     def __len__(self) -> int:
-        s = self._read()
-        return 0 if s is None else len(s)
+        self._read()
+        return dict.__len__(self)
 
     def __contains__(self, key: object) -> bool:
-        s = self._read()
-        return s is not None and key in s
+        self._read()
+        return dict.__contains__(self, key)
 
-    def get(self, key: str, default: Any = None) -> Any:
-        s = self._read()
-        if s is None or key not in s:
-            return default
-        return self[key]
+    def keys(self) -> KeysView[str]:  # type: ignore[override]
+        self._read()
+        return dict.keys(self)
+
+    def values(self) -> ValuesView[Any]:  # type: ignore[override]
+        self._read()
+        self._hand_all()
+        return dict.values(self)
+
+    def items(self) -> ItemsView[str, Any]:  # type: ignore[override]
+        # json.dumps and Starlette's JSONResponse read a dict subclass through items().
+        self._read()
+        self._hand_all()
+        return dict.items(self)
+
+    def copy(self) -> dict[str, Any]:
+        """A plain dict of the items (lists and dicts shared, as ``dict.copy`` does)."""
+        self._read()
+        self._hand_all()
+        return dict(dict.items(self))
+
+    def __reduce__(self) -> Any:
+        # Pickled or deep-copied, a request session is the plain dict of its items.
+        return (dict, (self.copy(),))
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return self.__reduce__()
 
     def clear(self) -> None:
         s = self._read()
         if s is not None:
             s.clear()
+        dict.clear(self)
         self._handed.clear()
+        self._modified = True
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         items: dict[Any, Any] = dict(*args, **kwargs)
         s = self._write()
-        s.update(items)
-        for key in items:
-            self._handed.pop(key, None)
+        s.update(items)  # all or nothing
+        dict.update(self, items)
+        self._modified = True
+        for key, value in items.items():
+            self._handed.discard(key)
+            self._hand(key, value)
+
+    def __ior__(self, other: Any) -> RequestSession:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def pop(self, key: str, *default: Any) -> Any:
+        if len(default) > 1:
+            raise TypeError(f"pop expected at most 2 arguments, got {1 + len(default)}")
+        self._read()
+        if not dict.__contains__(self, key):
+            if default:
+                return default[0]
+            raise KeyError(key)
+        value = dict.__getitem__(self, key)
+        del self[key]
+        return value
+
+    def popitem(self) -> tuple[str, Any]:
+        self._read()
+        if not dict.__len__(self):
+            raise KeyError("popitem(): dictionary is empty")
+        key = next(reversed(dict.keys(self)))
+        return key, self.pop(key)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self._read()
+        if not dict.__contains__(self, key):
+            self[key] = default
+        return self._hand(key, dict.__getitem__(self, key))
 
     def __repr__(self) -> str:
-        return f"<tenure request session {dict(self)!r}>"
+        return f"<tenure request session {dict.__repr__(self)}>"
 
     # -- tenure's extras -------------------------------------------------------------
     @property
@@ -238,28 +378,39 @@ class RequestSession(MutableMapping[str, Any]):
         s = self._write()
         before = s.principal
         s.set_principal(principal, keep_data)
+        self._modified = True
         if not keep_data and before is not None and before != principal:
-            # The previous user's lists and dicts are not written back at the end.
-            self._handed.clear()
+            # The previous user's data is gone (and its lists and dicts not written back).
+            self._reload()
 
     @property
     def modified(self) -> bool:
-        return self._force or (self._s is not None and self._s.modified)
+        """Whether anything was written in this request (or ``modified = True`` was set:
+        the cookie is then sent again)."""
+        return self._modified
 
     @modified.setter
     def modified(self, value: bool) -> None:
-        self._force = bool(value)
+        self._modified = bool(value)
 
     def increment(self, key: str, by: int = 1) -> int:
         """Adds ``by`` to the int at ``key``; concurrent requests' increments add up."""
-        return self._write().increment(key, by)
+        n = self._write().increment(key, by)
+        dict.__setitem__(self, key, n)
+        self._handed.discard(key)
+        self._modified = True
+        return n
 
     def flash(self, category: str, message: str) -> None:
         self._write().flash(category, message)
+        self._modified = True
 
     def take_flashes(self) -> list[tuple[str, str]]:
         s = self._read()
-        return [] if s is None else s.take_flashes()
+        flashes = [] if s is None else s.take_flashes()
+        if flashes:
+            self._modified = True
+        return flashes
 
     def token(self) -> str:
         """A signed bearer token for this session (created if needed). With an async
@@ -278,8 +429,6 @@ class RequestSession(MutableMapping[str, Any]):
         With an async manager the move happens when the response starts (or use
         ``await tenure.asgi.aregenerate(request)``)."""
         s = self._write()
-        if clear:
-            self._handed.clear()
         if self.new:
             if clear:
                 s.clear()
@@ -289,7 +438,10 @@ class RequestSession(MutableMapping[str, Any]):
                 s.take_flashes()
             self._regen = True
         else:
+            self._flush()  # lists changed in place move with the data
             self._cfg.sync.regenerate(s, clear)
+        if clear:
+            self._reload()
         self.regenerated = True
 
     def destroy(self) -> None:
@@ -304,6 +456,7 @@ class RequestSession(MutableMapping[str, Any]):
                 self._cfg.sync.destroy(self._s.id)
         self._s = None
         self._draft = self._regen = False
+        dict.clear(self)
         self._handed.clear()
         self.new = False
         self.destroyed = True
@@ -358,16 +511,19 @@ class Sweeper:
     sweeps; the others go on. ``interval`` None (or 0) turns it off."""
 
     def __init__(self, manager: AnyManager, interval: Optional[float]) -> None:
-        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float))
-                                     or interval != interval or interval < 0):
-            from ._errors import InvalidPolicy
-
-            raise InvalidPolicy(f"sweep_interval must be a non-negative number of seconds or None, not {interval!r}")
+        self.check(interval)
         self.manager = manager
         self.interval = float(interval) if interval else None
         #: When the next sweep is due (seconds since the epoch, on the manager's clock).
         self.due = manager.now() + self.interval if self.interval else float("inf")
         self._busy = threading.Lock()
+
+    @staticmethod
+    def check(interval: Optional[float]) -> None:
+        """Refuses a ``sweep_interval`` that is not None or a non-negative number."""
+        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float))
+                                     or interval != interval or interval < 0):
+            raise InvalidPolicy(f"sweep_interval must be a non-negative number of seconds or None, not {interval!r}")
 
     def _schedule(self, now: float, deadline: Optional[float]) -> None:
         assert self.interval is not None
@@ -436,11 +592,11 @@ def _stored(rs: RequestSession) -> str:
 
 
 def _respond(cfg: WebConfig, rs: RequestSession, ending: str, s: Optional[Session],
-             max_age: Optional[float]) -> list[tuple[str, str]]:
+             max_age: Optional[float], refresh: bool) -> list[tuple[str, str]]:
     """The headers the core decides for this ending (Vary, Set-Cookie or the clearing one)."""
     h = cfg.native.respond_with_max_age(
         rs.incoming, ending, _ms(max_age), now_ms=cfg.manager._native.now_ms(),
-        id=None if s is None else s.id, accessed=rs.accessed, refresh=rs._force,
+        id=None if s is None else s.id, accessed=rs.accessed, refresh=refresh,
     )
     headers: list[tuple[str, str]] = []
     if h.vary is not None:
@@ -450,9 +606,11 @@ def _respond(cfg: WebConfig, rs: RequestSession, ending: str, s: Optional[Sessio
     return headers
 
 
-def finish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float]) -> list[tuple[str, str]]:
+def finish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float],
+           refresh: bool = False) -> list[tuple[str, str]]:
     """Commits the request's changes and returns the headers to add, before the response
-    starts. A store failure raises here, so the framework answers 500 instead of a lie."""
+    starts (``refresh``: the framework asks for the cookie again). A store failure raises
+    here, so the framework answers 500 instead of a lie."""
     s = _begin(rs)
     ending = "destroyed" if rs.destroyed else "no_session"
     if s is not None:
@@ -461,6 +619,10 @@ def finish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float]) -> list
             # was never handed out, so the one stored when it was first written goes.
             cfg.sync.destroy(s.id)
             ending, s = "no_session", None
+        elif not rs.new and cfg.native.drops_emptied(s):
+            # Emptied by the request (Starlette's and Flask's logout): it ends.
+            cfg.sync.destroy(s.id)
+            ending, s = "destroyed", None
         else:
             try:
                 if s.modified:
@@ -469,10 +631,11 @@ def finish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float]) -> list
             except SessionGone:
                 # Destroyed or expired meanwhile (e.g. "log out everywhere"): never resurrected.
                 ending = "gone"
-    return _respond(cfg, rs, ending, s, max_age)
+    return _respond(cfg, rs, ending, s, max_age, refresh)
 
 
-async def afinish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float]) -> list[tuple[str, str]]:
+async def afinish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float],
+                  refresh: bool = False) -> list[tuple[str, str]]:
     """``finish`` with an async manager: stores a new session (if the core keeps it),
     carries out a pending regenerate or destroy, and commits, awaiting the store."""
     aio = cfg.aio
@@ -485,6 +648,10 @@ async def afinish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float]) 
     if s is not None:
         if rs._draft and not rs._keep and not cfg.native.keep_new_session(s):
             ending, s = "no_session", None  # never stored
+        elif not rs.new and cfg.native.drops_emptied(s):
+            rs._regen = False
+            await aio.destroy(s.id)
+            ending, s = "destroyed", None
         else:
             try:
                 await rs.astore()
@@ -493,4 +660,4 @@ async def afinish(cfg: WebConfig, rs: RequestSession, max_age: Optional[float]) 
                 ending = _stored(rs)
             except SessionGone:
                 ending = "gone"
-    return _respond(cfg, rs, ending, s, max_age)
+    return _respond(cfg, rs, ending, s, max_age, refresh)

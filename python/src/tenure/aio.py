@@ -29,21 +29,21 @@ import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any, Optional, cast
+from typing import Any, Optional, Union, cast
 
 from . import _native
 from . import (
-    Duration,
     ManualClock,
     PerSession,
     Session,
     _build_native,
     _Events,
-    _opt_ms,
+    _infos,
+    _metrics,
     _redis_of,
-    _seconds,
 )
 from ._errors import InvalidType
+from ._time import Duration, opt_ms, seconds
 
 __all__ = ["SessionManager", "PerSession", "Session"]
 
@@ -76,6 +76,9 @@ class SessionManager(_Events):
         )
         self.clock = clock
         self.store = store
+        #: The idle timeout in ms it was built with (None: never); web adapters check it
+        #: against their cookie's lifetime.
+        self._idle_ms = opt_ms(idle_timeout, "idle_timeout")
         self._init_events()
         self._redis = _redis_of(store) is not None
         # id -> [lock, users]: commits and regenerations of one id run one at a time.
@@ -175,7 +178,7 @@ class SessionManager(_Events):
 
     async def set_idle_timeout(self, session: Session, timeout: Optional[Duration]) -> None:
         """This session's own idle timeout (None: never), stored on commit."""
-        self._native.set_idle_timeout(session._native, _opt_ms(timeout, "idle_timeout"))
+        self._native.set_idle_timeout(session._native, opt_ms(timeout, "idle_timeout"))
 
     async def destroy(self, id: str) -> bool:
         if self.store is None:
@@ -197,21 +200,20 @@ class SessionManager(_Events):
         return n
 
     async def sessions_of(self, principal: str) -> list[dict[str, Any]]:
-        """Info dicts (id, public_id, principal, created, accessed, expires_at, version;
-        times in ms) of the live sessions of ``principal``."""
+        """Info dicts (id, public_id, principal, created_at, last_access, expires_at, version;
+        times in seconds since the epoch) of the live sessions of ``principal``."""
         if self.store is None:
-            return self._call(self._native.sessions_of, principal)
-        infos: list[dict[str, Any]] = await self._drive(self._native.begin_sessions_of(principal))
-        return infos
+            return _infos(self._call(self._native.sessions_of, principal))
+        return _infos(await self._drive(self._native.begin_sessions_of(principal)))
 
     async def list(self, cursor: Optional[str] = None, limit: int = 100) -> tuple[list[dict[str, Any]], Optional[str]]:
-        """A page of live sessions and the cursor of the next page (None at the end)."""
+        """A page of live sessions (info dicts, as ``sessions_of``) and the cursor of the
+        next page (None at the end)."""
         if self.store is None:
-            return self._call(self._native.list, cursor, limit)
-        page: tuple[list[dict[str, Any]], Optional[str]] = await self._drive(
-            self._native.begin_list(cursor, limit)
-        )
-        return page
+            infos, after = self._call(self._native.list, cursor, limit)
+        else:
+            infos, after = await self._drive(self._native.begin_list(cursor, limit))
+        return _infos(infos), after
 
     async def count(self) -> int:
         if self.store is None:
@@ -229,18 +231,18 @@ class SessionManager(_Events):
     async def next_deadline(self) -> Optional[float]:
         """When the next session expires (seconds since the epoch), or None."""
         if self.store is None:
-            return _seconds(self._native.next_deadline_ms())
+            return seconds(self._native.next_deadline_ms())
         ms: Optional[int] = await self._drive(self._native.begin_next_deadline_ms())
-        return _seconds(ms)
+        return seconds(ms)
 
     def now(self) -> float:
         return self._native.now_ms() / 1000.0
 
-    async def metrics(self) -> dict[str, int]:
+    async def metrics(self) -> dict[str, Union[int, float]]:
+        """As ``tenure.SessionManager.metrics`` (durations in seconds)."""
         if self.store is None:
-            return self._native.metrics()
-        m: dict[str, int] = await self._drive(self._native.begin_metrics())
-        return m
+            return _metrics(self._native.metrics())
+        return _metrics(await self._drive(self._native.begin_metrics()))
 
     async def export(self) -> bytes:
         """Every live session as one blob (survive a restart with ``import_``)."""

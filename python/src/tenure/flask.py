@@ -2,11 +2,15 @@
 
     app.session_interface = tenure.flask.SessionInterface()   # uses app.secret_key
     session["user"] = "ann"; tenure.flask.regenerate()          # on login
-    tenure.flask.destroy()                                      # on logout
+    session.clear()   # or tenure.flask.destroy(): on logout (the stored session ends)
 
-Cookie settings come from Flask's config (``SESSION_COOKIE_NAME``, ``_PATH``, ``_DOMAIN``,
-``_SECURE``, ``_HTTPONLY``, ``_SAMESITE``); ``session.permanent`` gives the cookie
-``PERMANENT_SESSION_LIFETIME`` as its max age. ``SECRET_KEY_FALLBACKS`` rotate secrets.
+Flask's config is read on every request, as Flask does (``SECRET_KEY`` and
+``SECRET_KEY_FALLBACKS``, ``SESSION_COOKIE_NAME``/``_PATH``/``_DOMAIN``/``_SECURE``/
+``_HTTPONLY``/``_SAMESITE``/``_PARTITIONED``, ``SESSION_REFRESH_EACH_REQUEST``,
+``PERMANENT_SESSION_LIFETIME``); ``session.permanent`` gives the cookie
+``PERMANENT_SESSION_LIFETIME`` as its max age, and the server keeps sessions that long.
+``session`` is a ``dict`` with Flask's ``new``, ``accessed``, ``modified`` and ``permanent``;
+without a secret key it is Flask's read-only null session.
 
 Unlike Flask's own cookie session, the cookie is ``Secure`` and ``SameSite=Lax`` by default
 (OWASP ASVS 3.4.1, 3.4.3): Flask's defaults (``SESSION_COOKIE_SECURE = False``,
@@ -17,6 +21,8 @@ development) pass ``secure=False``, and ``same_site=None`` to leave the attribut
 
 from __future__ import annotations
 
+import threading
+from datetime import timedelta
 from typing import Any, Optional
 
 from flask import Flask, Request, Response
@@ -24,7 +30,7 @@ from flask import session as _flask_session
 from flask.sessions import SessionInterface as _FlaskInterface
 from flask.sessions import SessionMixin
 
-from . import SessionManager, _opt_ms
+from . import SessionManager
 from ._web import RequestSession, Sweeper, WebConfig, finish, load
 
 __all__ = ["SessionInterface", "TenureFlaskSession", "regenerate", "destroy"]
@@ -38,6 +44,17 @@ class TenureFlaskSession(RequestSession, SessionMixin):
 
 
 class SessionInterface(_FlaskInterface):
+    """Flask's session interface over a tenure manager. Flask's config is read on every
+    request, as Flask does (``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS``, the cookie's name,
+    domain, path, ``HttpOnly``, ``SameSite``, ``Partitioned``, ``SESSION_REFRESH_EACH_REQUEST``,
+    ``PERMANENT_SESSION_LIFETIME``); without a secret key the session is Flask's read-only
+    null session (writing to it raises Flask's error).
+
+    Without ``manager``, the one it makes (at the first request, from that app's config)
+    keeps sessions as long as ``PERMANENT_SESSION_LIFETIME``, the time Flask accepts a
+    session cookie for, unless ``idle_timeout``/``absolute_timeout`` are given; a manager
+    (or idle timeout) shorter than it is refused (``InvalidPolicy``)."""
+
     def __init__(
         self,
         manager: Optional[SessionManager] = None,
@@ -56,52 +73,85 @@ class SessionInterface(_FlaskInterface):
                 f"tenure.flask.SessionInterface: {', '.join(sorted(policy))} would be ignored: "
                 "policy options configure the SessionManager it makes, and a manager was given"
             )
-        self.manager = manager if manager is not None else SessionManager(**policy)
-        if not isinstance(self.manager, SessionManager):
+        if manager is not None and not isinstance(manager, SessionManager):
             raise TypeError(
                 "tenure.flask needs a synchronous tenure.SessionManager (Flask's session "
-                f"interface is synchronous), not {type(self.manager).__module__}.{type(self.manager).__name__}"
+                f"interface is synchronous), not {type(manager).__module__}.{type(manager).__name__}"
             )
+        if policy:
+            SessionManager(**policy)  # a misspelled or wrong option fails now, not at the first request
+        self._manager = manager
+        self._policy = policy
         self.secret = secret
         self.transport = transport
         self.rolling = rolling
         self.save_uninitialized = save_uninitialized
         self.secure = secure
         self.same_site = same_site
-        #: Removes expired sessions now and then (every ``sweep_interval`` seconds at most,
-        #: and only once one can have expired); None turns it off.
-        self.sweeper = Sweeper(self.manager, sweep_interval)
-        self._configs: dict[int, WebConfig] = {}
+        self.sweep_interval = sweep_interval
+        Sweeper.check(sweep_interval)
+        self._sweeper: Optional[Sweeper] = None
+        self._configs: dict[tuple[Any, ...], WebConfig] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def manager(self) -> SessionManager:
+        """The manager: the one given, or the one made at the first request."""
+        if self._manager is None:
+            raise RuntimeError("tenure.flask.SessionInterface makes its manager at the first request "
+                               "(from PERMANENT_SESSION_LIFETIME); pass manager= to have it sooner")
+        return self._manager
+
+    @property
+    def sweeper(self) -> Sweeper:
+        """Removes expired sessions now and then (every ``sweep_interval`` seconds at most,
+        and only once one can have expired); ``sweep_interval=None`` turns it off."""
+        if self._sweeper is None:
+            self._sweeper = Sweeper(self.manager, self.sweep_interval)
+        return self._sweeper
+
+    def _secrets(self, app: Flask) -> list[Any]:
+        if self.secret:
+            return self.secret if isinstance(self.secret, list) else [self.secret]
+        fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or []
+        return [s for s in [app.secret_key, *fallbacks] if s]
 
     def _config(self, app: Flask) -> WebConfig:
-        cfg = self._configs.get(id(app))
-        if cfg is None:
-            # Checked once per app (not on every response): a negative lifetime is refused.
-            _opt_ms(app.permanent_session_lifetime, "PERMANENT_SESSION_LIFETIME")
-            fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or []
-            secrets = self.secret or [app.secret_key, *fallbacks]
-            if isinstance(secrets, list):
-                secrets = [s for s in secrets if s]
+        """The lifecycle settings of this request, from the app's config as it is now
+        (checked by the core once per distinct config)."""
+        lifetime = app.permanent_session_lifetime
+        same_site = (self.same_site if self.same_site is not _UNSET
+                     else self.get_cookie_samesite(app) or "lax")
+        key = (tuple(self._secrets(app)), self.get_cookie_name(app), self.get_cookie_path(app),
+               self.get_cookie_domain(app), self.secure if self.secure is not None else True,
+               self.get_cookie_httponly(app), same_site, self.get_cookie_partitioned(app), lifetime)
+        cfg = self._configs.get(key)
+        if cfg is not None:
+            return cfg
+        with self._lock:
             cfg = WebConfig(
-                self.manager, secrets,
-                cookie_name=self.get_cookie_name(app),
-                path=self.get_cookie_path(app),
-                domain=self.get_cookie_domain(app),
+                self._manager, list(key[0]), cookie_name=key[1], path=key[2], domain=key[3],
                 # Secure unless turned off here; Flask's default False is not a choice.
-                secure=self.secure if self.secure is not None else True,
-                http_only=self.get_cookie_httponly(app),
-                same_site=(
-                    self.same_site if self.same_site is not _UNSET
-                    else self.get_cookie_samesite(app) or "lax"
-                ),
-                transport=self.transport,
-                rolling=self.rolling,
-                save_uninitialized=self.save_uninitialized,
+                secure=key[4], http_only=key[5], same_site=key[6], partitioned=key[7],
+                # Flask accepts a session cookie for PERMANENT_SESSION_LIFETIME (permanent or
+                # not): the server keeps sessions that long (the core's one-lifetime rule).
+                max_age=lifetime.total_seconds() if isinstance(lifetime, timedelta) else lifetime,
+                transport=self.transport, rolling=self.rolling,
+                save_uninitialized=self.save_uninitialized, drop_emptied=True,
+                policy=None if self._manager is not None else self._policy,
+                who="tenure.flask.SessionInterface", max_age_name="PERMANENT_SESSION_LIFETIME",
             )
-            self._configs[id(app)] = cfg
+            manager = cfg.manager
+            assert isinstance(manager, SessionManager)
+            self._manager = manager
+            if len(self._configs) >= 64:  # a config that changes on every request
+                self._configs.clear()
+            self._configs[key] = cfg
         return cfg
 
-    def open_session(self, app: Flask, request: Request) -> TenureFlaskSession:
+    def open_session(self, app: Flask, request: Request) -> Optional[TenureFlaskSession]:
+        if not self._secrets(app):
+            return None  # Flask's null session: reads see nothing, writes raise Flask's error
         cfg = self._config(app)
         self.sweeper.maybe()
         base = load(cfg, request.headers.get("Cookie"), request.headers.get("Authorization"))
@@ -109,18 +159,19 @@ class SessionInterface(_FlaskInterface):
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, TenureFlaskSession)
-        cfg = self._config(app)
-        permanent = session.session is not None and bool(session.session.get("_permanent"))
+        cfg = session._cfg
+        # Read without marking the session accessed (that is the handler's business).
+        permanent = bool(dict.get(session, "_permanent", False))
         max_age = app.permanent_session_lifetime.total_seconds() if permanent else None
-        for name, value in finish(cfg, session, max_age):
+        # Flask's should_set_cookie: a changed session, or a permanent one with
+        # SESSION_REFRESH_EACH_REQUEST, sends its cookie again.
+        refresh = session.modified or (permanent and bool(app.config["SESSION_REFRESH_EACH_REQUEST"]))
+        for name, value in finish(cfg, session, max_age, refresh=refresh):
             if name == "Vary":
                 for header in value.split(","):
                     response.vary.add(header.strip())
             else:
                 response.headers.add(name, value)
-
-    def is_null_session(self, obj: object) -> bool:
-        return False
 
 
 def _current() -> TenureFlaskSession:

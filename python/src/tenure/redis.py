@@ -20,7 +20,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Union
 
-from . import _ms, _native
+from . import _native
+from ._time import to_ms
 
 __all__ = ["RedisStore", "AsyncRedisStore", "DEFAULT_PREFIX"]
 
@@ -34,7 +35,7 @@ def _config(prefix: Any, grace: Any) -> tuple[str, int]:
     """Checks ``prefix`` and ``grace`` (the core's rules: ``RedisConfig::new``)."""
     if not isinstance(prefix, str):
         raise TypeError(f"prefix must be a str, not {type(prefix).__name__}")
-    grace_ms = _ms(grace, "grace")
+    grace_ms = to_ms(grace, "grace")
     # The core validates the prefix (length, no braces, spaces or control characters).
     _native.Manager(idle_ms=None, absolute_ms=None, redis_prefix=prefix, redis_grace_ms=grace_ms)
     return prefix, grace_ms
@@ -78,12 +79,14 @@ class _Store:
                 + (f"; for a {other}" if mismatch else "")
             )
         self.client = client
-        self.prefix, self.grace_ms = _config(prefix, grace)
+        self.prefix, self._grace_ms = _config(prefix, grace)
+        #: How long Redis keeps a session past its deadline (for sweep's expired events).
+        self.grace = timedelta(milliseconds=self._grace_ms)
 
     @property
     def _tenure_redis(self) -> tuple[str, int, bool]:
         """What the manager needs to know: prefix, grace in ms, whether asynchronous."""
-        return self.prefix, self.grace_ms, self._async
+        return self.prefix, self._grace_ms, self._async
 
     def __repr__(self) -> str:
         return f"<tenure.redis.{type(self).__name__} prefix={self.prefix!r}>"

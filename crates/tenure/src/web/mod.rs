@@ -52,6 +52,10 @@
 //!   [`Incoming::stale_secret`] tells the application to hand out a new [`token`](WebConfig::token).
 //! - **New sessions.** A session the request created is stored (and its cookie sent) only if
 //!   it holds something (data, flashes or a principal), unless `save_uninitialized`.
+//! - **Emptied sessions** (`drop_emptied`, as Starlette, starsessions and Flask do): a
+//!   session the request opened and changed until it holds nothing is destroyed, and the
+//!   response clears the cookie ([`WebConfig::drops_emptied`]); the usual logout there is
+//!   `session.clear()`.
 //! - **Set-Cookie** (cookie transport only): for a session created or regenerated in this
 //!   request; for a kept session opened from a cookie if it was signed with an old secret,
 //!   `rolling` is on, or the application asked for a refresh (a client that came with a
@@ -268,6 +272,7 @@ pub struct WebConfig {
     max_age: Option<Millis>,
     rolling: bool,
     save_uninitialized: bool,
+    drop_emptied: bool,
 }
 
 impl WebConfig {
@@ -287,6 +292,7 @@ impl WebConfig {
             max_age: None,
             rolling: false,
             save_uninitialized: false,
+            drop_emptied: false,
         })
     }
 
@@ -308,6 +314,23 @@ impl WebConfig {
     pub fn with_save_uninitialized(mut self, save: bool) -> Self {
         self.save_uninitialized = save;
         self
+    }
+
+    /// Whether a session the request opened and emptied ends (destroyed, its cookie
+    /// cleared), as in Starlette, starsessions and Flask, where `session.clear()` is a
+    /// logout. Off by default (express-session keeps an emptied session).
+    pub fn with_drop_emptied(mut self, drop: bool) -> Self {
+        self.drop_emptied = drop;
+        self
+    }
+
+    /// Whether a session the request opened is to be destroyed rather than committed,
+    /// with `drop_emptied`: it was changed in this request and now holds nothing (no data,
+    /// no flash messages, no principal). The adapter then destroys it and answers with
+    /// [`Ending::Destroyed`], which clears the cookie. A session that was already empty
+    /// and left alone (stored with `save_uninitialized`) is kept.
+    pub fn drops_emptied(&self, session: &crate::Session) -> bool {
+        self.drop_emptied && session.is_modified() && !session.is_initialized()
     }
 
     /// The secrets (the first signs, all verify).
@@ -800,6 +823,40 @@ mod tests {
         emptied.set("k", 1i64).unwrap();
         emptied.delete("k").unwrap();
         assert!(!w.keep_new_session(&emptied));
+    }
+
+    #[test]
+    fn an_emptied_session_is_dropped_only_when_configured_and_changed() {
+        use crate::{Limits, Record};
+        let opened = || {
+            let mut s =
+                crate::Session::from_record(Record::new(ID, 0, None, None), Limits::default());
+            s.set("k", 1i64).unwrap();
+            // As if opened from the store: holding data, nothing changed in this request.
+            crate::Session::from_record(s.record().clone(), Limits::default())
+        };
+        let keep = web(Transport::Cookie);
+        let drop = keep.clone().with_drop_emptied(true);
+        let mut cleared = opened();
+        cleared.clear();
+        assert!(drop.drops_emptied(&cleared));
+        assert!(
+            !keep.drops_emptied(&cleared),
+            "off by default (express-session)"
+        );
+        // Still holding something: kept.
+        let mut changed = opened();
+        changed.set("j", 2i64).unwrap();
+        assert!(!drop.drops_emptied(&changed));
+        // Empty but untouched (stored with save_uninitialized): kept.
+        let untouched =
+            crate::Session::from_record(Record::new(ID, 0, None, None), Limits::default());
+        assert!(!drop.drops_emptied(&untouched));
+        // Emptied of data but owned by a principal: kept.
+        let mut owned = opened();
+        owned.set_principal(Some("ann")).unwrap();
+        owned.delete("k").unwrap();
+        assert!(!drop.drops_emptied(&owned));
     }
 
     #[test]
