@@ -12,6 +12,7 @@
 // tenure: open + set + commit, open + increment + commit and create({ data }) on the
 // in-memory core, each session handle freed at once (what tenure/express does), and the
 // same loop with handles left to the FinalizationRegistry (yielding every 1000 ops).
+// TENURE_BEFORE=<js folder> adds another build of the package (e.g. main's) as contender.
 import { createRequire } from 'node:module';
 import { SessionManager } from 'tenure';
 
@@ -58,12 +59,49 @@ const esCreate = () => new Promise((resolve, reject) => {
 });
 
 // tenure --------------------------------------------------------------------------------
-const mgr = new SessionManager({});
-const tIds = [];
-for (let i = 0; i < SESSIONS; i++) {
-  const s = mgr.create({ data: { user: 'u1', views: 3, theme: 'dark' } });
-  tIds.push(s.id);
-  s.free();
+function tenureCases(label, Manager) {
+  const mgr = new Manager({});
+  const tIds = [];
+  for (let i = 0; i < SESSIONS; i++) {
+    const s = mgr.create({ data: { user: 'u1', views: 3, theme: 'dark' } });
+    tIds.push(s.id);
+    s.free();
+  }
+  return {
+    [`${label}: open + set + commit, freed`]: () => {
+      for (let i = 0; i < OPS; i++) {
+        const s = mgr.open(tIds[i % SESSIONS]);
+        s.set('theme', 'light');
+        mgr.commit(s);
+        s.free();
+      }
+    },
+    [`${label}: open + set + commit, left to the GC`]: async () => {
+      for (let i = 0; i < OPS; i++) {
+        const s = mgr.open(tIds[i % SESSIONS]);
+        s.set('theme', 'light');
+        mgr.commit(s);
+        if (i % 1000 === 999) await new Promise(setImmediate);
+      }
+    },
+    [`${label}: open + increment + commit, freed`]: () => {
+      for (let i = 0; i < OPS; i++) {
+        const s = mgr.open(tIds[i % SESSIONS]);
+        s.increment('views');
+        mgr.commit(s);
+        s.free();
+      }
+    },
+    [`${label}: create (3 keys), freed`]: () => {
+      const made = [];
+      for (let i = 0; i < OPS; i++) {
+        const s = mgr.create({ data: { user: 'u1', views: 3, theme: 'dark' } });
+        made.push(s.id);
+        s.free();
+      }
+      for (const id of made) mgr.destroy(id);
+    },
+  };
 }
 
 const cases = {
@@ -78,39 +116,10 @@ const cases = {
     store.clear();
     for (const id of esIds) store.set(id, { cookie: { originalMaxAge: 1800000, httpOnly: true, path: '/' }, user: 'u1', views: 3, theme: 'dark' });
   },
-  'tenure: open + set + commit, freed': () => {
-    for (let i = 0; i < OPS; i++) {
-      const s = mgr.open(tIds[i % SESSIONS]);
-      s.set('theme', 'light');
-      mgr.commit(s);
-      s.free();
-    }
-  },
-  'tenure: open + set + commit, left to the GC': async () => {
-    for (let i = 0; i < OPS; i++) {
-      const s = mgr.open(tIds[i % SESSIONS]);
-      s.set('theme', 'light');
-      mgr.commit(s);
-      if (i % 1000 === 999) await new Promise(setImmediate);
-    }
-  },
-  'tenure: open + increment + commit, freed': () => {
-    for (let i = 0; i < OPS; i++) {
-      const s = mgr.open(tIds[i % SESSIONS]);
-      s.increment('views');
-      mgr.commit(s);
-      s.free();
-    }
-  },
-  'tenure: create (3 keys), freed': () => {
-    const made = [];
-    for (let i = 0; i < OPS; i++) {
-      const s = mgr.create({ data: { user: 'u1', views: 3, theme: 'dark' } });
-      made.push(s.id);
-      s.free();
-    }
-    for (const id of made) mgr.destroy(id);
-  },
+  ...tenureCases('tenure', SessionManager),
+  ...(process.env.TENURE_BEFORE
+    ? tenureCases('tenure before', require(`${process.env.TENURE_BEFORE}/src/index.cjs`).SessionManager)
+    : {}),
 };
 
 const results = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
@@ -126,9 +135,15 @@ for (let r = 0; r < ROUNDS; r++) {
 
 console.log(`\nJS library level (Node ${process.version}): ops/s, median of ${ROUNDS} rounds of ${OPS}`);
 const med = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]));
-for (const [k, v] of Object.entries(med)) console.log(`  ${k.padEnd(46)} ${fmt(v).padStart(11)}`);
+for (const [k, v] of Object.entries(med)) console.log(`  ${k.padEnd(52)} ${fmt(v).padStart(11)}`);
 const ratio = (a, b) => `${(med[a] / med[b]).toFixed(2)}x`;
 console.log('  ratios against express-session (target >= 2x):');
 console.log(`    open + set + commit:       ${ratio('tenure: open + set + commit, freed', 'express-session: get + change + save')} (left to the GC: ${ratio('tenure: open + set + commit, left to the GC', 'express-session: get + change + save')})`);
 console.log(`    open + increment + commit: ${ratio('tenure: open + increment + commit, freed', 'express-session: get + increment + save')}`);
 console.log(`    create:                    ${ratio('tenure: create (3 keys), freed', 'express-session: create (3 keys) + save')}`);
+if (process.env.TENURE_BEFORE) {
+  console.log('  tenure now / tenure before:');
+  for (const op of ['open + set + commit, freed', 'open + increment + commit, freed', 'create (3 keys), freed']) {
+    console.log(`    ${op.padEnd(34)} ${ratio(`tenure: ${op}`, `tenure before: ${op}`)}`);
+  }
+}

@@ -51,7 +51,7 @@ async function inChromium(page_, check) {
 }
 
 test('the web build works in headless chromium with a WebStorageStore', () => inChromium('index.html', (results) => {
-  assert.ok(results.length >= 8, JSON.stringify(results));
+  assert.ok(results.length >= 9, JSON.stringify(results));
   for (const r of results) assert.ok(r.ok, `${r.name}: ${r.detail}`);
 }));
 

@@ -8,12 +8,16 @@ mod bearer;
 mod clock;
 mod cookie;
 mod errors;
+#[cfg(feature = "file-store")]
 mod file_index;
 mod host;
 mod manager;
 mod options;
 mod pending;
+mod port;
 mod record;
+#[cfg(feature = "redis")]
+mod redis;
 mod secrets;
 mod session;
 mod values;

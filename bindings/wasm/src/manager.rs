@@ -4,9 +4,12 @@ use crate::clock::ManualClock;
 use crate::errors::{core_error, js_error};
 use crate::host::{AnyClock, AnyStore, JsEntropy, JsStore};
 use crate::options::{opt, opt_uint};
+use crate::port::AnyPort;
 use crate::session::Session;
 use crate::values;
 use js_sys::{Array, Object, Reflect, Uint8Array};
+use tenure::__private::ops::{self, Cx};
+use tenure::__private::port::run_ready;
 use tenure::{EncodedStore, Limits, MemoryStore, OnFull, Policy, SessionInfo};
 use wasm_bindgen::prelude::*;
 pub(crate) type Core = tenure::SessionManager<AnyStore, AnyClock, JsEntropy>;
@@ -26,6 +29,7 @@ pub(crate) fn info(i: &SessionInfo) -> JsValue {
 pub struct Manager {
     pub(crate) core: Core,
     /// Set by `setRedis`: every `begin*` operation then runs over Redis.
+    #[cfg(feature = "redis")]
     pub(crate) redis: Option<tenure::redis::RedisConfig>,
     /// Whether anyone listens (`setEvents(true)`, from `on()`): without listeners the
     /// events are dropped here after each operation instead of being handed to JS.
@@ -51,11 +55,21 @@ impl Manager {
         }
     }
 
+    /// Runs one of the core's operations to completion on the manager's own store, over the
+    /// same port type as the stepped operations (`port.rs`: one compiled copy of each).
     fn run<R>(
         &mut self,
-        f: impl FnOnce(&mut Core) -> Result<R, tenure::Error>,
+        op: impl AsyncFnOnce(&mut Cx<JsEntropy>, &mut AnyPort<'_>) -> Result<R, tenure::Error>,
     ) -> Result<R, JsValue> {
-        let result = f(&mut self.core);
+        let mut cx = self.core.context(JsEntropy);
+        let limits = *self.core.policy().limits();
+        let result = {
+            let mut port = AnyPort::sync(self.core.store_mut(), limits);
+            run_ready(op(&mut cx, &mut port)).unwrap_or_else(|| {
+                Err(tenure::StoreError::new("a synchronous store did not answer at once").into())
+            })
+        };
+        self.core.absorb(cx.into_effects());
         self.settle_events();
         result.map_err(|e| core_error(&e))
     }
@@ -127,6 +141,7 @@ impl Manager {
         };
         Ok(Manager {
             core: tenure::SessionManager::new(store, clock, JsEntropy, policy),
+            #[cfg(feature = "redis")]
             redis: None,
             events: false,
         })
@@ -135,7 +150,7 @@ impl Manager {
     pub fn create(&mut self, principal: JsValue, data: JsValue) -> Result<Session, JsValue> {
         let principal = values::opt_str_arg(&principal, "principal")?;
         let data = self.data_arg(&data)?;
-        self.run(|m| m.create(principal.as_deref(), data))
+        self.run(async |cx, p| ops::create(cx, p, principal.as_deref(), data).await)
             .map(|inner| Session { inner })
     }
     /// `create` (or `draft`, with `draft: true`) with the data as JSON text: the JS layer
@@ -155,9 +170,9 @@ impl Manager {
             _ => return Ok(None),
         };
         let inner = if draft {
-            self.run(|m| m.draft(principal.as_deref(), Some(data)))?
+            self.run(async |cx, _| ops::draft(cx, principal.as_deref(), Some(data)))?
         } else {
-            self.run(|m| m.create(principal.as_deref(), Some(data)))?
+            self.run(async |cx, p| ops::create(cx, p, principal.as_deref(), Some(data)).await)?
         };
         Ok(Some(Session { inner }))
     }
@@ -166,28 +181,34 @@ impl Manager {
     pub fn draft(&mut self, principal: JsValue, data: JsValue) -> Result<Session, JsValue> {
         let principal = values::opt_str_arg(&principal, "principal")?;
         let data = self.data_arg(&data)?;
-        self.run(|m| m.draft(principal.as_deref(), data))
+        self.run(async |cx, _| ops::draft(cx, principal.as_deref(), data))
             .map(|inner| Session { inner })
     }
     #[wasm_bindgen(js_name = insertDraft)]
     pub fn insert_draft(&mut self, session: &mut Session) -> Result<(), JsValue> {
-        self.run(|m| m.insert_draft(&mut session.inner))
+        self.run(async |cx, p| ops::insert_draft(cx, p, &mut session.inner).await)
     }
     pub fn open(&mut self, id: &str) -> Result<Option<Session>, JsValue> {
-        Ok(self.run(|m| m.open(id))?.map(|inner| Session { inner }))
+        Ok(self
+            .run(async |cx, p| ops::open(cx, p, id).await)?
+            .map(|inner| Session { inner }))
     }
     pub fn peek(&mut self, id: &str) -> Result<Option<Session>, JsValue> {
-        Ok(self.run(|m| m.peek(id))?.map(|inner| Session { inner }))
+        Ok(self
+            .run(async |cx, p| ops::peek(cx, p, id).await)?
+            .map(|inner| Session { inner }))
     }
     pub fn commit(&mut self, session: &mut Session) -> Result<(), JsValue> {
-        self.run(|m| m.commit(&mut session.inner))
+        self.run(async |cx, p| ops::commit(cx, p, &mut session.inner).await)
     }
     pub fn regenerate(
         &mut self,
         session: &mut Session,
         clear: Option<bool>,
     ) -> Result<(), JsValue> {
-        self.run(|m| m.regenerate(&mut session.inner, clear.unwrap_or(false)))
+        self.run(async |cx, p| {
+            ops::regenerate(cx, p, &mut session.inner, clear.unwrap_or(false)).await
+        })
     }
     #[wasm_bindgen(js_name = setIdleTimeout)]
     pub fn set_idle_timeout(
@@ -206,10 +227,10 @@ impl Manager {
                 ))
             }
         };
-        self.run(|m| m.set_idle_timeout(&mut session.inner, ms))
+        self.run(async |_, _| ops::set_idle_timeout(&mut session.inner, ms))
     }
     pub fn destroy(&mut self, id: &str) -> Result<bool, JsValue> {
-        self.run(|m| m.destroy(id))
+        self.run(async |cx, p| ops::destroy(cx, p, id).await)
     }
     #[wasm_bindgen(js_name = destroyAllOf)]
     pub fn destroy_all_of(
@@ -219,24 +240,25 @@ impl Manager {
     ) -> Result<usize, JsValue> {
         let principal = values::str_arg(&principal, "principal")?;
         let except = values::opt_str_arg(&except, "except")?;
-        self.run(|m| m.destroy_all_of(&principal, except.as_deref()))
+        self.run(async |cx, p| ops::destroy_all_of(cx, p, &principal, except.as_deref()).await)
     }
     #[wasm_bindgen(js_name = destroyAll)]
     pub fn destroy_all(&mut self) -> Result<usize, JsValue> {
-        self.run(|m| m.destroy_all())
+        self.run(async |cx, p| ops::destroy_all(cx, p).await)
     }
     #[wasm_bindgen(js_name = sessionsOf)]
     pub fn sessions_of(&mut self, principal: JsValue) -> Result<Array, JsValue> {
         let principal = values::str_arg(&principal, "principal")?;
         Ok(self
-            .run(|m| m.sessions_of(&principal))?
+            .run(async |cx, p| ops::sessions_of(cx, p, &principal).await)?
             .iter()
             .map(info)
             .collect())
     }
     /// `[infos, nextCursor]`.
     pub fn list(&mut self, cursor: Option<String>, limit: Option<usize>) -> Result<Array, JsValue> {
-        let (page, next) = self.run(|m| m.list(cursor.as_deref(), limit.unwrap_or(100)))?;
+        let (page, next) = self
+            .run(async |cx, p| ops::list(cx, p, cursor.as_deref(), limit.unwrap_or(100)).await)?;
         let infos: Array = page.iter().map(info).collect();
         Ok([
             infos.into(),
@@ -246,28 +268,32 @@ impl Manager {
         .collect())
     }
     pub fn count(&mut self) -> Result<usize, JsValue> {
-        self.run(|m| m.count())
+        self.run(async |cx, p| ops::count(cx, p).await)
     }
     pub fn sweep(&mut self) -> Result<usize, JsValue> {
-        self.run(|m| m.sweep())
+        self.run(async |cx, p| ops::sweep(cx, p).await)
     }
     #[wasm_bindgen(js_name = nextDeadline)]
     pub fn next_deadline(&mut self) -> Result<Option<f64>, JsValue> {
-        Ok(self.run(|m| m.next_deadline())?.map(|d| d as f64))
+        Ok(self
+            .run(async |_, p| ops::next_deadline(p).await)?
+            .map(|d| d as f64))
     }
     pub fn now(&self) -> f64 {
         self.core.now() as f64
     }
     pub fn metrics(&mut self) -> Result<JsValue, JsValue> {
-        let x = self.run(|m| m.metrics())?;
-        Ok(metrics_js(&x))
+        let active = self.run(async |_, p| ops::stored(p).await)?;
+        Ok(metrics_js(&self.core.metrics_with(active)))
     }
     pub fn export(&mut self) -> Result<Uint8Array, JsValue> {
-        Ok(Uint8Array::from(self.run(|m| m.export())?.as_slice()))
+        Ok(Uint8Array::from(
+            self.run(async |cx, p| ops::export(cx, p).await)?.as_slice(),
+        ))
     }
     #[wasm_bindgen(js_name = "import")]
     pub fn import_(&mut self, data: &[u8]) -> Result<usize, JsValue> {
-        self.run(|m| m.import(data))
+        self.run(async |cx, p| ops::import(cx, p, data).await)
     }
     /// Keeps events for `drainEvents` (`true`, once a listener is registered) or drops
     /// them after each operation (`false`, the default).

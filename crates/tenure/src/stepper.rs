@@ -150,8 +150,10 @@ impl<T> RedisStepper<T> {
 }
 
 impl<T, Q: 'static, A: 'static> Stepper<T, Q, A> {
-    /// Starts `op` with the raw channel port.
-    fn over<F>(op: impl FnOnce(ChannelPort<Q, A>) -> F) -> Self
+    /// Starts `op` with the raw channel port: for a driver that wraps the port in its own
+    /// [`Port`](crate::port::Port) type (the wasm binding runs its synchronous and stepped
+    /// operations over one port type, so each operation is compiled once).
+    pub fn over<F>(op: impl FnOnce(ChannelPort<Q, A>) -> F) -> Self
     where
         F: Future<Output = T> + 'static,
     {
