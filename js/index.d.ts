@@ -199,6 +199,10 @@ export class SessionManager {
   sweep(): number;
   nextDeadline(): number | null;
   now(): number;
+  /** The policy's idle timeout in ms (null: never). */
+  readonly idleTimeout: number | null;
+  /** The policy's absolute timeout in ms (null: never). */
+  readonly absoluteTimeout: number | null;
   metrics(): Metrics;
   export(): Uint8Array;
   import(bytes: Uint8Array): number;
@@ -239,6 +243,10 @@ export class AsyncSessionManager {
   sweep(): Promise<number>;
   nextDeadline(): Promise<number | null>;
   now(): number;
+  /** The policy's idle timeout in ms (null: never). */
+  readonly idleTimeout: number | null;
+  /** The policy's absolute timeout in ms (null: never). */
+  readonly absoluteTimeout: number | null;
   metrics(): Promise<Metrics>;
   export(): Promise<Uint8Array>;
   import(bytes: Uint8Array): Promise<number>;
@@ -384,5 +392,15 @@ export class WebConfig {
   clearCookie(): string;
   respond(incoming: Incoming, outcome: Outcome, now: number): ResponseHeaders;
   respondWithMaxAge(incoming: Incoming, outcome: Outcome, now: number, maxAge: number | null): ResponseHeaders;
+  /** `respondWithMaxAge` for a request that came `secure` or not: a Secure cookie is never sent over plain HTTP; `autoSecure` makes it Secure exactly when the request is. */
+  respondOver(incoming: Incoming, outcome: Outcome, now: number, maxAge: number | null, secure: boolean, autoSecure: boolean): ResponseHeaders;
+  /** Whether requests for this URL path are handled (under the cookie's Path). */
+  coversPath(path: string): boolean;
+  /** Whether a kept session's cookie is sent again because the request changed it (only a cookie with a lifetime). */
+  refreshes(changed: boolean, maxAge: number | null): boolean;
+  /** Throws `TENURE_INVALID_VALUE` if a session's cookie lifetime outlives the manager's absolute timeout. */
+  checkSessionAge(age: number, absolute: number | null): void;
   free(): void;
 }
+/** Whether a request is secure, by express-session's rule: TLS always; else `proxy` true trusts the first X-Forwarded-Proto, false says no, undefined takes the framework's word (Express's `req.secure`). */
+export function isSecureRequest(request: { tls?: boolean; forwardedProto?: string | null; frameworkSecure?: boolean }, proxy?: boolean): boolean;

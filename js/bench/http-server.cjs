@@ -20,7 +20,7 @@ if (kind === 'express-session') {
 } else if (kind === 'tenure') {
   const { session } = require('tenure/express');
   app.use(session({ secret: SECRET, cookie: { secure: false } }));
-  app.get('/inc', (req, res) => { handled += 1; res.json({ views: req.session.increment('views') }); });
+  app.get('/inc', (req, res) => { handled += 1; res.json({ views: req.tenure.increment('views') }); });
 } else if (kind === 'none') {
   app.use((req, res, next) => { req.session = {}; next(); });
   app.get('/inc', (req, res) => { handled += 1; plain += 1; res.json({ views: plain }); });

@@ -6,7 +6,7 @@
 //   ROUNDS=3 DURATION=3 node js/bench/http.mjs
 //
 // Routes: /read (reads the session), /inc (adds 1 to a counter: express-session
-// `req.session.views = (req.session.views ?? 0) + 1`, tenure `req.session.increment('views')`),
+// `req.session.views = (req.session.views ?? 0) + 1`, tenure `req.tenure.increment('views')`),
 // /new (no cookie: a new session per request). /read and /inc run on one session shared by
 // all 50 connections; "lost" is the /inc requests the server answered minus the counter at the end.
 import { spawn } from 'node:child_process';

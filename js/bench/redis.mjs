@@ -63,7 +63,7 @@ const contenders = {
     const counted = { sendCommand: (args) => { counter.sent += 1; return client.sendCommand(args); } };
     const manager = new AsyncSessionManager({ store: redisStore(counted), idleTimeout: 30 * 60_000 });
     app.use(tenureSession({ secret: SECRET, manager, cookie: { secure: false } }));
-    routes(app, (req) => req.session.increment('k0'));
+    routes(app, (req) => req.tenure.increment('k0'));
     return app;
   },
 };

@@ -131,6 +131,10 @@ function createApi(wasm) {
     }
 
     now() { return this._native.now(); }
+    /** The policy's idle timeout in ms (null: never). */
+    get idleTimeout() { return this._native.idleTimeout ?? null; }
+    /** The policy's absolute timeout in ms (null: never). */
+    get absoluteTimeout() { return this._native.absoluteTimeout ?? null; }
 
     startAutoSweep(intervalMs = 60_000) {
       this.stopAutoSweep();
@@ -436,6 +440,7 @@ function createApi(wasm) {
     unsignToken: (token, secrets) => wasm.unsignToken(token, secrets) ?? null,
     buildSetCookie: wasm.buildSetCookie,
     WebConfig: wasm.WebConfig,
+    isSecureRequest: wasm.isSecureRequest,
     Incoming: wasm.Incoming,
     recordVersion: (bytes) => wasm.recordVersion(bytes) ?? null,
   };

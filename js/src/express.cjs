@@ -1,51 +1,17 @@
 'use strict';
-// Connect/Express middleware (Express 4 and 5, plain node:http): `req.session` is a tenure
-// session with property access. The request lifecycle is the core's (`tenure::web` through
-// WebConfig): which id a request names, re-signing under rotation, whether a new session is
-// stored, and which Set-Cookie / clearing cookie / Vary the response gets. This file only
-// does the I/O around it: headers in, store calls, headers out.
+// Connect/Express middleware (Express 4 and 5, plain node:http) that drops in for
+// express-session: `req.session` is a plain object of the session's data with
+// express-session's methods, `req.sessionID`, `req.session.cookie`; tenure's extras are on
+// `req.tenure`. The request lifecycle is the core's (`tenure::web` through WebConfig):
+// which id a request names, re-signing under rotation, whether a new session is stored,
+// which Set-Cookie / clearing cookie / Vary the response gets, Secure cookies and trusted
+// proxies, path scoping. This file only does the I/O around it: headers in, store calls,
+// headers out. The same request code runs over a SessionManager (each step at once) and an
+// AsyncSessionManager (each step awaited, the response held until the commit answered).
 const tenure = require('./index.cjs');
-
-const METHODS = new Set(['id', 'regenerate', 'destroy', 'save', 'increment', 'flash', 'takeFlashes',
-  'principal', 'setPrincipal', 'token', 'toJSON', 'isNew', 'publicId']);
-
-function tenureError(code, message) {
-  return Object.assign(new Error(message), { code: `TENURE_${code}` });
-}
-
-function sessionProxy(api, state, write) {
-  return new Proxy(api, {
-    get(target, prop) {
-      if (typeof prop === 'symbol' || METHODS.has(prop)) return Reflect.get(target, prop);
-      state.accessed = true;
-      return state.s ? state.s.get(prop) : undefined;
-    },
-    set(target, prop, value) {
-      if (typeof prop === 'symbol' || METHODS.has(prop)) {
-        throw tenureError('INVALID_VALUE', `${String(prop)} is reserved on req.session`);
-      }
-      write().set(prop, value);
-      return true;
-    },
-    deleteProperty(target, prop) {
-      state.accessed = true;
-      if (state.s && typeof prop === 'string') state.s.delete(prop);
-      return true;
-    },
-    has(target, prop) {
-      state.accessed = true;
-      return typeof prop === 'string' && Boolean(state.s && state.s.has(prop));
-    },
-    ownKeys() {
-      state.accessed = true;
-      return state.s ? state.s.keys() : [];
-    },
-    getOwnPropertyDescriptor(target, prop) {
-      if (!state.s || typeof prop !== 'string' || !state.s.has(prop)) return undefined;
-      return { value: state.s.get(prop), enumerable: true, configurable: true, writable: true };
-    },
-  });
-}
+const { readOptions } = require('./express/options.cjs');
+const { makeView, refill, writeChanges, noteStored, pullStored } = require('./express/session-view.cjs');
+const { SessionCookie } = require('./express/cookie.cjs');
 
 /** Whether a store's calls are asynchronous: it says so (`async = true`) or its protocol
  * methods are `async` functions. */
@@ -56,273 +22,395 @@ function isAsyncStore(store) {
     .some((m) => typeof store[m] === 'function' && store[m].constructor && store[m].constructor.name === 'AsyncFunction');
 }
 
+// The steps of an operation are written once, as a generator that yields each manager call;
+// a driver feeds the answers back: at once for a SessionManager, awaited for an
+// AsyncSessionManager.
+function runSync(steps) {
+  let r = steps.next();
+  while (!r.done) r = steps.next(r.value);
+  return r.value;
+}
+async function runAsync(steps) {
+  let r = steps.next();
+  while (!r.done) {
+    let value;
+    try {
+      value = await r.value;
+    } catch (err) {
+      r = steps.throw(err);
+      continue;
+    }
+    r = steps.next(value);
+  }
+  return r.value;
+}
+
+/** The URL path a request was made for (before any router mount), without the query. */
+function pathOf(req) {
+  const url = req.originalUrl ?? req.url ?? '/';
+  const q = url.search(/[?#]/);
+  return (q === -1 ? url : url.slice(0, q)) || '/';
+}
+
 /**
- * @param {object} options secret (string or array: the first signs, all verify), name
- *   (default 'sid'), cookie ({ path, domain, httpOnly, secure, sameSite, partitioned,
- *   priority, maxAge (ms) }), transport ('cookie' | 'header' | 'both'), rolling,
- *   saveUninitialized, manager (a SessionManager or an AsyncSessionManager) or the manager's
- *   options (an AsyncSessionManager if `async: true`, or if the store says `async = true`
- *   or its methods are `async` functions), onError (err, req, res): what to do with a
- *   failure after the handler ran when `next` can't take it (plain node:http; default: a
- *   bare 500).
+ * @param {object} options express-session's (secret, name, cookie, rolling,
+ *   saveUninitialized, resave, proxy, unset, store) plus transport ('cookie' | 'header' |
+ *   'both'), manager (a SessionManager or AsyncSessionManager) or the manager's options,
+ *   async, onError (err, req, res). See docs/js.md.
  */
 function session(options = {}) {
-  const {
-    secret, name = 'sid', cookie = {}, transport = 'cookie', rolling = false,
-    saveUninitialized = false, manager, onError, async: wantAsync, ...policy
-  } = options;
-  if (secret === undefined) throw tenureError('INVALID_POLICY', 'the session middleware needs a secret');
-  const secrets = Array.isArray(secret) ? secret : [secret];
-  const { maxAge = null, ...cookieOptions } = cookie;
-  // Secrets, transport and cookie settings are checked now (at start-up, not on the first
-  // response), by the core.
-  const web = new tenure.WebConfig({
-    secrets, transport, cookie: { ...cookieOptions, name }, maxAge,
-    rolling: Boolean(rolling), saveUninitialized: Boolean(saveUninitialized),
-  });
-  // Everything else configures the manager made here: a misspelled option is refused by
-  // the manager (by name); with a manager of one's own it would be ignored, so it is refused.
-  const extra = Object.keys(policy).filter((k) => policy[k] !== undefined);
-  if (manager && extra.length) {
-    throw tenureError('INVALID_POLICY', `tenure/express: unknown option ${extra.map((k) => JSON.stringify(k)).join(', ')} (with a manager given, the options are secret, name, cookie, transport, rolling, saveUninitialized, manager, onError, async)`);
+  const opts = readOptions(options);
+  // Secrets, transport and cookie settings are checked now (at start-up), by the core.
+  const web = new tenure.WebConfig(opts.web);
+  const { policy } = opts;
+  // One lifetime: a manager made here takes its timeouts from the cookie's lifetime
+  // (unless set explicitly); a manager passed in must not end sessions before their cookie.
+  let mgr = opts.manager;
+  if (!mgr) {
+    const t = web.serverTimeouts();
+    const made = {
+      ...policy,
+      idleTimeout: 'idleTimeout' in policy ? policy.idleTimeout : t.idleTimeout,
+      absoluteTimeout: 'absoluteTimeout' in policy ? policy.absoluteTimeout : t.absoluteTimeout,
+      // A store that only grows is a leak: a manager made here sweeps every minute.
+      autoSweep: policy.autoSweep ?? true,
+    };
+    mgr = opts.wantAsync || isAsyncStore(policy.store)
+      ? new tenure.AsyncSessionManager(made)
+      : new tenure.SessionManager(made);
   }
-  // A manager made here sweeps expired sessions every minute (an unref'd timer) unless
-  // autoSweep: false; a store that only grows is a leak.
-  const made = { ...policy, autoSweep: policy.autoSweep ?? true };
-  const mgr = manager ?? (wantAsync || isAsyncStore(policy.store)
-    ? new tenure.AsyncSessionManager(made)
-    : new tenure.SessionManager(made));
   if (!(mgr instanceof tenure.SessionManager) && !(mgr instanceof tenure.AsyncSessionManager)) {
-    throw tenureError('INVALID_POLICY', 'manager must be a tenure SessionManager or AsyncSessionManager');
+    throw Object.assign(new Error('tenure/express: manager must be a tenure SessionManager or AsyncSessionManager'), { code: 'TENURE_INVALID_POLICY' });
   }
-  if (onError !== undefined && typeof onError !== 'function') {
-    throw tenureError('INVALID_POLICY', 'onError must be a function (err, req, res)');
-  }
-
-  // Which id the request names, and why (the core reads Cookie and Authorization).
-  const lookup = (req) => web.find(req.headers.cookie ?? null, req.headers.authorization ?? null);
+  web.checkTimeouts(mgr.idleTimeout);
+  if (opts.web.maxAge !== null) web.checkSessionAge(opts.web.maxAge, mgr.absoluteTimeout);
+  const isAsync = mgr instanceof tenure.AsyncSessionManager;
+  const cookieName = web.cookieName;
+  const cookieSettings = {
+    path: '/', httpOnly: true, secure: true, sameSite: 'lax', ...opts.cookieSettings,
+  };
 
   function middleware(req, res, next) {
-    if (mgr instanceof tenure.AsyncSessionManager) {
-      asyncMiddleware(req, res, next);
+    // express-session: a second session middleware, or a path the cookie is not sent to,
+    // leaves the request alone.
+    if (req.session !== undefined || !web.coversPath(pathOf(req))) {
+      next();
       return;
     }
-    let state;
-    try {
-      const incoming = lookup(req);
-      const s = incoming.id === null ? null : mgr.open(incoming.id);
-      state = { s, incoming, isNew: false, draft: false, accessed: false, destroyed: false, regenerated: false,
-        owned: s ? [s] : [], released: false };
-    } catch (err) {
-      next(err);
-      return;
-    }
-    res.once('close', () => release(state));
-
-    const write = () => writable(state, mgr);
-    const store = () => {
-      if (state.draft) {
-        mgr.insertDraft(state.s);
-        state.draft = false;
-      }
-      return state.s;
-    };
-    const api = {
-      get id() { return state.s ? state.s.id : null; },
-      get publicId() { return state.s ? state.s.publicId : null; },
-      get isNew() { return state.isNew; },
-      get principal() { return state.s ? state.s.principal ?? null : null; },
-      setPrincipal(p, keepData) { write().setPrincipal(p ?? undefined, keepData); },
-      increment(key, by) { return write().increment(key, by); },
-      flash(category, message) { write().flash(category, message); },
-      takeFlashes() { state.accessed = true; return state.s ? state.s.takeFlashes() : []; },
-      token() { write(); return web.token(store().id); },
-      save(cb) {
-        if (state.draft) store();
-        else if (state.s && state.s.modified) mgr.commit(state.s);
-        if (cb) cb();
-      },
-      regenerate(clear, cb) {
-        if (typeof clear === 'function') { cb = clear; clear = false; }
-        const s = write();
-        if (!state.isNew) mgr.regenerate(s, Boolean(clear));
-        else if (clear) s.clear();
-        state.regenerated = true;
-        if (cb) cb();
-      },
-      destroy(cb) {
-        state.accessed = true;
-        if (state.s && !state.draft) mgr.destroy(state.s.id);
-        state.s = null;
-        state.isNew = false;
-        state.draft = false;
-        state.destroyed = true;
-        if (cb) cb();
-      },
-      toJSON() { return state.s ? state.s.toObject() : {}; },
-    };
-    req.session = sessionProxy(api, state, write);
-    req.sessionManager = mgr;
-
-    // Commit before the headers go out; a store failure throws here, before anything is
-    // sent, so Express hands it to next(err) and answers 500.
-    const writeHead = res.writeHead;
-    let done = false;
-    res.writeHead = function tenureWriteHead(...args) {
-      if (!done && !state.released) {
-        done = true;
-        finish(res, state);
-      }
-      return writeHead.apply(this, args);
-    };
-    next();
-  }
-
-  // The same request session over an AsyncSessionManager. The session is opened before
-  // next(); operations the handler starts (regenerate, destroy, save) run in order in the
-  // background and are awaited at the end; the response (writeHead, write, end) is held
-  // until the headers are computed and the commit has answered, then replayed. A failure
-  // then goes to next(err) (Express: the error handler, 500 by default) and never escapes
-  // as an uncaught exception or an unhandled rejection.
-  function asyncMiddleware(req, res, next) {
     let incoming;
     try {
-      incoming = lookup(req);
+      incoming = web.find(cookieHeaders(req), req.headers.authorization ?? null);
     } catch (err) {
       next(err);
       return;
     }
     const fail = failure(req, res, next);
+    if (!isAsync) {
+      let state;
+      try {
+        state = begin(req, res, incoming, incoming.id === null ? null : mgr.open(incoming.id));
+      } catch (err) {
+        incoming.free();
+        next(err);
+        return;
+      }
+      holdSync(res, state);
+      try {
+        next();
+      } catch (err) {
+        fail(err); // plain node:http: the handler threw (a refused value at res.end, say)
+      }
+      return;
+    }
     const opened = incoming.id === null ? Promise.resolve(null) : mgr.open(incoming.id);
     opened.then((s) => {
-      const state = { s, incoming, isNew: false, draft: false, accessed: false, destroyed: false, regenerated: false,
-        chain: Promise.resolve(), error: null, owned: s ? [s] : [], released: false, finishing: null };
-      // The handles are freed once the response is over and nothing of ours is in flight.
-      res.once('close', () => {
-        Promise.all([state.chain, state.finishing]).then(() => release(state), () => release(state));
-      });
-      install(req, res, state, fail);
+      const state = begin(req, res, incoming, s);
+      holdAsync(res, state, fail);
       try {
         next();
       } catch (err) {
         fail(err); // plain node:http: the handler threw
       }
-    }, fail);
+    }, (err) => {
+      incoming.free();
+      fail(err);
+    });
   }
 
-  // Whoever handles a failure after the handler ran.
-  function failure(req, res, next) {
-    let failed = false;
-    return (err) => {
-      if (failed) { console.error('tenure: a further error after a failed request:', err); return; }
-      failed = true;
-      try {
-        if (onError) onError(err, req, res);
-        else if (req.app || next.length >= 1) next(err); // Express, Connect, or a next(err) that takes it
-        else report(err, req, res);
-      } catch (e) {
-        report(e, req, res);
-      }
+  // The request's state, its req.session, req.sessionID and req.tenure.
+  function begin(req, res, incoming, opened) {
+    const state = {
+      req, incoming, handle: opened, draft: false, accessed: false, destroyed: false, regenerated: false,
+      isNew: false, changed: false, chain: Promise.resolve(), error: null, owned: [], released: false, finishing: null,
+      view: null, proxy: null, snap: null, cookie: null, methods: null,
     };
+    if (opened) state.owned.push(opened);
+    else fresh(state);
+    state.methods = methods(state);
+    show(state, opened ? opened.toObject() : {});
+    req.tenure = extras(state);
+    req.sessionManager = mgr;
+    // The handles are freed once the response is over and nothing of ours is in flight.
+    res.once('close', () => {
+      Promise.all([state.chain, state.finishing]).then(() => release(state), () => release(state));
+    });
+    return state;
   }
 
-  // The last resort: a bare 500 (or a cut connection once headers went out), and stderr.
-  function report(err, req, res) {
-    console.error('tenure: session middleware error:', err);
-    try {
-      if (!res.headersSent) {
-        res.statusCode = 500;
-        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-        res.__tenureEnd ? res.__tenureEnd('Internal Server Error') : res.end('Internal Server Error');
-      } else {
-        res.destroy();
-      }
-    } catch { /* the connection is gone */ }
+  // A new session for this request, not stored (no I/O) until the core says to keep it.
+  function fresh(state, principal) {
+    state.handle = mgr.draft({ principal });
+    state.owned.push(state.handle);
+    state.draft = true;
+    state.isNew = true;
   }
 
-  function install(req, res, state, fail) {
-    // Runs `op` after the earlier ones; `cb(err)` when it is done, or the error kept for
-    // the end of the request if there is no callback.
-    const enqueue = (op, cb) => {
-      state.chain = state.chain.then(op).then(() => callback(cb, null), (err) => {
-        if (cb) callback(cb, err);
-        else if (!state.error) state.error = err;
-      });
-    };
-    const callback = (cb, err) => {
+  // Gives the handler a view of `data`: req.session, req.sessionID, req.session.cookie.
+  function show(state, data) {
+    const h = state.handle;
+    // The session's cookie lifetime: its own idle timeout when it differs from the
+    // manager's (a "remember me" set earlier), else the configured one.
+    const own = h.idleTimeout ?? null;
+    const original = !state.draft && own !== (mgr.idleTimeout ?? null) ? own : opts.web.maxAge;
+    const secure = opts.autoSecure ? isSecure(state.req) : cookieSettings.secure;
+    state.cookie = new SessionCookie({ ...cookieSettings, secure }, original, () => mgr.now(), (age) => web.checkSessionAge(age, mgr.absoluteTimeout));
+    const made = makeView(state, data, { id: h.id, cookie: state.cookie, req: state.req });
+    Object.assign(state, made);
+    state.req.session = made.proxy;
+    state.req.sessionID = h.id;
+  }
+
+  // The Cookie header, and (as express-session reads it) our cookie from cookie-parser's
+  // req.cookies when a middleware before took it out of the header; the core verifies both.
+  function cookieHeaders(req) {
+    const header = req.headers.cookie ?? null;
+    const parsed = req.cookies && typeof req.cookies[cookieName] === 'string' ? req.cookies[cookieName] : null;
+    if (parsed === null) return header;
+    const extra = `${cookieName}=${tenure.encodeUriComponent(parsed)}`;
+    return header === null ? extra : [header, extra];
+  }
+
+  function isSecure(req) {
+    return tenure.isSecureRequest({
+      tls: Boolean(req.socket && req.socket.encrypted),
+      forwardedProto: typeof req.headers['x-forwarded-proto'] === 'string' ? req.headers['x-forwarded-proto'] : null,
+      frameworkSecure: typeof req.secure === 'boolean' ? req.secure : undefined,
+    }, opts.proxy);
+  }
+
+  // Runs `steps` in order with the request's other operations; `cb(err)` when done, or
+  // (without a callback) a failure thrown (sync) or kept for the end of the request (async).
+  function perform(state, steps, cb) {
+    const callback = (err) => {
       if (!cb) return;
-      try { cb(err ?? undefined); } catch (e) { fail(e); }
+      try { cb(err ?? undefined); } catch (e) { if (isAsync) failure(state.req, null, null)(e); else throw e; }
     };
-    const later = (cb) => { if (cb) state.chain = state.chain.then(() => callback(cb, null)); };
-    const write = () => writable(state, mgr);
-    const persist = async () => {
-      const s = state.s;
-      if (!s) return;
-      if (state.draft) {
-        await mgr.insertDraft(s);
-        if (state.s === s) state.draft = false;
-      } else if (s.modified) {
-        await mgr.commit(s);
-      }
-    };
-    const api = {
-      get id() { return state.s ? state.s.id : null; },
-      get publicId() { return state.s ? state.s.publicId : null; },
-      get isNew() { return state.isNew; },
-      get principal() { return state.s ? state.s.principal ?? null : null; },
-      setPrincipal(p, keepData) { write().setPrincipal(p ?? undefined, keepData); },
-      increment(key, by) { return write().increment(key, by); },
-      flash(category, message) { write().flash(category, message); },
-      takeFlashes() { state.accessed = true; return state.s ? state.s.takeFlashes() : []; },
-      token() {
-        // The client gets this id: the draft is stored (in order with the other operations).
-        const s = write();
-        if (state.draft) enqueue(persist);
-        return web.token(s.id);
+    if (!isAsync) {
+      let failed = null;
+      try { runSync(steps()); } catch (err) { failed = err; }
+      if (failed && !cb) throw failed;
+      callback(failed);
+      return;
+    }
+    state.chain = state.chain.then(() => runAsync(steps())).then(() => callback(null), (err) => {
+      if (cb) callback(err);
+      else if (!state.error) state.error = err;
+    });
+  }
+
+  // Stores the request's changes now: a new session is inserted (its id is handed out),
+  // a stored one committed if anything changed.
+  function* saving(state) {
+    if (writeChanges(state.view, state.snap, state.handle)) state.changed = true;
+    if (state.draft) {
+      yield mgr.insertDraft(state.handle);
+      state.draft = false;
+    } else if (state.handle.modified) {
+      const h = state.handle;
+      yield mgr.commit(h);
+      // What other requests stored meanwhile is now in the session: show it.
+      if (state.handle === h) pullStored(state.view, state.snap, h.toObject());
+    }
+  }
+
+  // express-session's Session methods.
+  function methods(state) {
+    return {
+      save(cb) { perform(state, () => saving(state), cb); },
+      touch() { state.cookie.resetMaxAge(); return state.proxy; },
+      resetMaxAge() { state.cookie.resetMaxAge(); return state.proxy; },
+      reload(cb) {
+        perform(state, function* reloading() {
+          const id = state.handle.id;
+          const s = state.draft ? null : yield mgr.open(id);
+          if (!s) throw Object.assign(new Error('failed to load session'), { code: 'TENURE_SESSION_GONE' });
+          state.owned.push(s);
+          state.handle = s;
+          state.snap = refill(state.view, s.toObject());
+        }, cb);
       },
-      save(cb) { enqueue(persist, cb); },
-      regenerate(clear, cb) {
-        if (typeof clear === 'function') { cb = clear; clear = false; }
-        const s = write();
-        state.regenerated = true;
-        if (state.draft) {
-          if (clear) s.clear();
-          later(cb);
-        } else {
-          enqueue(() => mgr.regenerate(s, Boolean(clear)), cb);
-        }
+      regenerate(cb) {
+        // As express-session: a new id and empty data (log the user in afterwards, in the
+        // callback). A session never stored just starts over. The principal stays (tenure's
+        // regenerate keeps it, as the core's does).
+        const old = state.handle;
+        const wasDraft = state.draft;
+        if (wasDraft) fresh(state, old.principal ?? undefined);
+        show(state, {});
+        perform(state, function* regenerating() {
+          if (wasDraft) return;
+          yield mgr.regenerate(old, true);
+          state.regenerated = true;
+          // The view was shown before the new id was known.
+          if (state.handle === old) {
+            Object.defineProperty(state.view, 'id', { value: old.id, enumerable: false, configurable: true, writable: false });
+            state.req.sessionID = old.id;
+          }
+        }, cb);
       },
       destroy(cb) {
-        state.accessed = true;
-        const s = state.s;
-        const stored = s && !state.draft;
-        state.s = null;
-        state.isNew = false;
-        state.draft = false;
+        const h = state.handle;
+        const stored = !state.draft;
         state.destroyed = true;
-        if (stored) enqueue(() => mgr.destroy(s.id), cb);
-        else later(cb);
+        state.accessed = true;
+        delete state.req.session;
+        perform(state, function* destroying() {
+          if (stored) yield mgr.destroy(h.id);
+        }, cb);
       },
-      toJSON() { return state.s ? state.s.toObject() : {}; },
     };
-    req.session = sessionProxy(api, state, write);
-    req.sessionManager = mgr;
+  }
 
-    // Hold the response: the first of writeHead/write/end starts the end of the request;
-    // those calls (and any later ones) are queued and replayed once it is over.
+  // tenure's extras, where they cannot collide with data keys.
+  function extras(state) {
+    const current = () => {
+      if (state.released) throw Object.assign(new Error('req.tenure: the response has ended'), { code: 'TENURE_INVALID_VALUE' });
+      state.accessed = true;
+      return state.handle;
+    };
+    return {
+      manager: mgr,
+      web,
+      get id() { return state.released ? null : state.handle.id; },
+      get publicId() { return state.released ? null : state.handle.publicId; },
+      get isNew() { return state.isNew; },
+      get principal() { return state.released ? null : current().principal ?? null; },
+      setPrincipal(p, keepData) {
+        const h = current();
+        // The handler's changes first: a change of user may clear them with the rest.
+        if (writeChanges(state.view, state.snap, h)) state.changed = true;
+        h.setPrincipal(p ?? undefined, keepData);
+        if (!keepData) state.snap = refill(state.view, h.toObject());
+      },
+      increment(key, by) {
+        const h = current();
+        if (writeChanges(state.view, state.snap, h)) state.changed = true;
+        const n = h.increment(key, by);
+        noteStored(state.view, state.snap, key, n);
+        state.changed = true;
+        return n;
+      },
+      flash(category, message) { current().flash(category, message); state.changed = true; },
+      takeFlashes() { return current().takeFlashes(); },
+      /** A signed bearer token for this session; a new session is stored first. */
+      token() {
+        const h = current();
+        if (state.draft) perform(state, () => saving(state));
+        return web.token(h.id);
+      },
+    };
+  }
+
+  // The end of the request: store what the handler did, then add the headers the core
+  // decides (Vary, Set-Cookie or the clearing cookie).
+  function* finishing(res, state) {
+    const req = state.req;
+    const h = state.handle;
+    let ending;
+    let refresh = false;
+    if (state.destroyed) {
+      ending = 'destroyed';
+    } else if (req.session !== state.proxy) {
+      // The handler unset req.session: express-session's `unset`.
+      state.accessed = true;
+      if (opts.unset === 'destroy' && !state.draft) {
+        yield mgr.destroy(h.id);
+        ending = 'destroyed';
+      } else {
+        ending = state.draft ? 'no_session' : 'kept';
+      }
+    } else {
+      if (writeChanges(state.view, state.snap, h)) state.changed = true;
+      const cookie = state.cookie;
+      if (cookie.changed && cookie.originalMaxAge !== 0) {
+        // One lifetime: the session lives on the server as long as its cookie.
+        yield mgr.setIdleTimeout(h, cookie.originalMaxAge ?? mgr.idleTimeout);
+        state.changed = true;
+      }
+      if (state.draft) {
+        if (web.keepNewSession(h) || cookie.changed) {
+          yield mgr.insertDraft(h);
+          state.draft = false;
+          ending = 'created';
+        } else {
+          ending = 'no_session';
+        }
+      } else {
+        try {
+          if (h.modified) yield mgr.commit(h);
+          ending = state.isNew ? 'created' : state.regenerated ? 'regenerated' : 'kept';
+          refresh = web.refreshes(state.changed, cookie.sendAge) || cookie.changed;
+        } catch (err) {
+          // Destroyed or expired meanwhile: never resurrected; the core clears the cookie.
+          if (err.code !== 'TENURE_SESSION_GONE') throw err;
+          ending = 'gone';
+        }
+      }
+    }
+    if (state.released) return; // the response is over (the client went away)
+    const outcome = { accessed: state.accessed, ending, id: ending === 'destroyed' || ending === 'gone' || ending === 'no_session' ? undefined : h.id, refresh };
+    // express-session's rule (no Secure cookie over plain HTTP) for `secure: true` or
+    // 'auto' as set by the application; tenure's own default Secure cookie is sent anyway,
+    // so that http://localhost in development works (browsers keep it there).
+    const secure = opts.autoSecure || opts.cookieSettings.secure === true ? isSecure(req) : true;
+    const headers = web.respondOver(state.incoming, outcome, mgr.now(), state.cookie.sendAge, secure, opts.autoSecure);
+    if (headers.vary) appendHeader(res, 'Vary', headers.vary);
+    if (headers.setCookie) appendHeader(res, 'Set-Cookie', headers.setCookie);
+  }
+
+  // SessionManager: commit when the headers are written; a store failure is thrown there,
+  // before anything is sent, so Express hands it to next(err) and answers 500.
+  function holdSync(res, state) {
+    const writeHead = res.writeHead;
+    let done = false;
+    res.writeHead = function tenureWriteHead(...args) {
+      if (!done && !state.released) {
+        done = true;
+        runSync(finishing(res, state));
+      }
+      return writeHead.apply(this, keepSetCookie(res, args));
+    };
+  }
+
+  // AsyncSessionManager: the first of writeHead/write/end starts the end of the request;
+  // those calls (and any later ones) are queued and replayed once it is over.
+  function holdAsync(res, state, fail) {
     const orig = { writeHead: res.writeHead, write: res.write, end: res.end };
     Object.defineProperty(res, '__tenureEnd', { value: (...a) => orig.end.apply(res, a), configurable: true });
     let phase = 0; // 0: handler running, 1: finishing, 2: released
     const queue = [];
     const hold = (method) => function tenureHold(...args) {
-      if (phase === 2) return orig[method].apply(this, args);
+      if (phase === 2) return orig[method].apply(this, method === 'writeHead' ? keepSetCookie(res, args) : args);
       queue.push([method, args]);
       if (phase === 0) {
         phase = 1;
-        state.finishing = finishAsync(res, state);
+        state.finishing = state.chain.then(() => {
+          if (state.error) throw state.error;
+          return runAsync(finishing(res, state));
+        });
         state.finishing.then(() => {
           phase = 2;
-          for (const [m, a] of queue.splice(0)) orig[m].apply(res, a);
+          for (const [m, a] of queue.splice(0)) orig[m].apply(res, m === 'writeHead' ? keepSetCookie(res, a) : a);
         }, (err) => {
           phase = 2;
           queue.length = 0;
@@ -336,108 +424,78 @@ function session(options = {}) {
     res.end = hold('end');
   }
 
-  // The end of the request: store what the handler did, then add the headers the core
-  // decides (Vary, Set-Cookie or the clearing cookie).
-  async function finishAsync(res, state) {
-    await state.chain;
-    if (state.error) throw state.error;
-    const s = state.s;
-    let ending = s ? 'kept' : state.destroyed ? 'destroyed' : 'no_session';
-    if (s) {
+  // Whoever handles a failure after the handler ran.
+  function failure(req, res, next) {
+    let failed = false;
+    return (err) => {
+      if (failed || !res) { console.error('tenure: a further error after a failed request:', err); return; }
+      failed = true;
       try {
-        if (state.draft) {
-          if (web.keepNewSession(s)) {
-            await mgr.insertDraft(s);
-            state.draft = false;
-            ending = 'created';
-          } else {
-            ending = 'no_session';
-          }
-        } else {
-          if (s.modified) await mgr.commit(s);
-          ending = state.isNew ? 'created' : state.regenerated ? 'regenerated' : 'kept';
-        }
-      } catch (err) {
-        // Destroyed or expired meanwhile: never resurrected; the core clears the cookie.
-        if (err.code !== 'TENURE_SESSION_GONE') throw err;
-        ending = 'gone';
+        if (opts.onError) opts.onError(err, req, res);
+        else if (req.app || next.length >= 1) next(err); // Express, Connect, or a next(err) that takes it
+        else report(err, res);
+      } catch (e) {
+        report(e, res);
       }
-    }
-    respond(res, state, ending, s);
-  }
-
-  // Frees the request's wasm objects (its sessions and the Incoming) when the response is
-  // over, instead of leaving them to the FinalizationRegistry: req.session reads as empty
-  // afterwards.
-  // The request's session for a write: made on the first write, without I/O, as a draft that
-// is stored (with everything written to it) before the response if the core says to keep it,
-// or at once by save() and token(). The same for the sync and the async middleware.
-function writable(state, mgr) {
-  state.accessed = true;
-  if (!state.s) {
-    if (state.released) throw tenureError('INVALID_VALUE', 'req.session is gone: the response has ended');
-    state.s = mgr.draft();
-    state.owned.push(state.s);
-    state.isNew = true;
-    state.draft = true;
-    state.destroyed = false;
-  }
-  return state.s;
-}
-
-function release(state) {
-    if (state.released) return;
-    state.released = true;
-    state.s = null;
-    for (const h of state.owned) h.free();
-    state.owned.length = 0;
-    if (state.incoming) state.incoming.free();
-    state.incoming = null;
-  }
-
-  function respond(res, state, ending, s) {
-    if (state.released) return; // the response is over (the client went away)
-    const outcome = { accessed: state.accessed, ending, id: s ? s.id : undefined };
-    const h = web.respond(state.incoming, outcome, mgr.now());
-    if (h.vary) appendHeader(res, 'Vary', h.vary);
-    if (h.setCookie) appendHeader(res, 'Set-Cookie', h.setCookie);
-  }
-
-  function appendHeader(res, header, value) {
-    const prev = res.getHeader(header);
-    if (prev === undefined) res.setHeader(header, value);
-    else res.setHeader(header, [].concat(prev, value));
-  }
-
-  function finish(res, state) {
-    const s = state.s;
-    let ending = s ? 'kept' : state.destroyed ? 'destroyed' : 'no_session';
-    if (s) {
-      if (state.draft) {
-        if (web.keepNewSession(s)) {
-          mgr.insertDraft(s);
-          state.draft = false;
-          ending = 'created';
-        } else {
-          ending = 'no_session';
-        }
-      } else {
-        try {
-          if (s.modified) mgr.commit(s);
-          ending = state.isNew ? 'created' : state.regenerated ? 'regenerated' : 'kept';
-        } catch (err) {
-          // Destroyed or expired meanwhile: never resurrected; the core clears the cookie.
-          if (err.code !== 'TENURE_SESSION_GONE') throw err;
-          ending = 'gone';
-        }
-      }
-    }
-    respond(res, state, ending, s);
+    };
   }
 
   middleware.web = web;
   middleware.manager = mgr;
   return middleware;
+}
+
+// `res.writeHead(status, { 'Set-Cookie': ... })` replaces headers set before it: the session
+// cookie (and Vary) set by the middleware are kept next to the handler's.
+function keepSetCookie(res, args) {
+  const i = args.findIndex((a) => a !== null && typeof a === 'object');
+  if (i === -1) return args;
+  const given = args[i];
+  const out = args.slice();
+  // A raw [name, value, ...] list is appended to what was set before; only an object
+  // replaces it.
+  if (Array.isArray(given)) return args;
+  const merged = { ...given };
+  for (const h of ['Set-Cookie', 'Vary']) {
+    const mine = res.getHeader(h);
+    const k = Object.keys(merged).find((x) => x.toLowerCase() === h.toLowerCase());
+    if (mine === undefined || k === undefined) continue;
+    // The handler's first, then ours (where express-session puts its cookie).
+    merged[k] = h === 'Vary' ? [].concat(merged[k], mine).join(', ') : [].concat(merged[k], mine);
+  }
+  out[i] = merged;
+  return out;
+}
+
+// The last resort: a bare 500 (or a cut connection once headers went out), and stderr.
+function report(err, res) {
+  console.error('tenure: session middleware error:', err);
+  try {
+    if (!res.headersSent) {
+      res.statusCode = 500;
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.__tenureEnd ? res.__tenureEnd('Internal Server Error') : res.end('Internal Server Error');
+    } else {
+      res.destroy();
+    }
+  } catch { /* the connection is gone */ }
+}
+
+function appendHeader(res, header, value) {
+  const prev = res.getHeader(header);
+  if (prev === undefined) res.setHeader(header, value);
+  else res.setHeader(header, [].concat(prev, value));
+}
+
+// Frees the request's wasm objects (its sessions and the Incoming) when the response is
+// over, instead of leaving them to the FinalizationRegistry.
+function release(state) {
+  if (state.released) return;
+  state.released = true;
+  for (const h of state.owned) h.free();
+  state.owned.length = 0;
+  if (state.incoming) state.incoming.free();
+  state.incoming = null;
 }
 
 module.exports = { session, default: session };

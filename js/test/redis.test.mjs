@@ -192,7 +192,7 @@ test("the hash is the layout Rust writes (tests/golden/redis/session.json), and 
 function app(manager) {
   const a = express();
   a.use(session({ secret: 'a-secret-of-at-least-32-bytes-long!!', manager, cookie: { secure: false } }));
-  a.get('/n', (req, res) => { req.session.increment('n'); res.json({ n: req.session.n }); });
+  a.get('/n', (req, res) => { req.tenure.increment('n'); res.json({ n: req.session.n }); });
   // eslint-disable-next-line no-unused-vars
   a.use((err, req, res, next) => res.status(503).json({ error: err.code ?? err.message }));
   return a;
@@ -264,7 +264,7 @@ test('tenure/express given just a Redis store makes an AsyncSessionManager on it
   const client = ioredis();
   const a = express();
   a.use(session({ secret: 'a-secret-of-at-least-32-bytes-long!!', store: redisStore(client, { prefix: 'mw:' }), cookie: { secure: false } }));
-  a.get('/n', (req, res) => { req.session.increment('n'); res.json({ n: req.session.n, async: req.sessionManager instanceof AsyncSessionManager }); });
+  a.get('/n', (req, res) => { req.tenure.increment('n'); res.json({ n: req.session.n, async: req.sessionManager instanceof AsyncSessionManager }); });
   const web = http.createServer(a);
   await new Promise((r) => web.listen(0, '127.0.0.1', r));
   try {

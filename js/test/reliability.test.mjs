@@ -25,7 +25,9 @@ test('tenure/express refuses a misspelled option, also next to a manager of ones
   code(() => session({ secret: SECRET, idelTimeout: 1000 }), 'INVALID_POLICY', /"idelTimeout".*idleTimeout/);
   const manager = new SessionManager();
   code(() => session({ secret: SECRET, manager, idleTimeout: 1000 }), 'INVALID_POLICY', /"idleTimeout"/);
-  code(() => session({ secret: SECRET, manager, resave: false }), 'INVALID_POLICY', /"resave"/);
+  code(() => session({ secret: SECRET, manager, resav: false }), 'INVALID_POLICY', /"resav"/);
+  // express-session's own options are understood, also next to a manager.
+  session({ secret: SECRET, manager, resave: false, proxy: true, unset: 'destroy' });
   session({ secret: SECRET, manager });
 });
 

@@ -40,7 +40,7 @@ try {
 const mw = session({ secret: 'x'.repeat(32), manager: m, transport: 'both', cookie: { secure: false } });
 http.createServer((req, res) => mw(req, res, () => {
   req.session.views = (req.session.views ?? 0) + 1;
-  res.end(String(req.session.increment('n')));
+  res.end(String(req.tenure.increment('n')));
 }));
 const asyncStore: AsyncStore = {
   get: async (id) => map.get(id) ?? null,
@@ -69,10 +69,12 @@ async function asyncUsage(): Promise<void> {
   void [opened, gone, count, metrics, listed, imported, deadline];
 }
 const amw = session({ secret: 'x'.repeat(32), manager: am });
+const emw = session({ secret: 'x'.repeat(32), name: 'connect.sid', resave: false, saveUninitialized: true, proxy: true, unset: 'destroy', rolling: true, cookie: { secure: 'auto', sameSite: true, maxAge: 60_000 } });
+void emw;
 const omw = session({ secret: 'x'.repeat(32), store: asyncStore, async: true, onError: (err, req, res) => { res.statusCode = 500; res.end(); } });
 http.createServer((req, res) => amw(req, res, (err?: unknown) => {
   if (err) { res.statusCode = 500; res.end(); return; }
-  req.session.regenerate(true, (e) => { if (e) console.log(e); res.end(); });
+  req.session.regenerate((e) => { if (e) console.log(e); req.session.cookie.maxAge = 30 * 86_400_000; res.end(req.sessionID + req.tenure.token()); });
 }));
 void [v, n, infos, cursor, found, header, fileIds, asyncUsage, omw];
 {

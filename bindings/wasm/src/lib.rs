@@ -22,3 +22,4 @@ mod secrets;
 mod session;
 mod values;
 mod web;
+mod web_channel;

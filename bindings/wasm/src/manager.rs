@@ -282,6 +282,16 @@ impl Manager {
     pub fn now(&self) -> f64 {
         self.core.now() as f64
     }
+    /// The policy's idle timeout in ms (undefined: never).
+    #[wasm_bindgen(getter, js_name = idleTimeout)]
+    pub fn idle_timeout(&self) -> Option<f64> {
+        self.core.policy().idle_timeout().map(|t| t as f64)
+    }
+    /// The policy's absolute timeout in ms (undefined: never).
+    #[wasm_bindgen(getter, js_name = absoluteTimeout)]
+    pub fn absolute_timeout(&self) -> Option<f64> {
+        self.core.policy().absolute_timeout().map(|t| t as f64)
+    }
     pub fn metrics(&mut self) -> Result<JsValue, JsValue> {
         let active = self.run(async |_, p| ops::stored(p).await)?;
         Ok(metrics_js(&self.core.metrics_with(active)))

@@ -86,7 +86,7 @@ pub(crate) fn cookie_options(options: &JsValue) -> Result<CookieOptions, JsValue
     })
 }
 
-fn ms(v: f64, what: &str) -> Result<u64, JsValue> {
+pub(crate) fn ms(v: f64, what: &str) -> Result<u64, JsValue> {
     if v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 {
         Ok(v as u64)
     } else {
@@ -109,13 +109,13 @@ fn opt_str(v: Option<&str>) -> JsValue {
 /// rolling, saveUninitialized })`.
 #[wasm_bindgen]
 pub struct WebConfig {
-    inner: web::WebConfig,
+    pub(crate) inner: web::WebConfig,
 }
 
 /// What `WebConfig.find` read from a request.
 #[wasm_bindgen]
 pub struct Incoming {
-    inner: web::Incoming,
+    pub(crate) inner: web::Incoming,
 }
 
 #[wasm_bindgen]
@@ -432,7 +432,7 @@ impl WebConfig {
         outcome: JsValue,
         now: f64,
     ) -> Result<JsValue, JsValue> {
-        self.answer(incoming, &outcome, now, None)
+        self.answer(incoming, &outcome, now, None, None)
     }
 
     /// `respond` with this response's own cookie lifetime (ms, or null for a
@@ -453,24 +453,34 @@ impl WebConfig {
             })?;
             Some(ms(n, "maxAge")?)
         };
-        self.answer(incoming, &outcome, now, Some(max_age))
+        self.answer(incoming, &outcome, now, Some(max_age), None)
     }
 }
 
 impl WebConfig {
-    fn answer(
+    /// `over`: (the request is secure, `secure: 'auto'`), for `respondOver`.
+    pub(crate) fn answer(
         &self,
         incoming: &Incoming,
         outcome_js: &JsValue,
         now: f64,
         max_age: Option<Option<u64>>,
+        over: Option<(bool, bool)>,
     ) -> Result<JsValue, JsValue> {
         let now = ms(now, "now")?;
         let mut id = String::new();
         let out = outcome(outcome_js, &mut id)?;
-        let h = match max_age {
-            None => self.inner.respond(&incoming.inner, &out, now),
-            Some(m) => self
+        let h = match (max_age, over) {
+            (m, Some((secure, auto))) => self.inner.respond_over(
+                &incoming.inner,
+                &out,
+                now,
+                m.unwrap_or(self.inner.max_age()),
+                secure,
+                auto,
+            ),
+            (None, None) => self.inner.respond(&incoming.inner, &out, now),
+            (Some(m), None) => self
                 .inner
                 .respond_with_max_age(&incoming.inner, &out, now, m),
         }

@@ -56,7 +56,7 @@ export function makeApp({ manager, secret }) {
     return b;
   };
   const current = (req) => {
-    if (!req.session.principal) throw new ApiError(401, 'authentication required: log in at /root/Auth');
+    if (!req.tenure.principal) throw new ApiError(401, 'authentication required: log in at /root/Auth');
     return req.session;
   };
 
@@ -69,13 +69,13 @@ export function makeApp({ manager, secret }) {
     },
     GetValue(s, b) {
       const key = field(b, 'key', 'string', 'a string');
-      if (!(key in s)) throw new ApiError(404, `no value for key '${key}'`);
+      if (!Object.hasOwn(s, key)) throw new ApiError(404, `no value for key '${key}'`);
       return { key, value: s[key] };
     },
     ListKeys(s) { return { keys: Object.keys(s).sort() }; },
     DeleteValue(s, b) {
       const key = field(b, 'key', 'string', 'a string');
-      const deleted = key in s;
+      const deleted = Object.hasOwn(s, key);
       if (deleted) delete s[key];
       return { key, deleted };
     },
@@ -83,9 +83,9 @@ export function makeApp({ manager, secret }) {
       for (const k of Object.keys(s)) delete s[k];
       return { cleared: true };
     },
-    async SessionInfo(s) {
+    async SessionInfo(s, b, req) {
       const live = await manager.peek(s.id);
-      return { id: s.publicId, user: s.principal, created: live.createdAt, last_access: live.lastAccess,
+      return { id: req.tenure.publicId, user: req.tenure.principal, created: live.createdAt, last_access: live.lastAccess,
         expires_at: live.expiresAt ?? null };
     },
     async ListActiveSessions(s, b) {
@@ -106,9 +106,9 @@ export function makeApp({ manager, secret }) {
       const sessions = page.sessions.filter((r) => r.principal).map((r) => ({ user: r.principal, id: r.publicId }));
       return { sessions, count: sessions.length, cursor: page.cursor ?? null };
     },
-    async IncrementCounter(s, b) {
+    async IncrementCounter(s, b, req) {
       const key = field(b, 'key', 'string', 'a string');
-      s.increment(key);
+      req.tenure.increment(key);
       await saved(s); // merged with concurrent requests: the answer is the stored value
       return { key, value: s[key] };
     },
@@ -148,9 +148,9 @@ export function makeApp({ manager, secret }) {
     // The user first: a login as someone else clears the previous user's data (and the
     // regeneration then drops the cart). Then a new id, the session-fixation defence
     // (awaited: the token names the new id).
-    req.session.setPrincipal(user);
+    req.tenure.setPrincipal(user);
     await new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
-    res.json({ session: req.session.token(), user });
+    res.json({ session: req.tenure.token(), user });
   });
   app.post('/root/Logout', (req, res) => {
     current(req);

@@ -67,6 +67,9 @@
 //!   (header transport) or `Cookie, Authorization` (both), so caches don't serve one
 //!   user's page to another.
 
+mod channel;
+pub use channel::{Channel, Proxy};
+
 pub mod bearer;
 pub mod cookie;
 

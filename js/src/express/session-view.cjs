@@ -1,0 +1,173 @@
+'use strict';
+// `req.session` as express-session gives it: a plain object whose own enumerable
+// properties are the data, so nested changes (`req.session.cart.push(x)`), `String()`,
+// template literals, `hasOwnProperty`, `console.log` and `JSON.stringify` behave as with
+// any object. Its only other members are express-session's own: `id` and `cookie` (own,
+// not enumerable) and `regenerate`, `destroy`, `reload`, `save`, `touch`, `resetMaxAge`
+// (on the prototype). tenure's extras live on `req.tenure`, never among the data keys.
+//
+// Nothing is written through to the tenure session while the handler runs: the values are
+// fingerprinted when the request opens the session, and the keys whose fingerprint changed
+// (set, changed in place, or deleted) become the session's change log when it is saved, at
+// the end of the request or by save(). Unchanged keys are not written, so concurrent
+// requests changing other keys still merge.
+
+/** The per-request state behind each view (see express.cjs), by view and by proxy. */
+const states = new WeakMap();
+
+/** express-session's Session methods, on the prototype of every view. */
+const proto = Object.create(Object.prototype);
+for (const name of ['regenerate', 'destroy', 'reload', 'save', 'touch', 'resetMaxAge']) {
+  Object.defineProperty(proto, name, {
+    configurable: true, writable: true, enumerable: false,
+    value: {
+      [name](...args) {
+        const state = states.get(this);
+        if (!state) throw new TypeError(`req.session.${name}() called on something else than req.session`);
+        return state.methods[name](...args);
+      },
+    }[name],
+  });
+}
+
+// A fingerprint that tells apart what JSON would confuse (NaN and null, bytes and maps,
+// big integers) and never throws (a cycle or a throwing getter is a change, which the core
+// then refuses by name).
+function replacer(_key, x) {
+  if (typeof x === 'bigint') return ['$bigint', String(x)];
+  if (typeof x === 'number' && !Number.isFinite(x)) return ['$number', String(x)];
+  if (typeof x === 'function' || typeof x === 'symbol') return ['$' + typeof x];
+  if (ArrayBuffer.isView(x)) return ['$bytes', Array.from(new Uint8Array(x.buffer, x.byteOffset, x.byteLength))];
+  return x;
+}
+let unique = 0;
+function fingerprint(v) {
+  if (v === undefined) return undefined;
+  try {
+    return JSON.stringify(v, replacer);
+  } catch {
+    unique += 1;
+    return { unique }; // never equal to anything
+  }
+}
+
+const plain = (o) => {
+  const p = Object.getPrototypeOf(o);
+  return p === Object.prototype || p === null;
+};
+
+/** The value stored for `v`, by express-session's rule (JSON: an object with `toJSON`,
+ * such as a Date, is stored as what it returns; `undefined` members vanish), keeping
+ * tenure's exact types (bytes, big integers); what JSON would mangle silently (NaN,
+ * functions, class instances) reaches the core, which refuses it naming the key. */
+function stored(v) {
+  if (v === null || typeof v !== 'object') return v;
+  if (ArrayBuffer.isView(v)) return v;
+  if (typeof v.toJSON === 'function') return stored(v.toJSON());
+  if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : stored(x)));
+  if (!plain(v)) return v;
+  const out = {};
+  for (const k of Object.keys(v)) if (v[k] !== undefined) out[k] = stored(v[k]);
+  return out;
+}
+
+/** Copies stored data into a view, except keys that would hide express-session's members
+ * (a record written by another service may hold a `save` key): as express-session does,
+ * those stay in the store untouched and out of sight. */
+function assignData(view, data) {
+  for (const k of Object.keys(data)) {
+    if (!(k in view)) view[k] = data[k];
+  }
+}
+
+/**
+ * A view over `data` (an object of values) for the request `state`; `hidden` are its own
+ * non-enumerable members (id, cookie, req). Returns the proxy the handler gets (it only
+ * notes that the session was looked at, for `Vary`) and the fingerprints of `data`.
+ */
+function makeView(state, data, hidden) {
+  const view = Object.create(proto);
+  for (const [k, v] of Object.entries(hidden)) {
+    Object.defineProperty(view, k, { value: v, enumerable: false, configurable: true, writable: k !== 'id' });
+  }
+  assignData(view, data);
+  const seen = () => { state.accessed = true; };
+  const proxy = new Proxy(view, {
+    get(t, p, r) { seen(); return Reflect.get(t, p, r); },
+    set(t, p, v, r) { seen(); return Reflect.set(t, p, v, r); },
+    has(t, p) { seen(); return Reflect.has(t, p); },
+    ownKeys(t) { seen(); return Reflect.ownKeys(t); },
+    deleteProperty(t, p) { seen(); return Reflect.deleteProperty(t, p); },
+    getOwnPropertyDescriptor(t, p) { seen(); return Reflect.getOwnPropertyDescriptor(t, p); },
+    defineProperty(t, p, d) { seen(); return Reflect.defineProperty(t, p, d); },
+  });
+  states.set(view, state);
+  states.set(proxy, state);
+  const snap = new Map();
+  for (const k of Object.keys(view)) snap.set(k, fingerprint(view[k]));
+  return { view, proxy, snap };
+}
+
+/** Replaces the data of `view` by `data` (reload), returning the new fingerprints. */
+function refill(view, data) {
+  for (const k of Object.keys(view)) delete view[k];
+  assignData(view, data);
+  const snap = new Map();
+  for (const k of Object.keys(view)) snap.set(k, fingerprint(view[k]));
+  return snap;
+}
+
+/**
+ * Writes what changed in `view` since `snap` into the tenure session `session` (set or
+ * delete, key by key; a key set and deleted again in the request is never written) and
+ * brings `snap` up to date. Returns whether anything changed. A refused value throws
+ * (TENURE_INVALID_VALUE naming the key) and nothing is stored.
+ */
+function writeChanges(view, snap, session) {
+  let changed = false;
+  const keys = Object.keys(view);
+  for (const k of keys) {
+    const v = view[k];
+    const fp = fingerprint(v);
+    if (snap.get(k) === fp) continue;
+    if (v === undefined) {
+      if (snap.has(k)) session.delete(k);
+    } else {
+      session.set(k, stored(v));
+    }
+    snap.set(k, fp);
+    changed = true;
+  }
+  if (snap.size > keys.length || keys.some((k) => !snap.has(k))) {
+    const live = new Set(keys);
+    for (const k of [...snap.keys()]) {
+      if (live.has(k)) continue;
+      session.delete(k);
+      snap.delete(k);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/** Notes `value` as the stored value of `key` (after an increment done by the core). */
+function noteStored(view, snap, key, value) {
+  view[key] = value;
+  snap.set(key, fingerprint(value));
+}
+
+/** After a commit merged other requests' changes: the keys the handler has not changed
+ * since they were last written show the stored values (`data`, the session's object). */
+function pullStored(view, snap, data) {
+  for (const k of Object.keys(data)) {
+    if (fingerprint(view[k]) === snap.get(k)) noteStored(view, snap, k, data[k]);
+  }
+  for (const k of [...snap.keys()]) {
+    if (!(k in data) && fingerprint(view[k]) === snap.get(k)) {
+      delete view[k];
+      snap.delete(k);
+    }
+  }
+}
+
+module.exports = { makeView, refill, writeChanges, noteStored, pullStored };
