@@ -38,6 +38,7 @@ lint-rust: setup-rust
 	$(CARGO) clippy -p tenure --no-default-features --all-targets -- -D warnings
 	# The browser wasm module is tenure-wasm without its default features (mk/js.mk).
 	$(CARGO) clippy -p tenure-wasm --no-default-features --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -p tenure
 	# The fuzz targets run on nightly only, but they must keep compiling against the API.
 	$(CARGO) check --manifest-path fuzz/Cargo.toml --locked
 

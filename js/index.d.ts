@@ -96,8 +96,8 @@ export interface SessionInfo {
   id: string;
   publicId: string;
   principal: string | null;
-  created: number;
-  accessed: number;
+  createdAt: number;
+  lastAccess: number;
   expiresAt: number | null;
   version: number;
 }
@@ -177,7 +177,8 @@ export class SessionManager {
   constructor(options?: ManagerOptions);
   readonly clock: ManualClock | undefined;
   readonly store: Store | undefined;
-  on(event: 'regenerated', fn: (oldId: string, newId: string) => void): this;
+  /** `cleared`: whether the data was cleared (`regenerate(session, true)`). */
+  on(event: 'regenerated', fn: (oldId: string, newId: string, cleared: boolean) => void): this;
   on(event: 'rejected', fn: () => void): this;
   on(event: Exclude<EventName, 'regenerated' | 'rejected'>, fn: (id: string) => void): this;
   create(options?: { principal?: string | null; data?: { [key: string]: Value } }): Session;
@@ -219,7 +220,8 @@ export class AsyncSessionManager {
   constructor(options?: AsyncManagerOptions);
   readonly clock: ManualClock | undefined;
   readonly store: AsyncStore | RedisStore | undefined;
-  on(event: 'regenerated', fn: (oldId: string, newId: string) => void): this;
+  /** `cleared`: whether the data was cleared (`regenerate(session, true)`). */
+  on(event: 'regenerated', fn: (oldId: string, newId: string, cleared: boolean) => void): this;
   on(event: 'rejected', fn: () => void): this;
   on(event: Exclude<EventName, 'regenerated' | 'rejected'>, fn: (id: string) => void): this;
   create(options?: { principal?: string | null; data?: { [key: string]: Value } }): Promise<Session>;

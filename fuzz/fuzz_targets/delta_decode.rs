@@ -1,6 +1,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use tenure::{Delta, Limits, Record};
+use tenure::__private::delta::Delta;
+use tenure::{Limits, Record};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(d) = Delta::decode(data, &Limits::default()) {

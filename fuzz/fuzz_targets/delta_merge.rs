@@ -4,7 +4,8 @@
 //! it re-encodes to itself.
 use libfuzzer_sys::fuzz_target;
 use std::collections::BTreeMap;
-use tenure::{Delta, Flash, Limits, Op, Record, Value};
+use tenure::__private::delta::{Delta, Op};
+use tenure::{Flash, Limits, Record, Value};
 
 fuzz_target!(|data: &[u8]| {
     let limits = Limits::default();

@@ -3,7 +3,7 @@
 //! never panic, and a `Set-Cookie` only ever carries an id the request created, regenerated
 //! or verified from its own cookie.
 use libfuzzer_sys::fuzz_target;
-use tenure::cookie::{self, CookieOptions, Secrets};
+use tenure::web::cookie::{self, CookieOptions, Secrets};
 use tenure::web::{Ending, Outcome, SetCookieReason, Source, Transport, WebConfig};
 
 const NEW: &str = "new-secret-new-secret-new-secret-new";
@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
     let authorization = if end & 0x80 != 0 {
         Some(format!(
             "Bearer {}",
-            tenure::bearer::sign_token(ID, secret.as_bytes())
+            tenure::web::bearer::sign_token(ID, secret.as_bytes())
         ))
     } else {
         pieces.pop()
@@ -67,8 +67,8 @@ fuzz_target!(|data: &[u8]| {
             Source::Cookie => assert!(transport.cookies() && incoming.had_cookie),
             Source::Bearer => {
                 assert!(transport.header());
-                let t = tenure::bearer::sign_token(&f.id, s);
-                assert!(tenure::bearer::unsign_token(&t, &[s]).is_some());
+                let t = tenure::web::bearer::sign_token(&f.id, s);
+                assert!(tenure::web::bearer::unsign_token(&t, &[s]).is_some());
             }
         }
         assert!(cookie::unsign(&cookie::sign(&f.id, s), &[s]).is_some());

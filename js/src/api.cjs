@@ -136,13 +136,12 @@ function createApi(wasm) {
       this.clock = clock;
       this.store = store;
       this._listeners = Object.fromEntries(EVENTS.map((e) => [e, []]));
-      this._regenHooks = [];
       this._timer = null;
       this._listening = false;
       if (autoSweep) this.startAutoSweep(autoSweep === true ? 60_000 : autoSweep);
     }
 
-    /** Calls fn(id) on created/expired/destroyed/evicted, fn(oldId, newId) on regenerated. */
+    /** Calls fn(id) on created/expired/destroyed/evicted, fn(oldId, newId, cleared) on regenerated. */
     on(event, fn) {
       if (!this._listeners[event]) {
         throw Object.assign(new Error(`unknown event ${JSON.stringify(event)}; events are ${EVENTS.join(', ')}`), { code: 'TENURE_INVALID_VALUE' });
@@ -169,14 +168,13 @@ function createApi(wasm) {
       for (const [name, id, newId, cleared] of this._native.drainEvents()) {
         for (const fn of this._listeners[name]) {
           try {
-            if (name === 'regenerated') fn(id, newId);
+            if (name === 'regenerated') fn(id, newId, cleared);
             else if (name === 'rejected') fn();
             else fn(id);
           } catch (err) {
             console.error(`tenure: a '${name}' listener threw:`, err);
           }
         }
-        if (name === 'regenerated') for (const hook of this._regenHooks) hook(id, newId, cleared);
       }
     }
 
@@ -447,10 +445,10 @@ function createApi(wasm) {
 
   function perSession(manager, factory) {
     const objects = new Map();
-    manager._listen();
+    // Through the public events alone: a regenerate tells whether the data was cleared.
     const drop = (id) => { objects.delete(id); };
     manager.on('expired', drop).on('destroyed', drop).on('evicted', drop);
-    manager._regenHooks.push((oldId, newId, cleared) => {
+    manager.on('regenerated', (oldId, newId, cleared) => {
       const obj = objects.get(oldId);
       objects.delete(oldId);
       if (obj !== undefined && !cleared) objects.set(newId, obj);

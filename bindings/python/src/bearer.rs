@@ -5,12 +5,12 @@ use pyo3::prelude::*;
 
 #[pyfunction]
 pub(crate) fn parse_bearer(header: &str) -> Option<String> {
-    tenure::bearer::parse_bearer(header).map(str::to_owned)
+    tenure::web::bearer::parse_bearer(header).map(str::to_owned)
 }
 
 #[pyfunction]
 pub(crate) fn sign_token(id: &str, secret: &Bound<'_, PyAny>) -> PyResult<String> {
-    Ok(tenure::bearer::sign_token(id, &secret_bytes(secret)?))
+    Ok(tenure::web::bearer::sign_token(id, &secret_bytes(secret)?))
 }
 
 #[pyfunction]
@@ -20,5 +20,5 @@ pub(crate) fn unsign_token(
 ) -> PyResult<Option<(String, usize)>> {
     let list = secret_list(secrets)?;
     let refs: Vec<&[u8]> = list.iter().map(Vec::as_slice).collect();
-    Ok(tenure::bearer::unsign_token(token, &refs).map(|u| (u.id, u.secret_index)))
+    Ok(tenure::web::bearer::unsign_token(token, &refs).map(|u| (u.id, u.secret_index)))
 }

@@ -4,7 +4,7 @@ use crate::errors::core_err;
 use crate::secrets::{secret_bytes, secret_list};
 use crate::web;
 use pyo3::prelude::*;
-use tenure::cookie;
+use tenure::web::cookie;
 
 /// `s:<id>.<signature>`, express-session compatible.
 #[pyfunction]

@@ -28,10 +28,15 @@ fn class_of(code: ErrorCode) -> &'static str {
     }
 }
 
-/// Converts a core error, chaining `cause` (a host store's own exception) when given. A
-/// cause that is not an `Exception` (`KeyboardInterrupt`, `SystemExit`) is raised as
-/// itself: the core has already rolled back, and an interrupt must stay an interrupt.
-pub fn to_py_err(py: Python<'_>, e: &Error, cause: Option<PyErr>) -> PyErr {
+/// Converts a core error, chaining as `__cause__` the exception a host store raised (which
+/// the store error carries). A cause that is not an `Exception` (`KeyboardInterrupt`,
+/// `SystemExit`) is raised as itself: the core has already rolled back, and an interrupt
+/// must stay an interrupt.
+pub fn to_py_err(py: Python<'_>, e: &Error) -> PyErr {
+    let cause = match e {
+        Error::Store(se) => se.cause::<PyErr>().map(|c| c.clone_ref(py)),
+        _ => None,
+    };
     let cause = match cause {
         Some(c) if !c.is_instance_of::<PyException>(py) => return c,
         other => other,
@@ -44,5 +49,5 @@ pub fn to_py_err(py: Python<'_>, e: &Error, cause: Option<PyErr>) -> PyErr {
 }
 
 pub(crate) fn core_err(py: Python<'_>, e: tenure::Error) -> PyErr {
-    to_py_err(py, &e, None)
+    to_py_err(py, &e)
 }

@@ -1,4 +1,4 @@
-//! `_native.FileStore`: the core's [`tenure::file::FileStore`] (one file per session in a
+//! `_native.FileStore`: the core's [`tenure::FileStore`] (one file per session in a
 //! folder, the layout Rust, Node and Python share) as a Python store object. Every call
 //! releases the GIL while it does file I/O, so `asyncio.to_thread` and other threads run.
 
@@ -14,7 +14,7 @@ use tenure::{ByteStore, StoreError};
 /// `ids`, and the index's `count`, `due`, `ids_of`, `unindex`. Calls on one object are serialized (within the process).
 #[pyclass(frozen, module = "tenure._native")]
 pub struct FileStore {
-    inner: Mutex<tenure::file::FileStore>,
+    inner: Mutex<tenure::FileStore>,
     dir: PathBuf,
 }
 
@@ -22,10 +22,10 @@ impl FileStore {
     fn run<R: Send>(
         &self,
         py: Python<'_>,
-        f: impl FnOnce(&mut tenure::file::FileStore) -> Result<R, StoreError> + Send,
+        f: impl FnOnce(&mut tenure::FileStore) -> Result<R, StoreError> + Send,
     ) -> PyResult<R> {
         py.detach(|| f(&mut guard(&self.inner)))
-            .map_err(|e| to_py_err(py, &e.into(), None))
+            .map_err(|e| to_py_err(py, &e.into()))
     }
 }
 
@@ -36,8 +36,8 @@ impl FileStore {
     fn new(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
         let dir = path.clone();
         let inner = py
-            .detach(|| tenure::file::FileStore::new(&dir))
-            .map_err(|e| to_py_err(py, &e.into(), None))?;
+            .detach(|| tenure::FileStore::new(&dir))
+            .map_err(|e| to_py_err(py, &e.into()))?;
         Ok(FileStore {
             inner: Mutex::new(inner),
             dir: path,

@@ -2,23 +2,20 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyString};
-use tenure::encoded::Due;
-use tenure::store::EitherStore;
+use tenure::__private::EitherStore;
+use tenure::Due;
 use tenure::{ByteStore, Clock, EncodedStore, MemoryStore, Millis, StoreError};
 
 /// A Python object speaking the store protocol, seen as a [`ByteStore`]. The exception a
-/// method raised is kept so it can become the `__cause__` of the `StoreError`.
+/// method raises travels inside the store error, to become the `__cause__` of the
+/// `StoreError`.
 pub struct PyStore {
     obj: Py<PyAny>,
-    pub last_error: Option<PyErr>,
 }
 
 impl PyStore {
     pub fn new(obj: Py<PyAny>) -> Self {
-        PyStore {
-            obj,
-            last_error: None,
-        }
+        PyStore { obj }
     }
 
     fn call<T>(
@@ -30,8 +27,7 @@ impl PyStore {
             Ok(v) => Ok(v),
             Err(e) => {
                 let msg = format!("store.{what} raised {}", e.value(py));
-                self.last_error = Some(e);
-                Err(StoreError::new(msg))
+                Err(StoreError::with_cause(msg, e))
             }
         })
     }
@@ -197,14 +193,6 @@ pub fn ids_reply(v: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
 
 /// The store a manager runs on: the core's memory store, or the host's.
 pub type AnyStore = EitherStore<MemoryStore, EncodedStore<PyStore>>;
-
-/// The exception a host store raised last, if any.
-pub fn take_error(store: &mut AnyStore) -> Option<PyErr> {
-    match store {
-        EitherStore::Left(_) => None,
-        EitherStore::Right(s) => s.inner_mut().last_error.take(),
-    }
-}
 
 /// The clock a manager runs on.
 pub enum AnyClock {

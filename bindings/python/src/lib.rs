@@ -6,6 +6,8 @@
 //! blocking, so a thread waiting for a lock never holds the GIL that the lock's holder may
 //! need for a Python store.
 
+#![warn(missing_docs)]
+
 mod bearer;
 mod clock;
 mod cookie;
@@ -27,11 +29,10 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // The policy's defaults live in the core; the Python signatures show them from here.
-    m.add("DEFAULT_IDLE_MS", tenure::policy::DEFAULT_IDLE_TIMEOUT)?;
-    m.add(
-        "DEFAULT_ABSOLUTE_MS",
-        tenure::policy::DEFAULT_ABSOLUTE_TIMEOUT,
-    )?;
+    m.add("DEFAULT_IDLE_MS", tenure::DEFAULT_IDLE_TIMEOUT)?;
+    m.add("DEFAULT_ABSOLUTE_MS", tenure::DEFAULT_ABSOLUTE_TIMEOUT)?;
+    m.add("DEFAULT_TOUCH_MS", tenure::DEFAULT_TOUCH_INTERVAL)?;
+    m.add("DEFAULT_ID_BYTES", tenure::DEFAULT_ID_BYTES)?;
     m.add_class::<manager::Manager>()?;
     m.add_class::<session::Session>()?;
     m.add_class::<clock::ManualClock>()?;
@@ -52,6 +53,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bearer::unsign_token, m)?)?;
     m.add_function(wrap_pyfunction!(cookie::build_set_cookie, m)?)?;
     m.add_function(wrap_pyfunction!(record::decode_record, m)?)?;
-    m.add("MIN_SECRET_BYTES", tenure::cookie::MIN_SECRET_BYTES)?;
+    m.add("MIN_SECRET_BYTES", tenure::web::cookie::MIN_SECRET_BYTES)?;
     Ok(())
 }

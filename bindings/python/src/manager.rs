@@ -2,7 +2,7 @@
 
 use crate::clock::ManualClock;
 use crate::errors::{core_err, raise, to_py_err};
-use crate::host::{self, AnyClock, AnyStore, PyStore};
+use crate::host::{AnyClock, AnyStore, PyStore};
 use crate::locks::{guard, with_lock, with_locks};
 use crate::pending;
 use crate::session::{opt_text, str_key, Session};
@@ -12,19 +12,27 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tenure::redis::RedisConfig;
-use tenure::{Budget, EncodedStore, Event, Limits, MemoryStore, OnFull, OsEntropy, Policy, Record};
+use tenure::{
+    Budget, EncodedStore, Limits, MemoryStore, OnFull, OsEntropy, Policy, Record, SessionInfo,
+};
 
 pub(crate) type Core = tenure::SessionManager<AnyStore, AnyClock, OsEntropy>;
 
-pub(crate) fn info<'py>(py: Python<'py>, r: &Record) -> PyResult<Bound<'py, PyDict>> {
+/// Listed sessions as a list of dicts.
+pub(crate) fn infos<'py>(py: Python<'py>, rs: &[SessionInfo]) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for r in rs {
+        list.append(info(py, r)?)?;
+    }
+    Ok(list)
+}
+
+/// A listed session as a dict: the core's fields.
+pub(crate) fn info<'py>(py: Python<'py>, i: &SessionInfo) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("id", r.id.as_str())?;
-    d.set_item("public_id", r.public_id())?;
-    d.set_item("principal", r.principal())?;
-    d.set_item("created", r.created)?;
-    d.set_item("accessed", r.accessed)?;
-    d.set_item("expires_at", r.deadline())?;
-    d.set_item("version", r.version)?;
+    for (name, v) in i.fields() {
+        d.set_item(name, values::to_py(py, &v)?)?;
+    }
     Ok(d)
 }
 
@@ -50,29 +58,19 @@ impl Manager {
         f: impl FnOnce(&mut Core) -> Result<R, tenure::Error> + Send,
     ) -> PyResult<R> {
         self.local()?;
-        let (r, cause) = with_lock(py, &self.core, |m| {
+        let r = with_lock(py, &self.core, |m| {
             let r = f(m);
             self.settle(m, r)
         });
-        r.map_err(|e| to_py_err(py, &e, cause))
+        r.map_err(|e| to_py_err(py, &e))
     }
 
-    /// After an operation, under the lock: drops the events nobody listens to and takes a
-    /// failed host store's own exception.
-    fn settle<R>(
-        &self,
-        m: &mut Core,
-        r: Result<R, tenure::Error>,
-    ) -> (Result<R, tenure::Error>, Option<PyErr>) {
+    /// After an operation, under the lock: drops the events nobody listens to.
+    fn settle<R>(&self, m: &mut Core, r: Result<R, tenure::Error>) -> Result<R, tenure::Error> {
         if !self.listening.load(Ordering::Relaxed) {
             m.drain_events();
         }
-        let cause = if r.is_err() {
-            host::take_error(m.store_mut())
-        } else {
-            None
-        };
-        (r, cause)
+        r
     }
 
     /// Refuses a direct (synchronous, in-core) operation on a manager over Redis.
@@ -109,12 +107,12 @@ impl Manager {
         f: impl FnOnce(&mut Core) -> Result<R, tenure::Error> + Send,
     ) -> PyResult<R> {
         self.local()?;
-        let (r, cause) = py.detach(|| {
+        let r = py.detach(|| {
             let mut m = guard(&self.core);
             let r = f(&mut m);
             self.settle(&mut m, r)
         });
-        r.map_err(|e| to_py_err(py, &e, cause))
+        r.map_err(|e| to_py_err(py, &e))
     }
 }
 
@@ -122,7 +120,7 @@ impl Manager {
 impl Manager {
     #[new]
     #[pyo3(signature = (*, idle_ms, absolute_ms, touch_ms=None, max_sessions=None, on_full="reject",
-                        max_data_bytes=None, max_key_bytes=None, max_depth=None, id_bytes=16,
+                        max_data_bytes=None, max_key_bytes=None, max_depth=None, id_bytes=None,
                         store=None, clock=None, redis_prefix=None, redis_grace_ms=0))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -135,23 +133,13 @@ impl Manager {
         max_data_bytes: Option<usize>,
         max_key_bytes: Option<usize>,
         max_depth: Option<usize>,
-        id_bytes: usize,
+        id_bytes: Option<usize>,
         store: Option<Py<PyAny>>,
         clock: Option<PyRef<'_, ManualClock>>,
         redis_prefix: Option<String>,
         redis_grace_ms: u64,
     ) -> PyResult<Self> {
-        let on_full = match on_full {
-            "reject" => OnFull::Reject,
-            "evict_lru" | "evict" => OnFull::EvictLru,
-            other => {
-                return Err(raise(
-                    py,
-                    "InvalidPolicy",
-                    &format!("on_full must be 'reject' or 'evict_lru', not {other:?}"),
-                ))
-            }
-        };
+        let on_full: OnFull = on_full.parse().map_err(|e| core_err(py, e))?;
         let d = Limits::default();
         let limits = Limits {
             max_data_bytes: max_data_bytes.unwrap_or(d.max_data_bytes),
@@ -164,7 +152,7 @@ impl Manager {
             .max_sessions(max_sessions)
             .on_full(on_full)
             .limits(limits)
-            .id_bytes(id_bytes);
+            .id_bytes(id_bytes.unwrap_or(tenure::DEFAULT_ID_BYTES));
         if let Some(t) = touch_ms {
             b = b.touch_interval(t);
         }
@@ -223,21 +211,21 @@ impl Manager {
 
     fn commit(&self, py: Python<'_>, session: &Session) -> PyResult<()> {
         self.local()?;
-        let (r, cause) = with_locks(py, &session.inner, &self.core, |s, m| {
+        let r = with_locks(py, &session.inner, &self.core, |s, m| {
             let r = m.commit(s);
             self.settle(m, r)
         });
-        r.map_err(|e| to_py_err(py, &e, cause))
+        r.map_err(|e| to_py_err(py, &e))
     }
 
     #[pyo3(signature = (session, clear=false))]
     fn regenerate(&self, py: Python<'_>, session: &Session, clear: bool) -> PyResult<()> {
         self.local()?;
-        let (r, cause) = with_locks(py, &session.inner, &self.core, |s, m| {
+        let r = with_locks(py, &session.inner, &self.core, |s, m| {
             let r = m.regenerate(s, clear);
             self.settle(m, r)
         });
-        r.map_err(|e| to_py_err(py, &e, cause))
+        r.map_err(|e| to_py_err(py, &e))
     }
 
     #[pyo3(signature = (session, ms))]
@@ -267,12 +255,7 @@ impl Manager {
     }
 
     fn sessions_of<'py>(&self, py: Python<'py>, principal: &str) -> PyResult<Bound<'py, PyList>> {
-        let records = self.run(py, |m| m.sessions_of(principal))?;
-        let list = PyList::empty(py);
-        for r in &records {
-            list.append(info(py, r)?)?;
-        }
-        Ok(list)
+        infos(py, &self.run(py, |m| m.sessions_of(principal))?)
     }
 
     #[pyo3(signature = (cursor=None, limit=100))]
@@ -282,12 +265,8 @@ impl Manager {
         cursor: Option<String>,
         limit: usize,
     ) -> PyResult<(Bound<'py, PyList>, Option<String>)> {
-        let (records, next) = self.run_long(py, |m| m.list(cursor.as_deref(), limit))?;
-        let list = PyList::empty(py);
-        for r in &records {
-            list.append(info(py, r)?)?;
-        }
-        Ok((list, next))
+        let (page, next) = self.run_long(py, |m| m.list(cursor.as_deref(), limit))?;
+        Ok((infos(py, &page)?, next))
     }
 
     fn count(&self, py: Python<'_>) -> PyResult<usize> {
@@ -408,16 +387,14 @@ impl Manager {
         with_lock(py, &self.core, |m| {
             m.drain_events()
                 .into_iter()
-                .map(|e| match e {
-                    Event::Regenerated { old, new, cleared } => {
-                        ("regenerated".into(), Some(old), Some(new), cleared)
-                    }
-                    other => (
-                        other.name().into(),
-                        other.id().map(str::to_owned),
-                        None,
-                        false,
-                    ),
+                .map(|e| {
+                    let (name, id, new, cleared) = e.parts();
+                    (
+                        name.into(),
+                        id.map(Into::into),
+                        new.map(Into::into),
+                        cleared,
+                    )
                 })
                 .collect()
         })
@@ -430,21 +407,16 @@ pub(crate) fn metrics_dict<'py>(
     x: &tenure::Metrics,
 ) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("active", x.active)?;
-    d.set_item("peak_active", x.peak_active)?;
-    d.set_item("created_total", x.created_total)?;
-    d.set_item("expired_total", x.expired_total)?;
-    d.set_item("destroyed_total", x.destroyed_total)?;
-    d.set_item("rejected_total", x.rejected_total)?;
-    d.set_item("evicted_total", x.evicted_total)?;
-    d.set_item("max_alive_ms", x.max_alive_ms)?;
-    d.set_item("avg_alive_ms", x.avg_alive_ms)?;
+    for (name, v) in x.fields() {
+        d.set_item(name, v)?;
+    }
     Ok(d)
 }
 
-#[allow(dead_code)]
-pub(crate) fn _assert_send() {
+// Compile-time: the core manager and shared records move between threads (the manager
+// sits behind a Mutex shared by every Python thread, and operations run without the GIL).
+const _: fn() = || {
     fn is_send<T: Send>() {}
     is_send::<Core>();
     is_send::<Arc<Record>>();
-}
+};

@@ -1,5 +1,5 @@
 //! Operations driven by Python's event loop: a [`PendingOp`] is one manager operation
-//! (from `tenure::ops`) running over a [`Stepper`]. Python performs each storage request it
+//! (from `tenure::__private::ops`) running over a [`Stepper`]. Python performs each storage request it
 //! yields with its own (asynchronous) store and feeds the answer back, so no lock and no
 //! borrow of the manager is held while the store works, and any number of operations may
 //! be in flight on one event loop.
@@ -26,7 +26,7 @@ use crate::errors::core_err;
 use crate::errors::to_py_err;
 use crate::host::{bool_reply, bytes_reply, count_reply, due_reply, ids_reply, maybe_ids_reply};
 use crate::locks::with_lock;
-use crate::manager::{info, metrics_dict, Manager};
+use crate::manager::{infos, metrics_dict, Manager};
 use crate::session::Session;
 use pyo3::exceptions::PyBaseException;
 use pyo3::exceptions::PyRuntimeError;
@@ -34,11 +34,12 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PySet, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use tenure::ops::{self, Cx, Effects};
+use tenure::__private::ops::{self, Cx, Effects};
+use tenure::__private::stepper::{RedisStepper, Step, Stepper};
 use tenure::redis::{Command, RedisConfig, RedisReply};
-use tenure::stepper::{RedisStepper, Step, Stepper};
-use tenure::{ByteReply, ByteRequest, DataMap, Error, Limits, OsEntropy, Record, StoreError};
+use tenure::{
+    ByteReply, ByteRequest, DataMap, Error, Limits, OsEntropy, Record, SessionInfo, StoreError,
+};
 
 /// What an operation produced, before it becomes a Python value.
 enum Out {
@@ -51,8 +52,8 @@ enum Out {
     Count(usize),
     /// `metrics`: the number of stored sessions.
     Metrics(usize),
-    Records(Vec<Arc<Record>>),
-    Page(Vec<Arc<Record>>, Option<String>),
+    Infos(Vec<SessionInfo>),
+    Page(Vec<SessionInfo>, Option<String>),
     Deadline(Option<u64>),
     Blob(Vec<u8>),
 }
@@ -71,8 +72,6 @@ pub struct PendingOp {
     asked: Option<&'static str>,
     started: bool,
     done: Option<Done>,
-    /// The exception the store raised, for the `__cause__` of the `StoreError`.
-    cause: Option<PyErr>,
 }
 
 /// The stepper an operation runs on: over the host's byte store (the store protocol), or
@@ -101,7 +100,6 @@ impl PendingOp {
             asked: None,
             started: false,
             done: None,
-            cause: None,
         }
     }
 }
@@ -109,7 +107,7 @@ impl PendingOp {
 /// `op!(manager, target, |cx, port| body)`: an operation whose `body` (an expression
 /// using `.await`, giving `Result<Out, Error>`) runs with an owned context and port. The
 /// body is written once and runs over whichever port the manager uses (the store
-/// protocol's bytes, or Redis commands): both are `tenure::port::Port`s.
+/// protocol's bytes, or Redis commands): both are `tenure::__private::port::Port`s.
 macro_rules! op {
     ($m:expr, $target:expr, |$cx:ident, $port:ident| $body:expr) => {{
         let (cx, limits, redis) = context($m);
@@ -210,7 +208,7 @@ pub fn sessions_of(m: &Bound<'_, Manager>, principal: String) -> PendingOp {
         &mut cx, &mut port, &principal
     )
     .await
-    .map(Out::Records))
+    .map(Out::Infos))
 }
 
 pub fn count(m: &Bound<'_, Manager>) -> PendingOp {
@@ -299,14 +297,6 @@ fn batch_list<'py>(py: Python<'py>, batch: &[Command]) -> PyResult<Bound<'py, Py
 /// The request name `asked` holds while Redis performs a batch.
 const REDIS: &str = "redis";
 
-fn records<'py>(py: Python<'py>, rs: &[Arc<Record>]) -> PyResult<Bound<'py, PyList>> {
-    let list = PyList::empty(py);
-    for r in rs {
-        list.append(info(py, r)?)?;
-    }
-    Ok(list)
-}
-
 impl PendingOp {
     /// Checks the answer to the request `name` (in Rust: a wrong type is a `StoreError`).
     fn answer(
@@ -343,8 +333,7 @@ impl PendingOp {
         } else {
             format!("store.{name} raised {}", e.value(py))
         };
-        self.cause = Some(e);
-        StoreError::new(msg)
+        StoreError::with_cause(msg, e)
     }
 
     /// Resumes the stepper with the answer to the request `name` (the host's reply, or
@@ -598,7 +587,7 @@ impl PendingOp {
             }
             active.map(|n| m.metrics_with(n))
         });
-        let out = r.map_err(|e| to_py_err(py, &e, self.cause.take()))?;
+        let out = r.map_err(|e| to_py_err(py, &e))?;
         match out {
             Out::Session(s) => s.map(Session::wrap).into_py_any(py),
             Out::Adopt(stored, n) => {
@@ -617,8 +606,8 @@ impl PendingOp {
                 Some(x) => metrics_dict(py, &x)?.into_py_any(py),
                 None => Err(PyRuntimeError::new_err("metrics went missing")),
             },
-            Out::Records(rs) => records(py, &rs)?.into_py_any(py),
-            Out::Page(rs, next) => (records(py, &rs)?, next).into_py_any(py),
+            Out::Infos(rs) => infos(py, &rs)?.into_py_any(py),
+            Out::Page(rs, next) => (infos(py, &rs)?, next).into_py_any(py),
             Out::Deadline(d) => d.into_py_any(py),
             Out::Blob(b) => PyBytes::new(py, &b).into_py_any(py),
         }
@@ -642,7 +631,7 @@ impl PendingOp {
 /// `expected`), or None if the bytes are not a v1 record.
 #[pyfunction]
 pub fn record_version(data: &[u8]) -> Option<u64> {
-    tenure::record::stored_version(data)
+    tenure::stored_version(data)
 }
 
 /// A session that is not stored (yet): an id minted like any other, the policy's timeouts,
@@ -651,8 +640,8 @@ pub fn record_version(data: &[u8]) -> Option<u64> {
 pub fn draft(m: &Bound<'_, Manager>) -> PyResult<Session> {
     let py = m.py();
     let (policy, now) = with_lock(py, &m.get().core, |c| (*c.policy(), c.now()));
-    let id =
-        tenure::id::generate(&mut OsEntropy, policy.id_bytes()).map_err(|e| core_err(py, e))?;
+    let id = tenure::__private::generate(&mut OsEntropy, policy.id_bytes())
+        .map_err(|e| core_err(py, e))?;
     let record = Record::new(id, now, policy.idle_timeout(), policy.absolute_timeout());
     Ok(Session::wrap(tenure::Session::from_record(
         record,

@@ -3,7 +3,7 @@
 use crate::errors::{core_err, raise};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
-use tenure::cookie;
+use tenure::web::cookie;
 
 pub(crate) fn secret_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if let Ok(s) = obj.cast::<PyString>() {

@@ -9,7 +9,7 @@ use crate::secrets::secret_list;
 use crate::session::Session;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
-use tenure::cookie::{CookieOptions, Priority, SameSite, Secrets};
+use tenure::web::cookie::{CookieOptions, Priority, SameSite, Secrets};
 use tenure::web::{self, Ending, Outcome, SetCookieReason, Source, Transport, Why};
 
 /// `repr` of an optional str, as Python writes it.
@@ -306,7 +306,7 @@ impl WebConfig {
             Some(h) => match h.try_iter() {
                 Err(_) => return Err(bad()),
                 Ok(it) => it
-                    .take(tenure::cookie::MAX_COOKIE_HEADERS)
+                    .take(tenure::web::cookie::MAX_COOKIE_HEADERS)
                     .map(|v| v.and_then(|v| v.extract::<String>()).map_err(|_| bad()))
                     .collect::<PyResult<_>>()?,
             },
@@ -456,26 +456,14 @@ pub(crate) fn cookie_options(
     partitioned: bool,
     priority: Option<&str>,
 ) -> PyResult<CookieOptions> {
-    let same_site = match same_site {
-        None => None,
-        Some(s) => Some(SameSite::parse(s).ok_or_else(|| {
-            raise(
-                py,
-                "InvalidValue",
-                &format!("same_site: {s:?} is not lax, strict or none"),
-            )
-        })?),
-    };
-    let priority = match priority {
-        None => None,
-        Some(s) => Some(Priority::parse(s).ok_or_else(|| {
-            raise(
-                py,
-                "InvalidValue",
-                &format!("priority: {s:?} is not low, medium or high"),
-            )
-        })?),
-    };
+    let same_site: Option<SameSite> = same_site
+        .map(str::parse)
+        .transpose()
+        .map_err(|e| core_err(py, e))?;
+    let priority: Option<Priority> = priority
+        .map(str::parse)
+        .transpose()
+        .map_err(|e| core_err(py, e))?;
     Ok(CookieOptions {
         name: name.into(),
         path: path.map(Into::into),

@@ -5,7 +5,7 @@ use crate::options::{opt, opt_uint};
 use crate::secrets::{secret_list, unsigned, with_secrets};
 use crate::web;
 use js_sys::Array;
-use tenure::cookie;
+use tenure::web::cookie;
 use wasm_bindgen::prelude::*;
 /// `s:<id>.<signature>`, express-session compatible.
 #[wasm_bindgen(js_name = signCookie)]
@@ -68,5 +68,5 @@ pub fn build_set_cookie(value: &str, options: JsValue) -> Result<String, JsValue
         let now = opt_uint(&options, "now")?.flatten().unwrap_or(0);
         o.build(value, max_age, now)
     };
-    r.map_err(|e| core_error(&e, None))
+    r.map_err(|e| core_error(&e))
 }

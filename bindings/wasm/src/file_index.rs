@@ -1,9 +1,9 @@
 //! The file store's index layout, for Node's `FileStore` (js/src/file-store.cjs): the
-//! names come from the core ([`tenure::file_index`]), so a Node process and a Rust or
+//! names come from the core ([`tenure::__private::file_index`]), so a Node process and a Rust or
 //! Python one lay out one folder's index alike.
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use tenure::file_index as index;
+use tenure::__private::file_index as index;
 use wasm_bindgen::prelude::*;
 
 fn set(o: &Object, k: &str, v: &JsValue) {

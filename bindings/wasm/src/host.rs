@@ -3,32 +3,24 @@
 //! and the platform's randomness.
 
 use js_sys::{Array, Function, Reflect, Uint8Array};
-use tenure::encoded::Due;
-use tenure::store::EitherStore;
+use tenure::__private::EitherStore;
+use tenure::Due;
 use tenure::{ByteStore, Clock, EncodedStore, Entropy, MemoryStore, Millis, StoreError};
 use wasm_bindgen::{JsCast, JsValue};
 
-/// A JS object speaking the store protocol. The exception a method threw is kept to become
-/// the `cause` of the `TENURE_STORE_ERROR`.
+/// A JS object speaking the store protocol. The exception a method throws travels inside
+/// the store error, to become the `cause` of the `TENURE_STORE_ERROR`.
 pub struct JsStore {
     obj: JsValue,
-    pub last_error: Option<JsValue>,
 }
 
 impl JsStore {
     pub fn new(obj: JsValue) -> Self {
-        JsStore {
-            obj,
-            last_error: None,
-        }
+        JsStore { obj }
     }
 
     /// Calls `method` if the store has it (the index methods are optional).
-    fn call_optional(
-        &mut self,
-        method: &str,
-        args: &[JsValue],
-    ) -> Result<Option<JsValue>, StoreError> {
+    fn call_optional(&self, method: &str, args: &[JsValue]) -> Result<Option<JsValue>, StoreError> {
         let has = Reflect::get(&self.obj, &JsValue::from_str(method))
             .ok()
             .is_some_and(|f| f.is_function());
@@ -39,7 +31,7 @@ impl JsStore {
         }
     }
 
-    fn call(&mut self, method: &str, args: &[JsValue]) -> Result<JsValue, StoreError> {
+    fn call(&self, method: &str, args: &[JsValue]) -> Result<JsValue, StoreError> {
         let f = Reflect::get(&self.obj, &JsValue::from_str(method))
             .ok()
             .and_then(|f| f.dyn_into::<Function>().ok())
@@ -48,8 +40,7 @@ impl JsStore {
         f.apply(&self.obj, &args).map_err(|e| {
             // Whatever was thrown (a Proxy, a revoked one) is read through `catch` imports.
             let msg = crate::values::message_of(&e);
-            self.last_error = Some(e);
-            StoreError::new(format!("store.{method} threw: {msg}"))
+            crate::errors::store_error(format!("store.{method} threw: {msg}"), e)
         })
     }
 }
@@ -58,8 +49,10 @@ impl JsStore {
     /// Reading what `method` returned threw `e`: a store error with `e` as its cause.
     fn threw(&mut self, method: &str, e: JsValue) -> StoreError {
         let msg = crate::values::message_of(&e);
-        self.last_error = Some(e);
-        StoreError::new(format!("reading what store.{method} returned threw: {msg}"))
+        crate::errors::store_error(
+            format!("reading what store.{method} returned threw: {msg}"),
+            e,
+        )
     }
 }
 
@@ -212,14 +205,6 @@ pub fn ids_of_from_js(v: &JsValue) -> Result<Option<Vec<String>>, StoreError> {
 
 /// The store a manager runs on: the core's memory store, or the host's.
 pub type AnyStore = EitherStore<MemoryStore, EncodedStore<JsStore>>;
-
-/// The exception a host store raised last, if any.
-pub fn take_error(store: &mut AnyStore) -> Option<JsValue> {
-    match store {
-        EitherStore::Left(_) => None,
-        EitherStore::Right(s) => s.inner_mut().last_error.take(),
-    }
-}
 
 /// `Date.now()` or a manual clock.
 pub enum AnyClock {

@@ -2,6 +2,8 @@
 //! translates values and errors only; every rule lives in the core crate. The npm package's
 //! JavaScript layer (`js/`) adds the idioms: option objects, events, stores, middleware.
 
+#![warn(missing_docs)]
+
 mod bearer;
 mod clock;
 mod cookie;

@@ -2,37 +2,25 @@
 
 use crate::clock::ManualClock;
 use crate::errors::{core_error, js_error};
-use crate::host::{self, AnyClock, AnyStore, JsEntropy, JsStore};
+use crate::host::{AnyClock, AnyStore, JsEntropy, JsStore};
 use crate::options::{opt, opt_uint};
 use crate::port::AnyPort;
 use crate::session::Session;
 use crate::values;
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use tenure::ops::{self, Cx};
-use tenure::port::run_ready;
-use tenure::{Budget, EncodedStore, Event, Limits, MemoryStore, OnFull, Policy, Record};
+use tenure::__private::ops::{self, Cx};
+use tenure::__private::port::run_ready;
+use tenure::{Budget, EncodedStore, Limits, MemoryStore, OnFull, Policy, SessionInfo};
 use wasm_bindgen::prelude::*;
 pub(crate) type Core = tenure::SessionManager<AnyStore, AnyClock, JsEntropy>;
 
-pub(crate) fn info(r: &Record) -> JsValue {
+/// A listed session as a plain object: the core's fields, camelCased.
+pub(crate) fn info(i: &SessionInfo) -> JsValue {
     let o = Object::new();
-    let set = |k: &str, v: JsValue| {
-        let _ = Reflect::set(&o, &JsValue::from_str(k), &v);
-    };
-    set("id", JsValue::from_str(&r.id));
-    set("publicId", JsValue::from_str(&r.public_id()));
-    set(
-        "principal",
-        r.principal().map_or(JsValue::NULL, JsValue::from_str),
-    );
-    set("created", JsValue::from_f64(r.created as f64));
-    set("accessed", JsValue::from_f64(r.accessed as f64));
-    set(
-        "expiresAt",
-        r.deadline()
-            .map_or(JsValue::NULL, |d| JsValue::from_f64(d as f64)),
-    );
-    set("version", JsValue::from_f64(r.version as f64));
+    for (name, v) in i.fields() {
+        let k = tenure::__private::policy::camel_case(name);
+        let _ = Reflect::set(&o, &JsValue::from_str(&k), &values::to_js(&v));
+    }
     o.into()
 }
 
@@ -85,13 +73,7 @@ impl Manager {
         };
         self.core.absorb(cx.into_effects());
         self.settle_events();
-        match result {
-            Ok(r) => Ok(r),
-            Err(e) => {
-                let cause = host::take_error(self.core.store_mut());
-                Err(core_error(&e, cause))
-            }
-        }
+        result.map_err(|e| core_error(&e))
     }
 }
 
@@ -105,17 +87,17 @@ impl Manager {
     pub fn new(options: JsValue, clock: Option<ManualClock>) -> Result<Manager, JsValue> {
         // A misspelled option is refused, never ignored; the names are the core's.
         if options.is_object() {
-            let mut known: Vec<String> = tenure::policy::OPTIONS
+            let mut known: Vec<String> = tenure::__private::policy::OPTIONS
                 .iter()
-                .map(|o| tenure::policy::camel_case(o))
+                .map(|o| tenure::__private::policy::camel_case(o))
                 .collect();
             known.push("store".into());
             let known: Vec<&str> = known.iter().map(String::as_str).collect();
             for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
                 let key = key.as_string().unwrap_or_default();
                 if opt(&options, &key).is_some() {
-                    tenure::policy::check_option("SessionManager", &key, &known)
-                        .map_err(|e| core_error(&e, None))?;
+                    tenure::__private::policy::check_option("SessionManager", &key, &known)
+                        .map_err(|e| core_error(&e))?;
                 }
             }
         }
@@ -130,23 +112,14 @@ impl Manager {
             max_key_bytes: num("maxKeyBytes", d.max_key_bytes)?,
             max_depth: num("maxDepth", d.max_depth)?,
         };
-        let on_full = match opt(&options, "onFull")
-            .and_then(|v| v.as_string())
-            .as_deref()
-        {
-            None | Some("reject") => OnFull::Reject,
-            Some("evictLru") | Some("evict_lru") | Some("evict") => OnFull::EvictLru,
-            Some(other) => {
-                return Err(js_error(
-                    "INVALID_POLICY",
-                    &format!("onFull must be 'reject' or 'evictLru', not {other:?}"),
-                ))
-            }
+        let on_full = match opt(&options, "onFull").and_then(|v| v.as_string()) {
+            None => OnFull::default(),
+            Some(s) => s.parse().map_err(|e| core_error(&e))?,
         };
         let mut b = Policy::builder()
             .on_full(on_full)
             .limits(limits)
-            .id_bytes(num("idBytes", 16)?);
+            .id_bytes(num("idBytes", tenure::DEFAULT_ID_BYTES)?);
         if let Some(v) = opt_uint(&options, "idleTimeout")? {
             b = b.idle_timeout(v);
         }
@@ -159,7 +132,7 @@ impl Manager {
         if let Some(v) = opt_uint(&options, "maxSessions")? {
             b = b.max_sessions(v.map(|n| n as usize));
         }
-        let policy = b.build().map_err(|e| core_error(&e, None))?;
+        let policy = b.build().map_err(|e| core_error(&e))?;
         let store = match opt(&options, "store").filter(|s| !s.is_null()) {
             Some(obj) => AnyStore::Right(EncodedStore::new(JsStore::new(obj), limits)),
             None => AnyStore::Left(MemoryStore::new()),
@@ -248,11 +221,12 @@ impl Manager {
     ) -> Result<(), JsValue> {
         let ms = match ms {
             None => None,
-            Some(n) if n > 0.0 && n.is_finite() => Some(n as u64),
+            // The type only: the rule (> 0) is the core's.
+            Some(n) if n >= 0.0 && n.is_finite() => Some(n as u64),
             Some(_) => {
                 return Err(js_error(
                     "INVALID_VALUE",
-                    "idleTimeout must be a positive number of ms or null",
+                    "idleTimeout must be a number of ms or null",
                 ))
             }
         };
@@ -281,14 +255,14 @@ impl Manager {
         Ok(self
             .run(async |cx, p| ops::sessions_of(cx, p, &principal).await)?
             .iter()
-            .map(|r| info(r))
+            .map(info)
             .collect())
     }
     /// `[infos, nextCursor]`.
     pub fn list(&mut self, cursor: Option<String>, limit: Option<usize>) -> Result<Array, JsValue> {
         let (page, next) = self
             .run(async |cx, p| ops::list(cx, p, cursor.as_deref(), limit.unwrap_or(100)).await)?;
-        let infos: Array = page.iter().map(|r| info(r)).collect();
+        let infos: Array = page.iter().map(info).collect();
         Ok([
             infos.into(),
             next.map_or(JsValue::NULL, |c| JsValue::from_str(&c)),
@@ -347,15 +321,7 @@ impl Manager {
             .drain_events()
             .into_iter()
             .map(|e| -> JsValue {
-                let (name, id, new, cleared) = match &e {
-                    Event::Regenerated { old, new, cleared } => (
-                        "regenerated",
-                        Some(old.as_str()),
-                        Some(new.as_str()),
-                        *cleared,
-                    ),
-                    other => (other.name(), other.id(), None, false),
-                };
+                let (name, id, new, cleared) = e.parts();
                 let s = |v: Option<&str>| v.map_or(JsValue::NULL, JsValue::from_str);
                 [
                     JsValue::from_str(name),
@@ -374,18 +340,9 @@ impl Manager {
 /// Metrics as a plain object with camelCase keys.
 pub(crate) fn metrics_js(x: &tenure::Metrics) -> JsValue {
     let o = Object::new();
-    for (k, v) in [
-        ("active", x.active as f64),
-        ("peakActive", x.peak_active as f64),
-        ("createdTotal", x.created_total as f64),
-        ("expiredTotal", x.expired_total as f64),
-        ("destroyedTotal", x.destroyed_total as f64),
-        ("rejectedTotal", x.rejected_total as f64),
-        ("evictedTotal", x.evicted_total as f64),
-        ("maxAliveMs", x.max_alive_ms as f64),
-        ("avgAliveMs", x.avg_alive_ms as f64),
-    ] {
-        let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v));
+    for (name, v) in x.fields() {
+        let k = tenure::__private::policy::camel_case(name);
+        let _ = Reflect::set(&o, &JsValue::from_str(&k), &JsValue::from_f64(v as f64));
     }
     o.into()
 }

@@ -1,5 +1,5 @@
 //! Operations over an asynchronous JS store: `Manager.begin*()` starts one of the core's
-//! operations (`tenure::ops`) in a [`Stepper`] and hands it to JS as a [`PendingOp`]. The
+//! operations (`tenure::__private::ops`) in a [`Stepper`] and hands it to JS as a [`PendingOp`]. The
 //! JS driver performs each request with its store (awaiting Promises), feeds the answer
 //! back with `step` (or the store's exception with `fail`) and ends with `finish`, which
 //! folds the operation's events and counters into the manager. Nothing is borrowed between
@@ -18,20 +18,19 @@
 //! `ByteReply`s (or, in Redis mode, `RedisReply`s), outcomes to JS values. Every rule is
 //! the core's.
 
-use crate::errors::{core_error, js_error};
+use crate::errors::{core_error, js_error, store_error};
 use crate::host::{count_from_js, due_from_js, ids_of_from_js, JsEntropy};
 use crate::manager::{info, metrics_js, Manager};
 use crate::port::AnyPort;
 use crate::session::Session;
 use crate::values::type_name;
 use js_sys::{Array, Reflect, Uint8Array};
-use std::sync::Arc;
-use tenure::encoded::{ByteReply, ByteRequest};
-use tenure::ops::{self, Effects};
+use tenure::__private::ops::{self, Effects};
 #[cfg(feature = "redis")]
-use tenure::stepper::RedisStepper;
-use tenure::stepper::{Step, Stepper};
-use tenure::{Error, Record, StoreError};
+use tenure::__private::stepper::RedisStepper;
+use tenure::__private::stepper::{Step, Stepper};
+use tenure::{ByteReply, ByteRequest};
+use tenure::{Error, SessionInfo, StoreError};
 use wasm_bindgen::prelude::*;
 
 /// What an operation gives back, before it becomes a JS value.
@@ -43,8 +42,8 @@ enum Outcome {
     Adopt(tenure::Session, usize),
     Bool(bool),
     Count(usize),
-    Records(Vec<Arc<Record>>),
-    Page(Vec<Arc<Record>>, Option<String>),
+    Infos(Vec<SessionInfo>),
+    Page(Vec<SessionInfo>, Option<String>),
     Deadline(Option<u64>),
     /// metrics: the number of stored sessions.
     Stored(usize),
@@ -70,8 +69,6 @@ pub struct PendingOp {
     /// What the request waiting for its answer is: a protocol method, or [`REDIS`].
     asked: Option<&'static str>,
     out: Option<Out>,
-    /// The first exception (or rejection) a store call raised: the error's `cause`.
-    cause: Option<JsValue>,
 }
 
 /// A JS value's message, without calling anything that could throw.
@@ -218,7 +215,6 @@ impl PendingOp {
             machine,
             asked: None,
             out: None,
-            cause: None,
         }
     }
 
@@ -274,7 +270,7 @@ impl PendingOp {
         };
         manager.core.absorb(effects);
         manager.settle_events();
-        result.map_err(|e| core_error(&e, self.cause.take()))
+        result.map_err(|e| core_error(&e))
     }
 }
 
@@ -304,10 +300,7 @@ impl PendingOp {
         } else {
             format!("store.{what} failed: {}", describe(&error))
         };
-        if self.cause.is_none() {
-            self.cause = Some(error);
-        }
-        self.advance(Some(Err(StoreError::new(message))))
+        self.advance(Some(Err(store_error(message, error))))
     }
 
     /// Whether the operation is over (finish may be called).
@@ -329,9 +322,9 @@ impl PendingOp {
             }
             Outcome::Bool(b) => JsValue::from_bool(b),
             Outcome::Count(n) => JsValue::from_f64(n as f64),
-            Outcome::Records(rs) => rs.iter().map(|r| info(r)).collect::<Array>().into(),
+            Outcome::Infos(rs) => rs.iter().map(info).collect::<Array>().into(),
             Outcome::Page(rs, next) => {
-                let infos: Array = rs.iter().map(|r| info(r)).collect();
+                let infos: Array = rs.iter().map(info).collect();
                 [
                     infos.into(),
                     next.map_or(JsValue::NULL, |c| JsValue::from_str(&c)),
@@ -358,7 +351,7 @@ impl PendingOp {
             Outcome::Adopt(committed, ops) => session
                 .inner
                 .adopt(committed, ops)
-                .map_err(|e| core_error(&e, None)),
+                .map_err(|e| core_error(&e)),
             _ => Err(js_error(
                 "INVALID_VALUE",
                 "finishSession is for commit, regenerate and insertDraft; use finish",
@@ -548,7 +541,7 @@ impl Manager {
         Ok(begin!(self, |cx, port| run!(
             cx,
             ops::sessions_of(&mut cx, &mut port, &principal),
-            Outcome::Records
+            Outcome::Infos
         )))
     }
 

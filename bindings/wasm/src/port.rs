@@ -5,9 +5,11 @@
 //! of the Node module has a port of its own.
 
 use crate::host::{AnyStore, JsStore};
-use tenure::encoded::{BytePort, ByteReply, ByteRequest, ByteStore};
-use tenure::stepper::ChannelPort;
-use tenure::{Encoded, Limits, MemoryStore, Port, Reply, Request, Store, StoreError};
+use tenure::__private::port::Port;
+use tenure::__private::stepper::ChannelPort;
+use tenure::__private::{BytePort, Encoded};
+use tenure::{ByteReply, ByteRequest, ByteStore};
+use tenure::{Limits, MemoryStore, Reply, Request, Store, StoreError};
 
 /// Where a host store's byte requests go.
 pub enum HostBytes<'a> {
@@ -36,8 +38,8 @@ impl<'a> AnyPort<'a> {
     /// The port of a synchronous operation on the manager's own store.
     pub fn sync(store: &'a mut AnyStore, limits: Limits) -> Self {
         match store {
-            tenure::EitherStore::Left(memory) => AnyPort::Memory(memory),
-            tenure::EitherStore::Right(host) => {
+            tenure::__private::EitherStore::Left(memory) => AnyPort::Memory(memory),
+            tenure::__private::EitherStore::Right(host) => {
                 AnyPort::Host(Encoded::new(HostBytes::Js(host.inner_mut()), limits))
             }
         }

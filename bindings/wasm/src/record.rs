@@ -7,9 +7,9 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(js_name = recordVersion)]
 pub fn record_version(bytes: JsValue) -> Option<f64> {
     let v = if let Some(s) = bytes.as_string() {
-        tenure::record::stored_version(s.as_bytes())
+        tenure::stored_version(s.as_bytes())
     } else if let Some(b) = bytes.dyn_ref::<Uint8Array>() {
-        tenure::record::stored_version(&b.to_vec())
+        tenure::stored_version(&b.to_vec())
     } else {
         None
     };
@@ -18,5 +18,5 @@ pub fn record_version(bytes: JsValue) -> Option<f64> {
 
 #[wasm_bindgen(js_name = isPlausibleId)]
 pub fn is_plausible_id(id: &str) -> bool {
-    tenure::id::is_plausible(id)
+    tenure::__private::is_plausible(id)
 }

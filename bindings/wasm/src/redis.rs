@@ -225,7 +225,7 @@ impl Manager {
             }
         };
         let config = RedisConfig::new(&prefix, *self.core.policy().limits())
-            .map_err(|e| core_error(&e, None))?
+            .map_err(|e| core_error(&e))?
             .with_grace(grace);
         self.redis = Some(config);
         Ok(())

@@ -2,7 +2,7 @@
 
 use crate::errors::{core_error, js_error};
 use js_sys::{Array, Uint8Array};
-use tenure::cookie;
+use tenure::web::cookie;
 use wasm_bindgen::prelude::*;
 pub(crate) fn secret_list(secrets: &JsValue) -> Result<Vec<Vec<u8>>, JsValue> {
     let one = |v: &JsValue| -> Result<Vec<u8>, JsValue> {
@@ -51,5 +51,5 @@ pub(crate) fn unsigned(u: Option<cookie::Unsigned>) -> JsValue {
 pub fn check_secrets(secrets: JsValue) -> Result<(), JsValue> {
     cookie::Secrets::new(secret_list(&secrets)?)
         .map(|_| ())
-        .map_err(|e| core_error(&e, None))
+        .map_err(|e| core_error(&e))
 }

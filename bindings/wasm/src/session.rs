@@ -33,7 +33,7 @@ impl Session {
             Some(v) => v,
             None => values::to_value(&value, &path(), &mut budget)?,
         };
-        self.inner.set(&key, v).map_err(|e| core_error(&e, None))
+        self.inner.set(&key, v).map_err(|e| core_error(&e))
     }
     /// Removes `key`; whether this copy held it. Recorded either way, so it also removes a
     /// value set concurrently.
@@ -42,7 +42,7 @@ impl Session {
         self.inner
             .delete(&key)
             .map(|v| v.is_some())
-            .map_err(|e| core_error(&e, None))
+            .map_err(|e| core_error(&e))
     }
     pub fn has(&self, key: JsValue) -> Result<bool, JsValue> {
         Ok(self.inner.contains(&values::str_arg(&key, "session keys")?))
@@ -62,7 +62,7 @@ impl Session {
         let limits = self.inner.limits();
         let mut budget = Budget::with(limits.max_data_bytes, limits.max_depth + 1);
         match values::to_value(&entries, "update", &mut budget)? {
-            tenure::Value::Map(m) => self.inner.update(m).map_err(|e| core_error(&e, None)),
+            tenure::Value::Map(m) => self.inner.update(m).map_err(|e| core_error(&e)),
             _ => Err(js_error("INVALID_VALUE", "update takes a plain object")),
         }
     }
@@ -89,10 +89,7 @@ impl Session {
                 }
             }
         };
-        let n = self
-            .inner
-            .increment(key, by)
-            .map_err(|e| core_error(&e, None))?;
+        let n = self.inner.increment(key, by).map_err(|e| core_error(&e))?;
         Ok(values::to_js(&tenure::Value::Int(n)))
     }
     pub fn flash(&mut self, category: JsValue, message: JsValue) -> Result<(), JsValue> {
@@ -100,7 +97,7 @@ impl Session {
         let message = values::str_arg(&message, "a flash message")?;
         self.inner
             .flash(&category, &message)
-            .map_err(|e| core_error(&e, None))
+            .map_err(|e| core_error(&e))
     }
     /// `[category, message]` pairs, oldest first.
     #[wasm_bindgen(js_name = takeFlashes)]
@@ -128,7 +125,7 @@ impl Session {
         let principal = values::opt_str_arg(&principal, "principal")?;
         self.inner
             .set_principal_with(principal.as_deref(), keep_data.unwrap_or(false))
-            .map_err(|e| core_error(&e, None))
+            .map_err(|e| core_error(&e))
     }
     /// Every item as a plain object.
     #[wasm_bindgen(js_name = toObject)]

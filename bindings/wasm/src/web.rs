@@ -7,9 +7,21 @@ use crate::options::{opt, opt_uint};
 use crate::secrets::secret_list;
 use crate::session::Session;
 use js_sys::{Object, Reflect};
-use tenure::cookie::{CookieOptions, Priority, SameSite, Secrets};
+use tenure::web::cookie::{CookieOptions, Priority, SameSite, Secrets};
 use tenure::web::{self, Ending, Outcome, SetCookieReason, Source, Transport, Why};
 use wasm_bindgen::prelude::*;
+
+/// A core error about an option, naming the option as JS spells it (the core names it in
+/// snake_case).
+fn as_option(e: tenure::Error, js_name: &str) -> JsValue {
+    match e {
+        tenure::Error::InvalidValue { reason, .. } => core_error(&tenure::Error::InvalidValue {
+            key: js_name.into(),
+            reason,
+        }),
+        other => core_error(&other),
+    }
+}
 
 /// Cookie options from a JS object: `name`, `path` (null: none), `domain`, `httpOnly`,
 /// `secure`, `sameSite` ('lax' | 'strict' | 'none' | null | false), `partitioned`,
@@ -37,26 +49,25 @@ pub(crate) fn cookie_options(options: &JsValue) -> Result<CookieOptions, JsValue
     let same_site = match opt(options, "sameSite") {
         None => d.same_site,
         Some(v) if v.is_null() || v.as_bool() == Some(false) => None,
-        Some(v) => Some(
-            v.as_string()
-                .as_deref()
-                .and_then(SameSite::parse)
-                .ok_or_else(|| {
-                    js_error(
-                        "INVALID_VALUE",
-                        "sameSite must be 'lax', 'strict', 'none' or null",
-                    )
-                })?,
-        ),
+        Some(v) => match v.as_string() {
+            Some(s) => Some(
+                s.parse::<SameSite>()
+                    .map_err(|e| as_option(e, "sameSite"))?,
+            ),
+            None => {
+                return Err(js_error(
+                    "INVALID_VALUE",
+                    "sameSite must be 'lax', 'strict', 'none' or null",
+                ))
+            }
+        },
     };
     let priority = match string("priority")? {
         None => None,
-        Some(p) => Some(Priority::parse(&p).ok_or_else(|| {
-            js_error(
-                "INVALID_VALUE",
-                "priority must be 'low', 'medium' or 'high'",
-            )
-        })?),
+        Some(p) => Some(
+            p.parse::<Priority>()
+                .map_err(|e| as_option(e, "priority"))?,
+        ),
     };
     let path = match opt(options, "path") {
         None => d.path,
@@ -250,11 +261,11 @@ impl WebConfig {
                 "WebConfig needs secrets (a string or a list)",
             )
         })?;
-        let secrets = Secrets::new(secret_list(&secrets)?).map_err(|e| core_error(&e, None))?;
+        let secrets = Secrets::new(secret_list(&secrets)?).map_err(|e| core_error(&e))?;
         let transport = match opt(&options, "transport") {
             None => Transport::Cookie,
             Some(v) => match v.as_string() {
-                Some(s) => Transport::parse(&s).map_err(|e| core_error(&e, None))?,
+                Some(s) => Transport::parse(&s).map_err(|e| core_error(&e))?,
                 None => {
                     return Err(js_error(
                         "INVALID_POLICY",
@@ -277,7 +288,7 @@ impl WebConfig {
             }
         };
         let inner = web::WebConfig::new(secrets, cookie, transport)
-            .map_err(|e| core_error(&e, None))?
+            .map_err(|e| core_error(&e))?
             .with_max_age(opt_uint(&options, "maxAge")?.flatten())
             .with_rolling(flag("rolling")?)
             .with_save_uninitialized(flag("saveUninitialized")?);
@@ -332,9 +343,7 @@ impl WebConfig {
                 )),
             }
         };
-        self.inner
-            .check_timeouts(idle)
-            .map_err(|e| core_error(&e, None))
+        self.inner.check_timeouts(idle).map_err(|e| core_error(&e))
     }
 
     /// The cookie's name.
@@ -365,7 +374,7 @@ impl WebConfig {
             // looks at: a huge or lying array costs nothing more.
             let len =
                 crate::values::length_of(&cookie_headers, "length").map_err(|_| bad_cookie())?;
-            (0..len.min(tenure::cookie::MAX_COOKIE_HEADERS))
+            (0..len.min(tenure::web::cookie::MAX_COOKIE_HEADERS))
                 .map(|i| {
                     Reflect::get_u32(&cookie_headers, i as u32)
                         .ok()
@@ -413,13 +422,13 @@ impl WebConfig {
     pub fn set_cookie(&self, id: &str, now: f64) -> Result<String, JsValue> {
         self.inner
             .set_cookie(id, ms(now, "now")?)
-            .map_err(|e| core_error(&e, None))
+            .map_err(|e| core_error(&e))
     }
 
     /// The clearing `Set-Cookie` value (logout).
     #[wasm_bindgen(js_name = clearCookie)]
     pub fn clear_cookie(&self) -> Result<String, JsValue> {
-        self.inner.clear_cookie().map_err(|e| core_error(&e, None))
+        self.inner.clear_cookie().map_err(|e| core_error(&e))
     }
 
     /// The headers the response gets, `{ vary, setCookie, reason }` (each a string or
@@ -483,7 +492,7 @@ impl WebConfig {
                 .inner
                 .respond_with_max_age(&incoming.inner, &out, now, m),
         }
-        .map_err(|e| core_error(&e, None))?;
+        .map_err(|e| core_error(&e))?;
         let o = Object::new();
         set(&o, "vary", opt_str(h.vary));
         set(&o, "setCookie", opt_str(h.set_cookie.as_deref()));

@@ -82,7 +82,7 @@ impl WebConfig {
         let age = ms(age, "maxAge")?;
         self.inner
             .check_session_age(age, opt_ms(&absolute, "absoluteTimeout")?)
-            .map_err(|e| core_error(&e, None))
+            .map_err(|e| core_error(&e))
     }
 
     /// `respondWithMaxAge` for a request that came `secure` or not; `autoSecure` makes the

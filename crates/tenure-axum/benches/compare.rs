@@ -18,8 +18,8 @@ use http::Method;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tenure::async_manager::{AsyncSessionManager, SharedStore};
-use tenure::cookie::{CookieOptions, Secrets};
+use tenure::web::cookie::{CookieOptions, Secrets};
+use tenure::{AsyncSessionManager, SharedStore};
 use tenure::{BufferedOsEntropy, MemoryStore, Policy, SystemClock};
 use tenure_axum::{SessionLayer, Transport, WebConfig};
 

@@ -18,11 +18,9 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value as Json_};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tenure::async_manager::{
-    AsyncEncoded, AsyncSessionManager, AsyncStore, Offloaded, SharedStore,
-};
-use tenure::cookie::{CookieOptions, Secrets};
-use tenure::file::FileStore;
+use tenure::web::cookie::{CookieOptions, Secrets};
+use tenure::FileStore;
+use tenure::{AsyncEncoded, AsyncSessionManager, AsyncStore, Offloaded, SharedStore};
 use tenure::{
     BufferedOsEntropy, ErrorCode, Limits, MemoryStore, Policy, Reply, Request, StoreError,
     SystemClock,
@@ -347,7 +345,7 @@ async fn session_api(
             };
             let sessions: Vec<_> = page
                 .iter()
-                .filter_map(|r| Some(json!({"user": r.principal()?, "id": r.public_id()})))
+                .filter_map(|r| Some(json!({"user": r.principal.as_deref()?, "id": r.public_id})))
                 .collect();
             json!({"count": sessions.len(), "sessions": sessions, "cursor": next})
         }

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use tenure::async_manager::{AsyncSessionManager, AsyncStore};
+use tenure::{AsyncSessionManager, AsyncStore};
 use tenure::{Clock, Entropy, Error, Millis, Session};
 
 pub(crate) type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;

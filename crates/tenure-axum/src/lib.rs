@@ -10,7 +10,7 @@
 //! ```no_run
 //! use std::sync::Arc;
 //! use axum::{routing::get, Router};
-//! use tenure::async_manager::{AsyncSessionManager, SharedStore};
+//! use tenure::{AsyncSessionManager, SharedStore};
 //! use tenure::{BufferedOsEntropy, MemoryStore, Policy, SystemClock};
 //! use tenure_axum::{Session, SessionLayer};
 //!
@@ -58,8 +58,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use tenure::async_manager::{AsyncSessionManager, AsyncStore};
-use tenure::cookie::{CookieOptions, Secrets};
+use tenure::web::cookie::{CookieOptions, Secrets};
+use tenure::{AsyncSessionManager, AsyncStore};
 use tenure::{Clock, Entropy};
 
 /// The tower layer that gives every request its [`Session`].

@@ -253,7 +253,7 @@ impl Session {
 
     /// The session's public id: names it (in admin lists, logs) but opens nothing.
     pub fn public_id(&self) -> Option<String> {
-        self.id().map(|id| tenure::record::public_id(&id))
+        self.id().map(|id| tenure::__private::public_id(&id))
     }
 
     /// Whether the request's bearer token verified only under an older secret (rotation):

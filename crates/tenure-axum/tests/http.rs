@@ -9,8 +9,8 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tenure::async_manager::{AsyncSessionManager, AsyncStore, SharedStore};
-use tenure::cookie::{decode_uri_component, CookieOptions, Secrets};
+use tenure::web::cookie::{decode_uri_component, CookieOptions, Secrets};
+use tenure::{AsyncSessionManager, AsyncStore, SharedStore};
 use tenure::{ManualClock, MemoryStore, OsEntropy, Policy, Reply, Request, StoreError};
 use tenure_axum::{Session, SessionError, SessionLayer, Transport, WebConfig};
 
@@ -133,7 +133,7 @@ fn web(secrets: &[&str], transport: Transport) -> WebConfig {
 /// The id inside a `sid=<signed>` cookie, verified with `secrets`.
 fn id_in(cookie: &str, secrets: &[&[u8]]) -> Option<String> {
     let raw = cookie.strip_prefix("sid=")?;
-    tenure::cookie::unsign_id(&decode_uri_component(raw)?, secrets)
+    tenure::web::cookie::unsign_id(&decode_uri_component(raw)?, secrets)
 }
 
 async fn cookie_server() -> (std::net::SocketAddr, Arc<Manager>, ManualClock) {
@@ -170,7 +170,10 @@ async fn a_cookie_carries_the_session_and_bad_ones_get_a_fresh_one() {
     let unknown_id = "UUUUUUUUUUUUUUUUUUUUUU";
     let unknown = format!(
         "sid={}",
-        tenure::cookie::encode_uri_component(&tenure::cookie::sign(unknown_id, NEW.as_bytes()))
+        tenure::web::cookie::encode_uri_component(&tenure::web::cookie::sign(
+            unknown_id,
+            NEW.as_bytes()
+        ))
     );
     let r = fetch(addr, "/count", &[("cookie", &unknown)]).await;
     assert_eq!(r.body, "1");
@@ -412,7 +415,7 @@ async fn bearer_transport_reads_tokens_and_never_sets_cookies() {
     let id = token.split('.').next().unwrap();
     let cookie = format!(
         "sid={}",
-        tenure::cookie::encode_uri_component(&tenure::cookie::sign(id, NEW.as_bytes()))
+        tenure::web::cookie::encode_uri_component(&tenure::web::cookie::sign(id, NEW.as_bytes()))
     );
     assert_eq!(
         c.send(Method::GET, "/read", &[("cookie", &cookie)])
@@ -428,7 +431,10 @@ async fn bearer_transport_reads_tokens_and_never_sets_cookies() {
             .body,
         "0"
     );
-    let old = format!("Bearer {}", tenure::bearer::sign_token(id, OLD.as_bytes()));
+    let old = format!(
+        "Bearer {}",
+        tenure::web::bearer::sign_token(id, OLD.as_bytes())
+    );
     assert_eq!(
         c.send(Method::GET, "/read", &[("authorization", &old)])
             .await
@@ -542,8 +548,8 @@ async fn a_session_ended_elsewhere_mid_request_is_not_resurrected() {
 
 #[tokio::test]
 async fn a_file_store_folder_serves_two_layers_like_two_processes() {
-    use tenure::async_manager::{AsyncEncoded, Offloaded};
-    use tenure::file::FileStore;
+    use tenure::FileStore;
+    use tenure::{AsyncEncoded, Offloaded};
     let dir = std::env::temp_dir().join(format!(
         "tenure-axum-test-{}-{}",
         std::process::id(),

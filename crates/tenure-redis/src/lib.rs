@@ -6,7 +6,7 @@
 //! write, and they can share it.
 //!
 //! ```no_run
-//! use tenure::async_manager::AsyncSessionManager;
+//! use tenure::AsyncSessionManager;
 //! use tenure::{OsEntropy, Policy, SystemClock};
 //! use tenure_redis::RedisStore;
 //!
@@ -25,12 +25,12 @@
 
 use redis::aio::ConnectionLike;
 use redis::Value;
-use tenure::async_manager::AsyncStore;
-use tenure::port::Port;
+use tenure::__private::port::Port;
 use tenure::redis::{Command, CommandPort, RedisConfig, RedisPort, RedisReply};
+use tenure::AsyncStore;
 use tenure::{Error, Limits, Millis, Reply, Request, StoreError};
 
-/// A session store in Redis for [`AsyncSessionManager`](tenure::async_manager::AsyncSessionManager),
+/// A session store in Redis for [`AsyncSessionManager`](tenure::AsyncSessionManager),
 /// over any redis-rs async connection that can be cloned cheaply (`ConnectionManager`,
 /// which reconnects after Redis restarts, or `MultiplexedConnection`).
 #[derive(Clone)]

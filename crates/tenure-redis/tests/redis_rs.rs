@@ -6,8 +6,8 @@ mod redis_support;
 use redis::aio::ConnectionManager;
 use redis_support::RedisServer;
 use std::sync::Arc;
-use tenure::async_manager::AsyncSessionManager;
 use tenure::redis::RedisReply;
+use tenure::AsyncSessionManager;
 use tenure::{ErrorCode, ManualClock, Policy, SeededEntropy, Value};
 use tenure_redis::RedisStore;
 

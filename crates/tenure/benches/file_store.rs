@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use tenure::file::FileStore;
+use tenure::FileStore;
 use tenure::{
     ByteStore, EncodedStore, Limits, ManualClock, Policy, SeededEntropy, SessionManager, StoreError,
 };
@@ -132,7 +132,7 @@ fn main() {
         fill(&dir, n);
         let filled = t.elapsed().as_secs_f64();
         // A folder written before the index existed: indexed on first use, once.
-        std::fs::remove_dir_all(dir.join(tenure::file_index::DIR)).unwrap();
+        std::fs::remove_dir_all(dir.join(tenure::__private::file_index::DIR)).unwrap();
         let mut store = FileStore::new(&dir).unwrap();
         let build = ms(|| {
             store.count().unwrap();

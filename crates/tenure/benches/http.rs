@@ -3,7 +3,7 @@
 
 use std::hint::black_box;
 use std::time::Instant;
-use tenure::cookie::{self, CookieOptions};
+use tenure::web::cookie::{self, CookieOptions};
 
 fn median_ns(batches: usize, per: usize, mut f: impl FnMut()) -> f64 {
     let mut v: Vec<f64> = (0..batches)

@@ -7,8 +7,8 @@
 //! Each cycle: get, bump `data.n` and the version, replace(expected = the version read), and
 //! start over if another process won the race. Prints the number of lost races.
 use std::process::ExitCode;
-use tenure::file::FileStore;
 use tenure::ByteStore;
+use tenure::FileStore;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

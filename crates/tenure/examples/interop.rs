@@ -3,7 +3,7 @@
 //!   interop read <dir> <id>                  prints the session's record, as Rust encodes it
 //!   interop import <dir> <now_ms> <blob>     imports an export blob into a FileStore folder
 use std::process::ExitCode;
-use tenure::file::FileStore;
+use tenure::FileStore;
 use tenure::{EncodedStore, Limits, ManualClock, OsEntropy, Policy, SessionManager};
 
 fn main() -> ExitCode {

@@ -6,7 +6,7 @@
 //! store contract keeps them from losing updates.
 //!
 //! ```
-//! use tenure::async_manager::{AsyncSessionManager, SharedStore};
+//! use tenure::{AsyncSessionManager, SharedStore};
 //! use tenure::{MemoryStore, ManualClock, OsEntropy, Policy};
 //!
 //! let m = AsyncSessionManager::new(
@@ -23,7 +23,7 @@
 //! assert_eq!(again.get("views"), Some(&tenure::Value::Int(1)));
 //! # Ok::<(), tenure::Error>(())
 //! # };
-//! # tenure::port::run_ready(run).unwrap().unwrap();
+//! # tenure::__private::port::run_ready(run).unwrap().unwrap();
 //! ```
 
 use crate::clock::Clock;
@@ -32,23 +32,24 @@ use crate::entropy::Entropy;
 use crate::error::{Error, StoreError};
 use crate::event::{Event, EventLog};
 use crate::format::limits::Limits;
-use crate::format::record::Record;
 use crate::format::value::data::DataMap;
+use crate::info::SessionInfo;
 use crate::metrics::{Counters, Metrics};
 use crate::ops::{self, Cx, Effects};
 use crate::policy::Policy;
 use crate::session::Session;
 use crate::store::encoded::{BytePort, ByteReply, ByteRequest, Encoded};
 use crate::store::port::Port;
-use crate::store::{Page, Reply, Request, Store};
+use crate::store::{Reply, Request, Store};
 use crate::turns::Turns;
+use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::future::Future;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// A store whose calls are awaited: the [`Store`] contract as one method over
-/// [`Request`]s. Implementations keep the same atomic guarantees (see [`crate::store`]).
+/// [`Request`]s. Implementations keep the same atomic guarantees (see [`Store`]).
 pub trait AsyncStore: Send + Sync {
     /// Whether the store writes only what changed (see [`Port::CHANGES`]).
     const CHANGES: bool = false;
@@ -309,7 +310,7 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
     }
 
     /// See [`SessionManager::sessions_of`](crate::SessionManager::sessions_of).
-    pub async fn sessions_of(&self, principal: &str) -> Result<Vec<Arc<Record>>, Error> {
+    pub async fn sessions_of(&self, principal: &str) -> Result<Vec<SessionInfo>, Error> {
         let mut cx = self.cx();
         let out = ops::sessions_of(&mut cx, &mut PortOf(&self.store), principal).await;
         self.absorb(cx, out)
@@ -323,7 +324,11 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
     }
 
     /// See [`SessionManager::list`](crate::SessionManager::list).
-    pub async fn list(&self, cursor: Option<&str>, limit: usize) -> Result<Page, Error> {
+    pub async fn list(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<SessionInfo>, Option<String>), Error> {
         let mut cx = self.cx();
         let out = ops::list(&mut cx, &mut PortOf(&self.store), cursor, limit).await;
         self.absorb(cx, out)

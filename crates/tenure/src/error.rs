@@ -1,6 +1,8 @@
 //! Errors, each with a stable code shared by every language.
 
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use core::any::Any;
 use core::fmt;
 
 /// The stable code of an [`Error`], identical in Rust, JavaScript (`TENURE_` + code) and Python.
@@ -84,10 +86,17 @@ impl fmt::Display for DecodeError {
 }
 
 /// A store's failure, carried through unchanged so the host sees its own cause.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// A host store (a JS object, a Python object, a Redis client) attaches the exception it
+/// caught with [`with_cause`](Self::with_cause); the error travels through the manager
+/// inside [`Error::Store`], and the host takes it back out with [`cause`](Self::cause)
+/// (the bindings make it the JS `err.cause` and the Python `__cause__`). No side channel,
+/// so an operation's error always carries the cause of its own failure.
+#[derive(Clone)]
 pub struct StoreError {
     /// What failed, in the store's words.
     pub message: String,
+    cause: Option<Arc<dyn Any + Send + Sync>>,
 }
 
 impl StoreError {
@@ -95,7 +104,39 @@ impl StoreError {
     pub fn new(message: impl Into<String>) -> Self {
         StoreError {
             message: message.into(),
+            cause: None,
         }
+    }
+
+    /// A store error carrying the host's own error (any `'static + Send + Sync` value).
+    pub fn with_cause(message: impl Into<String>, cause: impl Any + Send + Sync) -> Self {
+        StoreError {
+            message: message.into(),
+            cause: Some(Arc::new(cause)),
+        }
+    }
+
+    /// The host's error, if it is a `T` (what [`with_cause`](Self::with_cause) was given).
+    pub fn cause<T: Any>(&self) -> Option<&T> {
+        self.cause.as_deref()?.downcast_ref()
+    }
+}
+
+// Two store errors are equal when they say the same thing; a host's error object has no
+// equality of its own.
+impl PartialEq for StoreError {
+    fn eq(&self, other: &Self) -> bool {
+        self.message == other.message
+    }
+}
+impl Eq for StoreError {}
+
+impl fmt::Debug for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreError")
+            .field("message", &self.message)
+            .field("cause", &self.cause.as_ref().map(|_| "..."))
+            .finish()
     }
 }
 
@@ -223,9 +264,6 @@ impl From<DecodeError> for Error {
     }
 }
 
-/// Shorthand for results of tenure operations.
-pub type Result<T, E = Error> = core::result::Result<T, E>;
-
 /// Maps a serde_json error onto the typed decode error (depth errors kept distinct).
 pub(crate) fn decode_error(e: serde_json::Error) -> DecodeError {
     let msg = e.to_string();
@@ -243,6 +281,26 @@ pub(crate) fn decode_error(e: serde_json::Error) -> DecodeError {
 mod tests {
     use super::*;
     use alloc::string::ToString;
+
+    #[test]
+    fn a_store_error_carries_the_hosts_error_back() {
+        #[derive(Debug, PartialEq)]
+        struct HostError(u32);
+        let e = StoreError::with_cause("disk full", HostError(28));
+        assert_eq!(e.cause::<HostError>(), Some(&HostError(28)));
+        assert_eq!(
+            e.cause::<u32>(),
+            None,
+            "a cause of another type is not found"
+        );
+        let cloned = Error::Store(e.clone());
+        match cloned {
+            Error::Store(c) => assert_eq!(c.cause::<HostError>(), Some(&HostError(28))),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(e, StoreError::new("disk full"), "equality is the message's");
+        assert_eq!(StoreError::new("x").cause::<HostError>(), None);
+    }
 
     #[test]
     fn codes_are_stable_strings() {

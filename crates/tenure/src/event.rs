@@ -63,6 +63,32 @@ impl Event {
             Event::Rejected => None,
         }
     }
+
+    /// The new id, for `Regenerated`.
+    pub fn new_id(&self) -> Option<&str> {
+        match self {
+            Event::Regenerated { new, .. } => Some(new),
+            _ => None,
+        }
+    }
+
+    /// Whether the data was cleared (`Regenerated` only; `false` otherwise).
+    pub fn cleared(&self) -> bool {
+        matches!(self, Event::Regenerated { cleared: true, .. })
+    }
+
+    /// The event as the bindings hand it over: `(name, id, new_id, cleared)`, the one flat
+    /// shape of every event.
+    ///
+    /// ```
+    /// use tenure::Event;
+    /// let e = Event::Regenerated { old: "a".into(), new: "b".into(), cleared: true };
+    /// assert_eq!(e.parts(), ("regenerated", Some("a"), Some("b"), true));
+    /// assert_eq!(Event::Rejected.parts(), ("rejected", None, None, false));
+    /// ```
+    pub fn parts(&self) -> (&'static str, Option<&str>, Option<&str>, bool) {
+        (self.name(), self.id(), self.new_id(), self.cleared())
+    }
 }
 
 /// The events a Rust manager keeps until the host drains them: at most `capacity`, the

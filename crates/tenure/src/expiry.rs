@@ -6,7 +6,7 @@ use crate::clock::Millis;
 /// (never). Saturates instead of overflowing.
 ///
 /// ```
-/// use tenure::expiry::deadline;
+/// use tenure::__private::expiry::deadline;
 /// assert_eq!(deadline(0, 100, Some(50), Some(1_000)), Some(150));
 /// assert_eq!(deadline(0, 100, None, Some(120)), Some(120));
 /// assert_eq!(deadline(0, 100, None, None), None);

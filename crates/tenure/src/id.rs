@@ -37,8 +37,8 @@ pub fn generate(entropy: &mut dyn Entropy, bytes: usize) -> Result<CompactString
 /// before any store is asked.
 ///
 /// ```
-/// assert!(tenure::id::is_plausible("AAAAAAAAAAAAAAAAAAAAAA"));
-/// assert!(!tenure::id::is_plausible("../etc/passwd"));
+/// assert!(tenure::__private::is_plausible("AAAAAAAAAAAAAAAAAAAAAA"));
+/// assert!(!tenure::__private::is_plausible("../etc/passwd"));
 /// ```
 pub fn is_plausible(id: &str) -> bool {
     let len = id.len();

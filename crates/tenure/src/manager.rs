@@ -6,8 +6,8 @@ use crate::clock::Millis;
 use crate::entropy::Entropy;
 use crate::error::Error;
 use crate::event::{Event, EventLog};
-use crate::format::record::Record;
 use crate::format::value::data::DataMap;
+use crate::info::SessionInfo;
 use crate::metrics::{Counters, Metrics};
 use crate::ops::{self, Cx, Effects};
 use crate::policy::{OnFull, Policy};
@@ -15,21 +15,52 @@ use crate::session::Session;
 use crate::store::port::{not_ready, run_ready, SyncPort};
 use crate::store::Store;
 use alloc::string::String;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 /// Creates, opens, commits, regenerates, expires and destroys sessions: the synchronous
-/// driver of the operations in [`crate::ops`], answering their storage requests from a
-/// [`Store`] at once.
+/// driver of the session state machine, answering its storage requests from a [`Store`] at
+/// once. ([`AsyncSessionManager`](crate::AsyncSessionManager) is the same over an awaited
+/// store.)
 ///
-/// Time comes from the clock on every call; nothing happens between calls. Call
-/// [`sweep`](Self::sweep) when [`next_deadline`](Self::next_deadline) says so (or never:
-/// expiry is also enforced lazily on every `open` and `commit`), and take what happened with
-/// [`drain_events`](Self::drain_events): at most [`EventLog::DEFAULT_CAPACITY`] events wait
-/// (see [`with_event_capacity`](Self::with_event_capacity)); past that the oldest are dropped
-/// and counted in [`Metrics::events_dropped`], so a manager nobody drains stays bounded.
-/// Every write to the store is conditional, so several
-/// managers (in several processes) may share one store without losing updates.
+/// # The call order
+///
+/// The manager is a state machine without a thread, a timer or I/O of its own: time comes
+/// from the clock on every call and nothing happens between calls. Its host drives it:
+///
+/// 1. **Per request**: [`open`](Self::open) the id the request carried (`None` if unknown,
+///    expired or destroyed), or [`create`](Self::create) a session; change it; then
+///    [`commit`](Self::commit) it (or [`regenerate`](Self::regenerate) it at a privilege
+///    change, or [`destroy`](Self::destroy) it). A commit merges with concurrent commits.
+/// 2. **After every call, drain events**: [`drain_events`](Self::drain_events) hands over
+///    what happened (created, expired, destroyed, evicted, …). At most
+///    [`EventLog::DEFAULT_CAPACITY`] events wait (see
+///    [`with_event_capacity`](Self::with_event_capacity)); past that the oldest are dropped
+///    and counted in [`Metrics::events_dropped`], so a manager nobody drains stays bounded.
+/// 3. **Sweep at the next deadline**: ask [`next_deadline`](Self::next_deadline) when the
+///    next session expires, arm a timer for that instant and call [`sweep`](Self::sweep)
+///    then (and ask again). Sweeping is optional for correctness: expiry is also enforced
+///    on every `open` and `commit`; it frees memory and reports expiries as events.
+///
+/// ```
+/// use tenure::{Event, ManualClock, MemoryStore, Policy, SeededEntropy, SessionManager};
+///
+/// let clock = ManualClock::new(0);
+/// let mut m = SessionManager::new(MemoryStore::new(), clock.clone(), SeededEntropy::new(1),
+///     Policy::default());
+/// let mut s = m.create(None, None).unwrap();
+/// s.set("cart", 3).unwrap();
+/// m.commit(&mut s).unwrap();
+/// assert!(matches!(m.drain_events()[..], [Event::Created { .. }]));
+///
+/// // The host's timer fires at the next deadline.
+/// let at = m.next_deadline().unwrap().unwrap();
+/// clock.set(at);
+/// assert_eq!(m.sweep().unwrap(), 1);
+/// assert!(matches!(m.drain_events()[..], [Event::Expired { .. }]));
+/// ```
+///
+/// Every write to the store is conditional, so several managers (in several processes)
+/// may share one store without losing updates.
 #[derive(Debug)]
 pub struct SessionManager<S, C, E> {
     store: S,
@@ -124,6 +155,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         self.clock.now()
     }
 
+    #[doc(hidden)]
     /// A context for an operation run by another driver (an event loop's): the policy, the
     /// time now and an entropy source of its own. Fold its effects back with
     /// [`absorb`](Self::absorb).
@@ -135,6 +167,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         Cx::with_effects(self.policy, self.clock.now(), entropy, effects)
     }
 
+    #[doc(hidden)]
     /// Folds the events and counters of an operation run elsewhere into this manager.
     pub fn absorb(&mut self, effects: Effects) {
         self.counters.absorb(&effects.counters);
@@ -253,7 +286,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
     }
 
     /// The live sessions of `principal`, read without touching them.
-    pub fn sessions_of(&mut self, principal: &str) -> Result<Vec<Arc<Record>>, Error> {
+    pub fn sessions_of(&mut self, principal: &str) -> Result<Vec<SessionInfo>, Error> {
         self.drive(async |cx, port| ops::sessions_of(cx, port, principal).await)
     }
 
@@ -269,7 +302,7 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         &mut self,
         cursor: Option<&str>,
         limit: usize,
-    ) -> Result<(Vec<Arc<Record>>, Option<String>), Error> {
+    ) -> Result<(Vec<SessionInfo>, Option<String>), Error> {
         self.drive(async |cx, port| ops::list(cx, port, cursor, limit).await)
     }
 
@@ -321,8 +354,8 @@ impl<S: Store, C: Clock, E: Entropy> SessionManager<S, C, E> {
         }
     }
 
-    /// Every live session as one blob (see [`crate::format::export`]), so a process can restart
-    /// without logging everyone out.
+    /// Every live session as one blob, `{"v":1,"sessions":[record,…]}` with each record in
+    /// the v1 record format, so a process can restart without logging everyone out.
     pub fn export(&mut self) -> Result<Vec<u8>, Error> {
         self.drive(async |cx, port| ops::export(cx, port).await)
     }

@@ -28,6 +28,49 @@ pub struct Metrics {
     pub events_dropped: u64,
 }
 
+impl Metrics {
+    /// The names of the counters every language reports, in [`fields`](Self::fields) order
+    /// (snake_case; the JS binding camel-cases them). `events_dropped` is not among them: it
+    /// is a Rust manager's alone (JS and Python queue no events).
+    pub const NAMES: [&'static str; 9] = [
+        "active",
+        "peak_active",
+        "created_total",
+        "expired_total",
+        "destroyed_total",
+        "rejected_total",
+        "evicted_total",
+        "max_alive_ms",
+        "avg_alive_ms",
+    ];
+
+    /// Every counter with its name: the one shape of the metrics every binding hands over.
+    ///
+    /// ```
+    /// let m = tenure::Metrics { active: 2, ..Default::default() };
+    /// assert_eq!(m.fields()[0], ("active", 2));
+    /// assert_eq!(m.fields().len(), tenure::Metrics::NAMES.len());
+    /// ```
+    pub fn fields(&self) -> [(&'static str, u64); 9] {
+        let v = [
+            self.active as u64,
+            self.peak_active as u64,
+            self.created_total,
+            self.expired_total,
+            self.destroyed_total,
+            self.rejected_total,
+            self.evicted_total,
+            self.max_alive_ms,
+            self.avg_alive_ms,
+        ];
+        let mut out = [("", 0); 9];
+        for (i, (name, value)) in Self::NAMES.iter().zip(v).enumerate() {
+            out[i] = (name, value);
+        }
+        out
+    }
+}
+
 /// Running totals behind [`Metrics`] (opaque: drivers carry them between managers and
 /// operations).
 #[derive(Clone, Copy, Debug, Default)]
@@ -103,11 +146,15 @@ impl Counters {
         !self.based && !self.known
     }
 
-    pub(crate) fn ended(&mut self, alive: Millis) {
+    /// One session ended, `alive` ms after its creation (`None`: unknown, so it does not
+    /// count toward the lifetimes).
+    pub(crate) fn ended(&mut self, alive: Option<Millis>) {
         self.estimate -= 1;
-        self.ended += 1;
-        self.alive_sum += u128::from(alive);
-        self.max_alive_ms = self.max_alive_ms.max(alive);
+        if let Some(alive) = alive {
+            self.ended += 1;
+            self.alive_sum += u128::from(alive);
+            self.max_alive_ms = self.max_alive_ms.max(alive);
+        }
     }
 
     /// The metrics, with `active` sessions in the store now.

@@ -17,8 +17,9 @@ use crate::event::Event;
 use crate::format::delta::{self, Delta, Op};
 use crate::format::record::Record;
 use crate::format::value::data::DataMap;
+use crate::info::SessionInfo;
 use crate::metrics::{Counters, Metrics};
-use crate::policy::{OnFull, Policy};
+use crate::policy::{check_timeout, OnFull, Policy};
 use crate::session::Session;
 use crate::store::port::{mismatch, Port};
 use crate::store::{Cas, Changes, Page, Reply, Request};
@@ -103,9 +104,9 @@ impl<E: Entropy> Cx<E> {
     }
 
     fn ended(&mut self, record: &Record) {
-        self.effects
-            .counters
-            .ended(self.now.saturating_sub(record.created));
+        // An unreadable record's lifetime is unknown: it ends, but its age is not counted.
+        let alive = (!record.is_unreadable()).then(|| self.now.saturating_sub(record.created));
+        self.effects.counters.ended(alive);
     }
 
     fn touch_due(&self, accessed: Millis) -> bool {
@@ -473,14 +474,9 @@ pub async fn open<E: Entropy, P: Port>(
 }
 
 /// Sets the session's idle timeout (`None`: never idles out), stored on commit; no I/O.
-/// The one "> 0" rule for every driver.
+/// The policy's timeout rule (`policy::check_timeout`), for every driver.
 pub fn set_idle_timeout(session: &mut Session, ms: Option<Millis>) -> Result<(), Error> {
-    if ms == Some(0) {
-        return Err(Error::invalid(
-            "idle_timeout",
-            "must be > 0 ms (use None for never)",
-        ));
-    }
+    check_timeout(ms).map_err(|why| Error::invalid("idle_timeout", why))?;
     session.set_idle(ms);
     Ok(())
 }
@@ -718,12 +714,12 @@ pub async fn sessions_of<E: Entropy, P: Port>(
     cx: &mut Cx<E>,
     port: &mut P,
     principal: &str,
-) -> Result<Vec<Arc<Record>>, Error> {
+) -> Result<Vec<SessionInfo>, Error> {
     let io = &mut Io(port);
     let mut out = Vec::new();
     for id in io.ids_of(principal).await? {
         if let Some(r) = load_live(cx, io, &id, false).await? {
-            out.push(r);
+            out.push(SessionInfo::from(&*r));
         }
     }
     Ok(out)
@@ -770,10 +766,13 @@ pub async fn list<E: Entropy, P: Port>(
     port: &mut P,
     cursor: Option<&str>,
     limit: usize,
-) -> Result<Page, Error> {
+) -> Result<(Vec<SessionInfo>, Option<String>), Error> {
     let (page, next) = Io(port).page(cursor, limit.max(1)).await?;
     Ok((
-        page.into_iter().filter(|r| !r.is_expired(cx.now)).collect(),
+        page.iter()
+            .filter(|r| !r.is_expired(cx.now))
+            .map(|r| SessionInfo::from(&**r))
+            .collect(),
         next,
     ))
 }
@@ -817,7 +816,7 @@ pub async fn metrics<P: Port>(counters: &Counters, port: &mut P) -> Result<Metri
     Ok(counters.snapshot(active))
 }
 
-/// Every live session as one blob (see [`crate::format::export`]).
+/// Every live session as one blob (see `format::export`).
 pub async fn export<E: Entropy, P: Port>(cx: &mut Cx<E>, port: &mut P) -> Result<Vec<u8>, Error> {
     let io = &mut Io(port);
     let mut records = Vec::new();

@@ -17,6 +17,28 @@ pub enum OnFull {
     EvictLru,
 }
 
+/// One spelling set for every language: `reject`, or `evict_lru` (also `evictLru`, the JS
+/// spelling, and `evict`); anything else is `INVALID_POLICY` naming `on_full`.
+///
+/// ```
+/// use tenure::OnFull;
+/// assert_eq!("evictLru".parse::<OnFull>(), Ok(OnFull::EvictLru));
+/// assert_eq!("evict_lru".parse::<OnFull>(), Ok(OnFull::EvictLru));
+/// assert!("drop".parse::<OnFull>().is_err());
+/// ```
+impl core::str::FromStr for OnFull {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s {
+            "reject" => Ok(OnFull::Reject),
+            "evict_lru" | "evictLru" | "evict" => Ok(OnFull::EvictLru),
+            other => Err(Error::InvalidPolicy(format!(
+                "on_full must be 'reject' or 'evict_lru' ('evictLru'), not {other:?}"
+            ))),
+        }
+    }
+}
+
 /// A validated policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Policy {
@@ -36,6 +58,18 @@ pub const DEFAULT_IDLE_TIMEOUT: Millis = 30 * 60 * 1000;
 pub const DEFAULT_ABSOLUTE_TIMEOUT: Millis = 12 * 60 * 60 * 1000;
 /// Default touch interval: 1 minute (or a quarter of a shorter idle timeout).
 pub const DEFAULT_TOUCH_INTERVAL: Millis = 60 * 1000;
+/// Default random bytes per session id: 16 (128 bits, OWASP's floor), the least allowed.
+pub const DEFAULT_ID_BYTES: usize = MIN_ID_BYTES;
+
+/// The one rule of every timeout a user sets (idle, absolute, a session's own idle): more
+/// than 0 ms, or `None` for never. `Err` is the reason, for the caller's error (a policy's
+/// is `INVALID_POLICY`, a session's `INVALID_VALUE`), which names the timeout.
+pub(crate) fn check_timeout(ms: Option<Millis>) -> Result<(), &'static str> {
+    match ms {
+        Some(0) => Err("must be > 0 ms (use None for never)"),
+        _ => Ok(()),
+    }
+}
 
 impl Default for Policy {
     fn default() -> Self {
@@ -53,7 +87,7 @@ impl Policy {
             max_sessions: None,
             on_full: OnFull::Reject,
             limits: Limits::default(),
-            id_bytes: MIN_ID_BYTES,
+            id_bytes: DEFAULT_ID_BYTES,
         }
     }
     /// Idle timeout (`None`: sessions never idle out).
@@ -145,11 +179,13 @@ impl PolicyBuilder {
     /// The policy, or `INVALID_POLICY` naming the setting that is wrong.
     pub fn build(self) -> Result<Policy, Error> {
         let bad = |why: alloc::string::String| Err(Error::InvalidPolicy(why));
-        if self.idle_timeout == Some(0) {
-            return bad("idle_timeout must be > 0 ms (use None for never)".into());
-        }
-        if self.absolute_timeout == Some(0) {
-            return bad("absolute_timeout must be > 0 ms (use None for never)".into());
+        for (name, ms) in [
+            ("idle_timeout", self.idle_timeout),
+            ("absolute_timeout", self.absolute_timeout),
+        ] {
+            if let Err(why) = check_timeout(ms) {
+                return bad(format!("{name} {why}"));
+            }
         }
         if !(MIN_ID_BYTES..=MAX_ID_BYTES).contains(&self.id_bytes) {
             return bad(format!(

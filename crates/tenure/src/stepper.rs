@@ -7,8 +7,9 @@
 //! is borrowed between steps, so any number of operations may be in flight at once.
 //!
 //! ```
-//! use tenure::stepper::{Step, Stepper};
-//! use tenure::{ops, ByteStore, Limits, MapByteStore, Policy, SeededEntropy};
+//! use tenure::__private::stepper::{Step, Stepper};
+//! use tenure::__private::{ops, MapByteStore};
+//! use tenure::{ByteStore, Limits, Policy, SeededEntropy};
 //!
 //! let mut host = MapByteStore::default(); // stands for a store across an event loop
 //! let mut cx = ops::Cx::new(Policy::default(), 1_000, SeededEntropy::new(1));

@@ -7,16 +7,14 @@ use base64::Engine;
 use serde_json::{json, Value as J};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use tenure::web::cookie;
 use tenure::{
-    cookie, Limits, ManualClock, MemoryStore, OnFull, Policy, SeededEntropy, Session,
-    SessionManager, Value,
+    Limits, ManualClock, MemoryStore, OnFull, Policy, SeededEntropy, Session, SessionManager, Value,
 };
 
-use tenure::async_manager::{
-    AsyncByteStore, AsyncEncoded, AsyncSessionManager, Offloaded, SharedStore,
-};
-use tenure::file::FileStore;
-use tenure::store::EitherStore;
+use tenure::__private::EitherStore;
+use tenure::FileStore;
+use tenure::{AsyncByteStore, AsyncEncoded, AsyncSessionManager, Offloaded, SharedStore};
 use tenure::{
     ByteReply, ByteRequest, ByteStore, DataMap, EncodedStore, Error, Metrics, StoreError,
 };
@@ -91,11 +89,11 @@ enum EitherAsync {
     Offloaded(AsyncEncoded<Offloaded<FileStore>>),
 }
 
-impl tenure::async_manager::AsyncStore for RespStore {
+impl tenure::AsyncStore for RespStore {
     const CHANGES: bool = true;
 
     async fn call(&self, request: tenure::Request) -> Result<tenure::Reply, StoreError> {
-        tenure::port::Port::call(
+        tenure::__private::port::Port::call(
             &mut tenure::redis::RedisPort::new(Locked(&self.conn), &self.config),
             request,
         )
@@ -103,7 +101,7 @@ impl tenure::async_manager::AsyncStore for RespStore {
     }
 }
 
-impl tenure::async_manager::AsyncStore for EitherAsync {
+impl tenure::AsyncStore for EitherAsync {
     async fn call(&self, request: tenure::Request) -> Result<tenure::Reply, StoreError> {
         match self {
             EitherAsync::Memory(s) => s.call(request).await,
@@ -234,7 +232,7 @@ impl Mgr {
     fn destroy_all_of(&mut self, p: &str, except: Option<&str>) -> Result<usize, Error> {
         both!(self, m => m.destroy_all_of(p, except))
     }
-    fn sessions_of(&mut self, p: &str) -> Result<Vec<std::sync::Arc<tenure::Record>>, Error> {
+    fn sessions_of(&mut self, p: &str) -> Result<Vec<tenure::SessionInfo>, Error> {
         both!(self, m => m.sessions_of(p))
     }
     fn count(&mut self) -> Result<usize, Error> {

@@ -6,10 +6,11 @@
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use tenure::encoded::Due;
-use tenure::file::FileStore;
+use tenure::__private::file_index;
+use tenure::Due;
+use tenure::FileStore;
 use tenure::{
-    file_index, ByteStore, Clock, EncodedStore, Limits, ManualClock, Millis, Policy, SeededEntropy,
+    ByteStore, Clock, EncodedStore, Limits, ManualClock, Millis, Policy, SeededEntropy,
     SessionManager, StoreError,
 };
 

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use tenure::file::FileStore;
+use tenure::FileStore;
 use tenure::{ByteStore, Limits, Record};
 
 const ID: &str = "AAAAAAAAAAAAAAAAAAAAAA";

@@ -5,8 +5,8 @@
 
 use serde_json::{json, Value as J};
 use std::path::PathBuf;
-use tenure::bearer;
-use tenure::cookie::{self, CookieOptions, SameSite, Secrets};
+use tenure::web::bearer;
+use tenure::web::cookie::{self, CookieOptions, SameSite, Secrets};
 use tenure::web::{Ending, Incoming, Outcome, SetCookieReason, Source, Transport, WebConfig, Why};
 
 fn config(c: &J) -> (WebConfig, Vec<String>) {

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use tenure::__private::MapByteStore;
 use tenure::*;
 
 const MIN: u64 = 60_000;
@@ -508,6 +509,10 @@ fn encoded_store_behaves_like_memory() {
     assert_eq!(m.sweep().unwrap(), 1);
 }
 
+/// The host's own error a failing store attaches (an errno, say).
+#[derive(Debug, PartialEq)]
+struct HostFault(u32);
+
 /// A store that can be told to fail, to check that failures lose nothing.
 struct Flaky {
     inner: MemoryStore,
@@ -518,7 +523,7 @@ struct Flaky {
 impl Flaky {
     fn check(&self) -> Result<(), StoreError> {
         if self.fail {
-            Err(StoreError::new("disk on fire"))
+            Err(StoreError::with_cause("disk on fire", HostFault(28)))
         } else {
             Ok(())
         }
@@ -555,11 +560,7 @@ impl Store for Flaky {
         }
         self.inner.len()
     }
-    fn page(
-        &mut self,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> Result<tenure::store::Page, StoreError> {
+    fn page(&mut self, cursor: Option<&str>, limit: usize) -> Result<tenure::Page, StoreError> {
         self.inner.page(cursor, limit)
     }
     fn ids_of(&mut self, p: &str) -> Result<Vec<String>, StoreError> {
@@ -595,6 +596,10 @@ fn store_failures_lose_nothing() {
     let e = m.commit(&mut s).unwrap_err();
     assert_eq!(e.code(), ErrorCode::StoreError);
     assert!(e.to_string().contains("disk on fire"));
+    match &e {
+        Error::Store(se) => assert_eq!(se.cause::<HostFault>(), Some(&HostFault(28))),
+        other => panic!("not a store error: {other:?}"),
+    }
     assert_eq!(m.peek(s.id()).unwrap().unwrap().record(), &before);
     assert!(s.is_modified());
     let id = s.id().to_string();
@@ -796,6 +801,75 @@ fn folder_stores_are_not_listed_per_create_nor_reread_per_sweep_batch() {
     );
     m.destroy_all().unwrap();
     assert_eq!(m.metrics().unwrap().peak_active, 50);
+}
+
+/// A byte store (what JS and Python stores are) whose failure carries the host's error.
+struct FailingBytes;
+
+impl ByteStore for FailingBytes {
+    fn get(&mut self, _: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Err(StoreError::with_cause("get failed", HostFault(5)))
+    }
+    fn insert(&mut self, _: &str, _: &[u8]) -> Result<bool, StoreError> {
+        Err(StoreError::with_cause("insert failed", HostFault(6)))
+    }
+    fn replace(&mut self, _: &str, _: &[u8], _: u64) -> Result<bool, StoreError> {
+        Err(StoreError::with_cause("replace failed", HostFault(7)))
+    }
+    fn delete(&mut self, _: &str, _: Option<u64>) -> Result<bool, StoreError> {
+        Err(StoreError::with_cause("delete failed", HostFault(8)))
+    }
+    fn ids(&mut self) -> Result<Vec<String>, StoreError> {
+        Err(StoreError::with_cause("ids failed", HostFault(9)))
+    }
+}
+
+#[test]
+fn a_byte_stores_own_error_reaches_the_caller_as_the_cause() {
+    let store = EncodedStore::new(FailingBytes, Limits::default());
+    let mut m = SessionManager::new(
+        store,
+        ManualClock::new(0),
+        SeededEntropy::new(1),
+        Policy::default(),
+    );
+    let cause = |e: Error| match e {
+        Error::Store(se) => se.cause::<HostFault>().map(|h| h.0),
+        other => panic!("not a store error: {other:?}"),
+    };
+    assert_eq!(cause(m.create(None, None).unwrap_err()), Some(6));
+    assert_eq!(
+        cause(m.open("AAAAAAAAAAAAAAAAAAAAAA").unwrap_err()),
+        Some(5)
+    );
+    assert_eq!(cause(m.count().unwrap_err()), Some(9));
+}
+
+/// A corrupt record a host byte store removes is counted as ended, but its lifetime is
+/// unknown: before, it was reported as created at the epoch, ~55 years alive, and
+/// `max_alive_ms` / `avg_alive_ms` showed that.
+#[test]
+fn a_removed_corrupt_record_does_not_count_as_decades_alive() {
+    let clock = ManualClock::new(1_700_000_000_000);
+    let store = EncodedStore::new(MapByteStore::default(), Limits::default());
+    let mut m = SessionManager::new(
+        store,
+        clock.clone(),
+        SeededEntropy::new(3),
+        Policy::default(),
+    );
+    let s = m.create(None, None).unwrap();
+    clock.advance(5_000);
+    assert!(m.destroy(s.id()).unwrap());
+    let id = "BBBBBBBBBBBBBBBBBBBBBB";
+    m.store_mut()
+        .inner_mut()
+        .map
+        .insert(id.into(), b"{not a record".to_vec());
+    assert!(m.destroy(id).unwrap(), "the corrupt record is removed");
+    let x = m.metrics().unwrap();
+    assert_eq!(x.destroyed_total, 2);
+    assert_eq!((x.max_alive_ms, x.avg_alive_ms), (5_000, 5_000));
 }
 
 /// An application that never drains events holds a bounded queue: the oldest are dropped

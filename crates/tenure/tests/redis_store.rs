@@ -9,11 +9,11 @@ mod redis_support;
 
 use redis_support::{RedisServer, Resp};
 use std::sync::Mutex;
-use tenure::async_manager::{AsyncSessionManager, AsyncStore};
-use tenure::port::{run_ready, Port};
+use tenure::__private::port::{run_ready, Port};
 use tenure::redis::{
     Command, CommandPort, RedisConfig, RedisPort, RedisReply, SCRIPT, SCRIPT_SHA1,
 };
+use tenure::{AsyncSessionManager, AsyncStore};
 use tenure::{ErrorCode, ManualClock, Policy, Reply, Request, SeededEntropy, StoreError, Value};
 
 /// The core's Redis port over a blocking connection, recording what it sends.

@@ -8,10 +8,11 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
-use tenure::async_manager::{AsyncByteStore, AsyncEncoded, AsyncSessionManager, SharedStore};
+use tenure::__private::MapByteStore;
+use tenure::{AsyncByteStore, AsyncEncoded, AsyncSessionManager, SharedStore};
 use tenure::{
-    ByteReply, ByteRequest, ByteStore, EncodedStore, ErrorCode, Limits, ManualClock, MapByteStore,
-    MemoryStore, OsEntropy, Policy, SeededEntropy, SessionManager, StoreError, Value,
+    ByteReply, ByteRequest, ByteStore, EncodedStore, ErrorCode, Limits, ManualClock, MemoryStore,
+    OsEntropy, Policy, SeededEntropy, SessionManager, StoreError, Value,
 };
 
 /// One byte store shared by several sync managers, as a folder is by several processes.
@@ -239,7 +240,7 @@ fn the_async_manager_futures_are_send() {
         OsEntropy,
         Policy::default(),
     );
-    let mut s = tenure::port::run_ready(m.create(None, None))
+    let mut s = tenure::__private::port::run_ready(m.create(None, None))
         .unwrap()
         .unwrap();
     send(&m.open("x"));
@@ -247,9 +248,13 @@ fn the_async_manager_futures_are_send() {
     let j = jittery_manager();
     send(&j.create(None, None));
     let shared = Arc::new(m);
-    std::thread::spawn(move || tenure::port::run_ready(shared.count()).unwrap().unwrap())
-        .join()
-        .unwrap();
+    std::thread::spawn(move || {
+        tenure::__private::port::run_ready(shared.count())
+            .unwrap()
+            .unwrap()
+    })
+    .join()
+    .unwrap();
 }
 
 #[test]
@@ -301,11 +306,13 @@ fn the_async_managers_undrained_events_are_bounded() {
     )
     .with_event_capacity(10);
     for _ in 0..50 {
-        tenure::port::run_ready(m.create(None, None))
+        tenure::__private::port::run_ready(m.create(None, None))
             .unwrap()
             .unwrap();
     }
-    let metrics = tenure::port::run_ready(m.metrics()).unwrap().unwrap();
+    let metrics = tenure::__private::port::run_ready(m.metrics())
+        .unwrap()
+        .unwrap();
     assert_eq!((metrics.active, metrics.events_dropped), (50, 40));
     assert_eq!(m.drain_events().len(), 10);
     assert!(m.drain_events().is_empty());

@@ -63,10 +63,10 @@ T = TypeVar("T")
 _log = logging.getLogger("tenure")
 def _info(native: dict[str, Any]) -> dict[str, Any]:
     """A listed session as Python sees it: the names and unit (seconds since the epoch) of
-    ``Session``'s attributes (the core's ``created``/``accessed`` in ms)."""
+    ``Session``'s attributes (the core's ``created_at``/``last_access`` in ms)."""
     return {
         "id": native["id"], "public_id": native["public_id"], "principal": native["principal"],
-        "created_at": native["created"] / 1000.0, "last_access": native["accessed"] / 1000.0,
+        "created_at": native["created_at"] / 1000.0, "last_access": native["last_access"] / 1000.0,
         "expires_at": seconds(native["expires_at"]), "version": native["version"],
     }
 

@@ -10,11 +10,14 @@ __all__ = [
     "is_plausible_id", "parse_bearer", "sign_token", "unsign_token", "build_set_cookie",
     "decode_record", "MIN_SECRET_BYTES", "PendingOp", "FileStore", "record_version",
     "WebConfig", "Incoming", "ResponseHeaders", "DEFAULT_IDLE_MS", "DEFAULT_ABSOLUTE_MS",
+    "DEFAULT_TOUCH_MS", "DEFAULT_ID_BYTES",
 ]
 
 MIN_SECRET_BYTES: int
 DEFAULT_IDLE_MS: int
 DEFAULT_ABSOLUTE_MS: int
+DEFAULT_TOUCH_MS: int
+DEFAULT_ID_BYTES: int
 
 #: A storage request of a PendingOp: ("get", id), ("insert", id, data),
 #: ("replace", id, data, expected), ("delete", id, expected | None) or ("ids",); over
@@ -82,7 +85,7 @@ class Manager:
         max_data_bytes: Optional[int] = None,
         max_key_bytes: Optional[int] = None,
         max_depth: Optional[int] = None,
-        id_bytes: int = 16,
+        id_bytes: Optional[int] = None,
         store: Any = None,
         clock: Optional[ManualClock] = None,
         redis_prefix: Optional[str] = None,

@@ -190,7 +190,8 @@ impl Op {
 /// A session's change log: the operations since it was opened or last committed.
 ///
 /// ```
-/// use tenure::{Delta, Op, Record, Limits, Value};
+/// use tenure::__private::delta::{Delta, Op};
+/// use tenure::{Record, Limits, Value};
 /// let mut stored = Record::new("AAAAAAAAAAAAAAAAAAAAAA", 0, None, None);
 /// stored.data.insert("n", Value::Int(5));
 /// let delta = Delta::from_ops(vec![Op::Increment { key: "n".into(), by: 2 }]);
@@ -255,7 +256,8 @@ impl Delta {
     /// What applying this log changes (see [`Changes`]).
     ///
     /// ```
-    /// use tenure::{Delta, Op, Value};
+    /// use tenure::__private::delta::{Delta, Op};
+    /// use tenure::Value;
     /// let d = Delta::from_ops(vec![
     ///     Op::Set { key: "a".into(), value: Value::Int(1) },
     ///     Op::Increment { key: "a".into(), by: 1 },

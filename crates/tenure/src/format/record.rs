@@ -104,6 +104,18 @@ fn timeout(ms: Option<Millis>) -> Option<NonZeroU64> {
 }
 
 impl Record {
+    /// What a store reports for a record it removed but could not read (corrupt bytes):
+    /// its id, and a creation time of [`Millis::MAX`], "unknown", so that the lifetime
+    /// metrics leave it out instead of counting it alive since the epoch.
+    pub(crate) fn unreadable(id: &str) -> Self {
+        Record::new(id, Millis::MAX, None, None)
+    }
+
+    /// Whether this is a placeholder for an unreadable record (see `unreadable`).
+    pub(crate) fn is_unreadable(&self) -> bool {
+        self.created == Millis::MAX
+    }
+
     /// An empty record. A timeout of `Some(0)` is stored as 1 ms (policies refuse zero).
     pub fn new(
         id: impl Into<CompactString>,
@@ -292,8 +304,8 @@ pub(crate) fn flash_json_len(flash: &[Flash]) -> usize {
 ///
 /// ```
 /// let r = tenure::Record::new("AAAAAAAAAAAAAAAAAAAAAA", 0, None, None);
-/// assert_eq!(tenure::record::stored_version(&r.encode()), Some(0));
-/// assert_eq!(tenure::record::stored_version(b"{broken"), None);
+/// assert_eq!(tenure::stored_version(&r.encode()), Some(0));
+/// assert_eq!(tenure::stored_version(b"{broken"), None);
 /// ```
 pub fn stored_version(bytes: &[u8]) -> Option<u64> {
     #[derive(Deserialize)]

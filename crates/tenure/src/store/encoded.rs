@@ -339,9 +339,9 @@ impl<P: BytePort> Encoded<P> {
         if !removed {
             return Ok(None);
         }
-        // A corrupt record is still removed; it reports as an unknown (epoch) record.
+        // A corrupt record is still removed; it reports as unreadable (lifetime unknown).
         Ok(Some(Arc::new(
-            old.unwrap_or_else(|| Record::new(id, 0, None, None)),
+            old.unwrap_or_else(|| Record::unreadable(id)),
         )))
     }
 

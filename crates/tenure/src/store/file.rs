@@ -53,7 +53,7 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// A [`ByteStore`] over a folder; wrap it in [`EncodedStore`](crate::EncodedStore).
 ///
 /// ```
-/// use tenure::{file::FileStore, EncodedStore, Limits, ManualClock, OsEntropy, Policy, SessionManager};
+/// use tenure::{FileStore, EncodedStore, Limits, ManualClock, OsEntropy, Policy, SessionManager};
 /// let dir = std::env::temp_dir().join(format!("tenure-doc-{}", std::process::id()));
 /// let store = EncodedStore::new(FileStore::new(&dir).unwrap(), Limits::default());
 /// let mut m = SessionManager::new(store, ManualClock::new(0), OsEntropy, Policy::default());
@@ -82,8 +82,8 @@ impl FileStore {
         })
     }
 
-    /// Waits at most `wait` for a session's lock before a write fails (default
-    /// [`DEFAULT_LOCK_WAIT`]).
+    /// Waits at most `wait` for a session's lock before a write fails (default 20 s, longer
+    /// than the 10 s after which a lock is stale, so a waiter outlasts a hung holder).
     pub fn with_lock_wait(mut self, wait: Duration) -> Self {
         self.lock_wait = wait;
         self

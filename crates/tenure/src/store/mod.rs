@@ -1,26 +1,4 @@
-//! Where sessions live: the atomic store contract the manager drives.
-//!
-//! Every write a store is asked to do is **conditional**, so that several processes (or
-//! several requests interleaving in one event loop) can share one store without losing
-//! updates or resurrecting a session:
-//!
-//! - [`insert`](Store::insert) stores a record only if its id is free (create, regenerate);
-//! - [`replace`](Store::replace) and [`touch`](Store::touch) compare-and-set on the stored
-//!   record's `version` (commit, touch); on a conflict the store hands back what it holds
-//!   now, and the core re-applies the session's change log to it and tries again;
-//! - neither ever creates a record that is missing: a destroyed or expired session stays
-//!   gone whatever the interleaving;
-//! - [`remove`](Store::remove) may be conditional on a version too (regenerate removes the
-//!   old id only if nobody committed to it meanwhile).
-//!
-//! [`MemoryStore`](crate::store::memory::MemoryStore) implements it natively with indexes. Hosts with their
-//! own storage (a JS object, a Python object, a folder of files) implement the simpler
-//! [`ByteStore`](crate::store::encoded::ByteStore) over encoded records, wrapped in
-//! [`EncodedStore`](crate::EncodedStore). The same contract, as owned [`Request`]s and
-//! [`Reply`]s, is what asynchronous drivers send (see [`crate::store::port`]).
-//!
-//! Records travel as `Arc<Record>`: a store that keeps them in memory hands out shared
-//! snapshots, and a session copies a record only when it first changes it.
+//! Where sessions live: the atomic store contract (on [`Store`]) and the stores.
 
 pub mod encoded;
 #[cfg(feature = "std")]
@@ -55,8 +33,29 @@ pub enum Cas {
 /// Storage of session records, keyed by id. All methods may fail with a [`StoreError`];
 /// the manager then reports `STORE_ERROR` and leaves the session as it was.
 ///
-/// See the [module documentation](self) for the atomic contract every implementation
-/// keeps; `docs/stores.md` states it for stores written in any language.
+/// Every write a store is asked to do is **conditional**, so that several processes (or
+/// several requests interleaving in one event loop) can share one store without losing
+/// updates or resurrecting a session:
+///
+/// - [`insert`](Store::insert) stores a record only if its id is free (create, regenerate);
+/// - [`replace`](Store::replace) and [`touch`](Store::touch) compare-and-set on the stored
+///   record's `version` (commit, touch); on a conflict the store hands back what it holds
+///   now, and the core re-applies the session's change log to it and tries again;
+/// - neither ever creates a record that is missing: a destroyed or expired session stays
+///   gone whatever the interleaving;
+/// - [`remove`](Store::remove) may be conditional on a version too (regenerate removes the
+///   old id only if nobody committed to it meanwhile).
+///
+/// [`MemoryStore`](crate::MemoryStore) implements it natively with indexes. Hosts with their
+/// own storage (a JS object, a Python object, a folder of files) implement the simpler
+/// [`ByteStore`](crate::ByteStore) over encoded records, wrapped in
+/// [`EncodedStore`](crate::EncodedStore). The same contract, as owned [`Request`]s and
+/// [`Reply`]s, is what asynchronous drivers send.
+///
+/// Records travel as `Arc<Record>`: a store that keeps them in memory hands out shared
+/// snapshots, and a session copies a record only when it first changes it.
+///
+/// `docs/stores.md` states the same contract for stores written in any language.
 pub trait Store {
     /// The record with this id, if any.
     fn get(&mut self, id: &str) -> Result<Option<Arc<Record>>, StoreError>;

@@ -3,7 +3,6 @@
 
 use crate::web::cookie::sign::MacKey;
 use crate::web::cookie::Unsigned;
-use alloc::format;
 use alloc::string::String;
 
 /// The longest Authorization header value looked at.
@@ -13,8 +12,8 @@ pub const MAX_AUTHORIZATION_BYTES: usize = 4096;
 /// token68 characters only), or `None`.
 ///
 /// ```
-/// assert_eq!(tenure::bearer::parse_bearer("Bearer abc.DEF+/="), Some("abc.DEF+/="));
-/// assert_eq!(tenure::bearer::parse_bearer("Basic abc"), None);
+/// assert_eq!(tenure::web::bearer::parse_bearer("Bearer abc.DEF+/="), Some("abc.DEF+/="));
+/// assert_eq!(tenure::web::bearer::parse_bearer("Basic abc"), None);
 /// ```
 pub fn parse_bearer(header: &str) -> Option<&str> {
     if header.len() > MAX_AUTHORIZATION_BYTES {
@@ -40,7 +39,9 @@ pub fn sign_token(id: &str, secret: &[u8]) -> String {
 }
 
 pub(crate) fn sign_token_with<K: MacKey + ?Sized>(id: &str, secret: &K) -> String {
-    format!("{id}.{}", crate::web::cookie::sign::signature(id, secret))
+    let mut out = String::with_capacity(id.len() + 1 + 43);
+    crate::web::cookie::sign::push_signed(&mut out, id, secret);
+    out
 }
 
 /// Verifies a bearer token against every secret; the id must be a plausible session id.
@@ -55,6 +56,7 @@ pub(crate) fn unsign_token_with<K: MacKey>(token: &str, secrets: &[K]) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
     use proptest::prelude::*;
 
     #[test]
@@ -81,6 +83,17 @@ mod tests {
     }
 
     proptest! {
+        /// A token is a cookie's signed value without `s:`: one signing, both forms, and
+        /// each verifies as the other.
+        #[test]
+        fn a_token_is_the_cookie_value_without_its_prefix(id in "[A-Za-z0-9_-]{22}", secret in proptest::collection::vec(any::<u8>(), 1..64)) {
+            let token = sign_token(&id, &secret);
+            let cookie = crate::web::cookie::sign(&id, &secret);
+            prop_assert_eq!(cookie.strip_prefix("s:"), Some(token.as_str()));
+            let u = crate::web::cookie::unsign(&format!("s:{token}"), &[&secret]).unwrap();
+            prop_assert_eq!(u.id, id);
+        }
+
         #[test]
         fn never_panics(h in "\\PC{0,100}") {
             let _ = parse_bearer(&h);

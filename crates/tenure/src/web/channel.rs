@@ -5,8 +5,8 @@
 //! live ("remember me") on a manager with an absolute timeout.
 
 use super::{Incoming, Outcome, ResponseHeaders, WebConfig};
+use crate::clock::Millis;
 use crate::error::Error;
-use crate::Millis;
 use alloc::format;
 
 /// Whom to believe about the request's scheme (express-session's `proxy` option).
@@ -122,7 +122,7 @@ impl WebConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cookie::{CookieOptions, Secrets};
+    use crate::web::cookie::{CookieOptions, Secrets};
     use crate::web::{Ending, Transport};
     use alloc::string::ToString;
 

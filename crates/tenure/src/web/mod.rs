@@ -13,7 +13,7 @@
 //!    ([`ResponseHeaders`]), before the response starts.
 //!
 //! ```
-//! use tenure::cookie::{CookieOptions, Secrets};
+//! use tenure::web::cookie::{CookieOptions, Secrets};
 //! use tenure::web::{Ending, Outcome, Transport, WebConfig};
 //!
 //! let web = WebConfig::new(
@@ -32,7 +32,7 @@
 //! assert!(headers.set_cookie.unwrap().starts_with("sid=s%3AAAAAAAAAAAAAAAAAAAAAAA."));
 //! assert_eq!(headers.vary, Some("Cookie"));
 //! // The next request carries the cookie back and finds the id.
-//! let cookie = tenure::cookie::encode_uri_component(&tenure::cookie::sign(
+//! let cookie = tenure::web::cookie::encode_uri_component(&tenure::web::cookie::sign(
 //!     "AAAAAAAAAAAAAAAAAAAAAA",
 //!     b"a secret of at least thirty-two bytes!",
 //! ));
@@ -369,7 +369,7 @@ impl WebConfig {
     /// `Max-Age`) keeps the defaults.
     ///
     /// ```
-    /// # use tenure::cookie::{CookieOptions, Secrets};
+    /// # use tenure::web::cookie::{CookieOptions, Secrets};
     /// # use tenure::web::{Transport, WebConfig};
     /// let web = WebConfig::new(
     ///     Secrets::new(["a secret of at least thirty-two bytes!"]).unwrap(),

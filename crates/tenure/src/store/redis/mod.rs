@@ -16,8 +16,9 @@
 //!
 //! ```
 //! use tenure::redis::{Command, CommandPort, RedisConfig, RedisPort, RedisReply};
-//! use tenure::store::{Reply, Request};
-//! use tenure::{port::{run_ready, Port}, StoreError};
+//! use tenure::{Reply, Request};
+//! use tenure::__private::port::{run_ready, Port};
+//! use tenure::StoreError;
 //!
 //! /// Records what would be sent; answers every command with an empty list.
 //! struct Recorder(Vec<Command>);

@@ -6,8 +6,8 @@ use alloc::string::String;
 /// Formats `ms` since the Unix epoch as an IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
 ///
 /// ```
-/// assert_eq!(tenure::cookie::imf_fixdate(784_111_777_000), "Sun, 06 Nov 1994 08:49:37 GMT");
-/// assert_eq!(tenure::cookie::imf_fixdate(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+/// assert_eq!(tenure::web::cookie::imf_fixdate(784_111_777_000), "Sun, 06 Nov 1994 08:49:37 GMT");
+/// assert_eq!(tenure::web::cookie::imf_fixdate(0), "Thu, 01 Jan 1970 00:00:00 GMT");
 /// ```
 pub fn imf_fixdate(ms: u64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];

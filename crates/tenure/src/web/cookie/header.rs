@@ -19,7 +19,7 @@ pub const MAX_COOKIE_HEADERS: usize = 16;
 /// [`MAX_COOKIE_PAIRS`].
 ///
 /// ```
-/// let pairs = tenure::cookie::parse_cookie_header(r#"a=1; junk; b = "two" ;a=3"#);
+/// let pairs = tenure::web::cookie::parse_cookie_header(r#"a=1; junk; b = "two" ;a=3"#);
 /// assert_eq!(pairs, vec![("a", "1"), ("b", "two"), ("a", "3")]);
 /// ```
 pub fn parse_cookie_header(header: &str) -> Vec<(&str, &str)> {
@@ -51,7 +51,7 @@ pub fn parse_cookie_header(header: &str) -> Vec<(&str, &str)> {
 /// holds a plausible session id.
 ///
 /// ```
-/// use tenure::cookie::{find_session_id, sign, encode_uri_component};
+/// use tenure::web::cookie::{find_session_id, sign, encode_uri_component};
 /// let header = format!("sid=forged; sid={}", encode_uri_component(&sign("AAAAAAAAAAAAAAAAAAAAAA", b"k")));
 /// assert_eq!(find_session_id(&header, "sid", &[b"k"]).unwrap().id, "AAAAAAAAAAAAAAAAAAAAAA");
 /// ```

@@ -2,7 +2,7 @@
 //! `Set-Cookie` builder, and a bounded, tolerant `Cookie:` header parser.
 //!
 //! ```
-//! use tenure::cookie;
+//! use tenure::web::cookie;
 //! let signed = cookie::sign("apple", b"keyboard cat");
 //! assert_eq!(signed, "s:apple.D8Y+pkTAmeR0PobOhY4G97PRW+j7bUnP/5m6/On1MCU");
 //! let found = cookie::unsign(&signed, &[b"new secret", b"keyboard cat"]).unwrap();

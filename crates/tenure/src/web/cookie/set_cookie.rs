@@ -5,6 +5,8 @@ use crate::clock::Millis;
 use crate::error::Error;
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::str::FromStr;
 
 /// The longest `Set-Cookie` value built (browsers drop larger cookies).
 pub const MAX_SET_COOKIE_BYTES: usize = 4096;
@@ -20,43 +22,68 @@ pub enum SameSite {
     None,
 }
 
-impl SameSite {
-    /// `lax`, `strict` or `none`, in any case (the spelling every binding accepts);
-    /// `None` for anything else.
-    ///
-    /// ```
-    /// use tenure::cookie::SameSite;
-    /// assert_eq!(SameSite::parse("Strict"), Some(SameSite::Strict));
-    /// assert_eq!(SameSite::parse("auto"), None);
-    /// ```
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            ("lax", SameSite::Lax),
-            ("strict", SameSite::Strict),
-            ("none", SameSite::None),
-        ]
-        .into_iter()
-        .find_map(|(name, v)| s.eq_ignore_ascii_case(name).then_some(v))
+/// One spelling set for every language: `lax`, `strict` or `none`, in any case; anything
+/// else is `INVALID_VALUE` naming `same_site` and the accepted values.
+///
+/// ```
+/// use tenure::web::cookie::SameSite;
+/// assert_eq!("Strict".parse::<SameSite>(), Ok(SameSite::Strict));
+/// assert!("auto".parse::<SameSite>().is_err());
+/// ```
+impl FromStr for SameSite {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        parse_named(
+            "same_site",
+            s,
+            [
+                ("lax", SameSite::Lax),
+                ("strict", SameSite::Strict),
+                ("none", SameSite::None),
+            ],
+        )
     }
 }
 
-impl Priority {
-    /// `low`, `medium` or `high`, in any case; `None` for anything else.
-    ///
-    /// ```
-    /// use tenure::cookie::Priority;
-    /// assert_eq!(Priority::parse("HIGH"), Some(Priority::High));
-    /// assert_eq!(Priority::parse(""), None);
-    /// ```
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            ("low", Priority::Low),
-            ("medium", Priority::Medium),
-            ("high", Priority::High),
-        ]
-        .into_iter()
-        .find_map(|(name, v)| s.eq_ignore_ascii_case(name).then_some(v))
+/// One spelling set for every language: `low`, `medium` or `high`, in any case; anything
+/// else is `INVALID_VALUE` naming `priority` and the accepted values.
+///
+/// ```
+/// use tenure::web::cookie::Priority;
+/// assert_eq!("HIGH".parse::<Priority>(), Ok(Priority::High));
+/// assert!("".parse::<Priority>().is_err());
+/// ```
+impl FromStr for Priority {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        parse_named(
+            "priority",
+            s,
+            [
+                ("low", Priority::Low),
+                ("medium", Priority::Medium),
+                ("high", Priority::High),
+            ],
+        )
     }
+}
+
+/// The value whose name is `s` (in any case), or an error naming the option and the names.
+fn parse_named<T: Copy, const N: usize>(
+    option: &str,
+    s: &str,
+    names: [(&str, T); N],
+) -> Result<T, Error> {
+    names
+        .iter()
+        .find_map(|&(name, v)| s.eq_ignore_ascii_case(name).then_some(v))
+        .ok_or_else(|| {
+            let list: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
+            Error::invalid(
+                option,
+                format!("must be one of {}, not {s:?}", list.join(", ")),
+            )
+        })
 }
 
 /// The `Priority` attribute (Chromium).
@@ -74,7 +101,7 @@ pub enum Priority {
 /// `SameSite=Lax`.
 ///
 /// ```
-/// use tenure::cookie::CookieOptions;
+/// use tenure::web::cookie::CookieOptions;
 /// let header = CookieOptions::default().build("abc", Some(60_000), 0).unwrap();
 /// assert_eq!(header, "sid=abc; Max-Age=60; Path=/; Expires=Thu, 01 Jan 1970 00:01:00 GMT; HttpOnly; SameSite=Lax; Secure");
 /// ```

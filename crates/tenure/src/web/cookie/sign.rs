@@ -50,9 +50,12 @@ impl MacKey for Key {
     }
 }
 
-/// The signature part alone: base64 (standard alphabet) of the HMAC, `=` stripped.
-pub(crate) fn signature<K: MacKey + ?Sized>(value: &str, secret: &K) -> String {
-    STANDARD_NO_PAD.encode(secret.mac(value))
+/// Appends `<id>.<signature>` (the signature: base64, standard alphabet, of the HMAC, `=`
+/// stripped): the signed form a cookie carries after `s:` and a bearer token is.
+pub(crate) fn push_signed<K: MacKey + ?Sized>(out: &mut String, id: &str, secret: &K) {
+    out.push_str(id);
+    out.push('.');
+    STANDARD_NO_PAD.encode_string(secret.mac(id), out);
 }
 
 /// Signs `id` with `secret`: `s:<id>.<signature>` (not yet URI-encoded for a header).
@@ -66,9 +69,7 @@ pub(crate) fn sign_with<K: MacKey + ?Sized>(id: &str, secret: &K) -> String {
     // One allocation of the exact size: this runs for every cookie a response sets.
     let mut out = String::with_capacity(id.len() + 3 + 43);
     out.push_str("s:");
-    out.push_str(id);
-    out.push('.');
-    STANDARD_NO_PAD.encode_string(secret.mac(id), &mut out);
+    push_signed(&mut out, id, secret);
     out
 }
 

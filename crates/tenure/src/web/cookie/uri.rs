@@ -15,7 +15,7 @@ fn unreserved(b: u8) -> bool {
 /// Percent-encodes every byte outside JavaScript's `encodeURIComponent` set.
 ///
 /// ```
-/// assert_eq!(tenure::cookie::encode_uri_component("s:a+b/c"), "s%3Aa%2Bb%2Fc");
+/// assert_eq!(tenure::web::cookie::encode_uri_component("s:a+b/c"), "s%3Aa%2Bb%2Fc");
 /// ```
 pub fn encode_uri_component(s: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
