@@ -219,7 +219,10 @@ test('a holder killed with SIGKILL does not block the others', async () => {
   const results = await Promise.all(workers.map((w) => w.done));
   const elapsed = Date.now() - t;
   for (const r of results) assert.equal(r.code, 0, r.stderr);
-  assert.ok(elapsed < 5000, `took ${elapsed} ms`);
+  // Not a speed check: a lock left by a live-looking holder is only taken over once it is
+  // 10 s old (the protocol's staleness age), so finishing sooner shows the dead holder was
+  // recognised by its pid (5 s here once failed on a loaded machine; 10 s is the rule).
+  assert.ok(elapsed < 10_000, `took ${elapsed} ms: the workers waited for staleness instead of seeing the holder dead`);
   assertCounter(dir, 300, 301);
   assert.deepEqual(listed(dir), [`${ID}.json`]);
 });

@@ -181,15 +181,24 @@ export function makeApp({ manager, secret }) {
   });
   // eslint-disable-next-line no-unused-vars
   app.use((err, req, res, next) => {
-    if (err instanceof ApiError) return res.status(err.status).json({ error: err.message });
-    // A value tenure refuses when tenure/express stores the handler's writes (at the end of
-    // the request, as express-session saves): the client's fault, named, not a 500.
-    if (err.code === 'TENURE_INVALID_VALUE' || err.code === 'TENURE_LIMIT_EXCEEDED') {
-      return res.status(400).json({ error: err.message });
-    }
-    if (err.type === 'entity.parse.failed') return res.status(400).json({ error: 'malformed JSON body' });
-    if (err.type === 'entity.too.large') return res.status(413).json({ error: `request body larger than ${BODY_LIMIT} bytes` });
-    res.status(500).json({ error: err.message });
+    const refused = (e) => e.code === 'TENURE_INVALID_VALUE' || e.code === 'TENURE_LIMIT_EXCEEDED';
+    // tenure/express stores the handler's writes when the headers go out (as
+    // express-session saves): if the handler failed before its own answer, that store
+    // happens while this answer is sent and may refuse a value the handler set. That is
+    // the client's fault, named, not a 500 (the store is tried once; this answer then goes).
+    const answer = (status, error) => {
+      try {
+        res.status(status).json({ error });
+      } catch (e) {
+        if (!refused(e)) throw e;
+        res.status(400).json({ error: e.message });
+      }
+    };
+    if (err instanceof ApiError) return answer(err.status, err.message);
+    if (refused(err)) return answer(400, err.message);
+    if (err.type === 'entity.parse.failed') return answer(400, 'malformed JSON body');
+    if (err.type === 'entity.too.large') return answer(413, `request body larger than ${BODY_LIMIT} bytes`);
+    answer(500, err.message);
   });
   return app;
 }

@@ -61,13 +61,25 @@ const plain = (o) => {
  * tenure's exact types (bytes, big integers); what JSON would mangle silently (NaN,
  * functions, class instances) reaches the core, which refuses it naming the key. */
 function stored(v) {
+  return storedWithin(v, 0, { left: STORED_VISITS });
+}
+// Past the core's deepest allowed nesting, or past this many values, the rest is handed to
+// the core as it is: the core's budget then refuses it by name at the limit's cost, instead
+// of this copy recursing until the stack overflows (a 500) or walking a huge value whole.
+const STORED_DEPTH = 101; // the core's MAX_DEPTH_CEILING (100) + 1
+const STORED_VISITS = 1_000_000;
+function storedWithin(v, depth, budget) {
   if (v === null || typeof v !== 'object') return v;
   if (ArrayBuffer.isView(v)) return v;
-  if (typeof v.toJSON === 'function') return stored(v.toJSON());
-  if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : stored(x)));
+  if (depth > STORED_DEPTH || --budget.left < 0) return v;
+  if (typeof v.toJSON === 'function') return storedWithin(v.toJSON(), depth + 1, budget);
+  if (Array.isArray(v)) {
+    if (v.length > budget.left) return v;
+    return v.map((x) => (x === undefined ? null : storedWithin(x, depth + 1, budget)));
+  }
   if (!plain(v)) return v;
   const out = {};
-  for (const k of Object.keys(v)) if (v[k] !== undefined) out[k] = stored(v[k]);
+  for (const k of Object.keys(v)) if (v[k] !== undefined) out[k] = storedWithin(v[k], depth + 1, budget);
   return out;
 }
 
