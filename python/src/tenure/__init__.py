@@ -325,6 +325,7 @@ class _Events:
     ``tenure.aio.SessionManager``."""
 
     _native: _native.Manager
+    _idle_ms: Optional[int]
 
     def _init_events(self) -> None:
         self._listeners: dict[str, list[Callable[..., Any]]] = {e: [] for e in _EVENTS}
@@ -345,6 +346,25 @@ class _Events:
         self._listeners[event].append(fn)
         self._listen()
         return fn
+
+    def on_regenerate(self, fn: Callable[[str, str, bool], Any]) -> Callable[[str, str, bool], Any]:
+        """Calls ``fn(old_id, new_id, cleared)`` after each regeneration (``cleared``: the
+        session's data was dropped), before the ``regenerated`` listeners; for state kept per
+        session outside the store (``PerSession`` uses it). Returns ``fn``."""
+        self._regen_hooks.append(fn)
+        self._listen()
+        return fn
+
+    def id_changed(self, old_id: str, new_id: str) -> None:
+        """For web adapters: a session drafted under ``old_id`` was stored under ``new_id``;
+        what follows regenerations (``on_regenerate``) follows it, data kept."""
+        for hook in self._regen_hooks:
+            hook(old_id, new_id, False)
+
+    @property
+    def idle_timeout(self) -> Optional[timedelta]:
+        """The idle timeout new sessions get (None: they never idle out)."""
+        return None if self._idle_ms is None else timedelta(milliseconds=self._idle_ms)
 
     def _listen(self) -> None:
         if not self._listening:
@@ -395,7 +415,7 @@ class SessionManager(_Events):
         max_data_bytes: Optional[int] = None,
         max_key_bytes: Optional[int] = None,
         max_depth: Optional[int] = None,
-        id_bytes: int = 16,
+        id_bytes: int = _native.DEFAULT_ID_BYTES,
         store: Any = None,
         clock: Optional[ManualClock] = None,
     ) -> None:
@@ -588,8 +608,7 @@ class PerSession(Generic[T]):
         self._lock = threading.Lock()
         for event in ("expired", "destroyed", "evicted"):
             manager.on(event, self._drop)
-        manager._regen_hooks.append(self._move)
-        manager._listen()
+        manager.on_regenerate(self._move)
 
     def _drop(self, sid: Optional[str]) -> None:
         with self._lock:

@@ -89,7 +89,8 @@ class WebConfig:
             policy.setdefault("absolute_timeout", None if absolute is None else timedelta(milliseconds=absolute))
             manager = aio.SessionManager(**policy) if _is_async_store(policy.get("store")) else SessionManager(**policy)
         try:
-            self.native.check_timeouts(manager._idle_ms)
+            idle_td = manager.idle_timeout
+            self.native.check_timeouts(None if idle_td is None else idle_td // timedelta(milliseconds=1))
         except InvalidPolicy as e:
             raise InvalidPolicy(
                 f"{who}: {e} (the cookie's max age is {max_age_name}; a browser-session cookie, "
@@ -195,7 +196,7 @@ class RequestSession(Dict[str, Any]):
         self.accessed = True
         if self._s is None:
             if self._cfg.aio is not None:
-                self._s = Session(self._cfg.aio._native.draft())
+                self._s = self._cfg.aio.draft()
                 self._draft = True
             else:
                 self._s = self._cfg.sync.create()
@@ -478,8 +479,7 @@ class RequestSession(Dict[str, Any]):
             old = s.id
             s._native.rebase(stored._native)
             self._draft = False
-            for hook in aio._regen_hooks:  # per_session objects follow the draft's id
-                hook(old, s.id, False)
+            aio.id_changed(old, s.id)  # per_session objects follow the draft's id
         if self._regen:
             self._regen = False
             await aio.regenerate(s)
@@ -595,7 +595,7 @@ def _respond(cfg: WebConfig, rs: RequestSession, ending: str, s: Optional[Sessio
              max_age: Optional[float], refresh: bool) -> list[tuple[str, str]]:
     """The headers the core decides for this ending (Vary, Set-Cookie or the clearing one)."""
     h = cfg.native.respond_with_max_age(
-        rs.incoming, ending, _ms(max_age), now_ms=cfg.manager._native.now_ms(),
+        rs.incoming, ending, _ms(max_age), now_ms=round(cfg.manager.now() * 1000),
         id=None if s is None else s.id, accessed=rs.accessed, refresh=refresh,
     )
     headers: list[tuple[str, str]] = []

@@ -62,7 +62,7 @@ class SessionManager(_Events):
         max_data_bytes: Optional[int] = None,
         max_key_bytes: Optional[int] = None,
         max_depth: Optional[int] = None,
-        id_bytes: int = 16,
+        id_bytes: int = _native.DEFAULT_ID_BYTES,
         store: Any = None,
         clock: Optional[ManualClock] = None,
     ) -> None:
@@ -131,6 +131,11 @@ class SessionManager(_Events):
                 del self._locks[id]
 
     # -- sessions ----------------------------------------------------------------------
+    def draft(self) -> Session:
+        """A new session that is not stored yet (no I/O): a web adapter makes one when a
+        handler first writes, and stores it at the end of the request."""
+        return Session(self._native.draft())
+
     async def create(self, principal: Optional[str] = None, data: Optional[dict[str, Any]] = None) -> Session:
         """A new session (ids are only ever minted here)."""
         if self.store is None:

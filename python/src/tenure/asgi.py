@@ -255,7 +255,7 @@ def get_session_remaining_seconds(request: Any) -> Optional[int]:
     rs = session_of(request)
     s = rs.session
     if s is None:
-        idle = rs._cfg.manager._idle_ms
-        return None if idle is None else idle // 1000
+        idle = rs._cfg.manager.idle_timeout
+        return None if idle is None else int(idle.total_seconds())
     deadline = s.expires_at
     return None if deadline is None else max(0, int(deadline - rs._cfg.manager.now()))
