@@ -114,16 +114,17 @@ impl Session {
     ) -> Result<T, Error> {
         let mut st = self.state();
         let st = &mut *st;
-        if st.session.is_none() {
-            st.session = Some(self.inner.backend.draft()?);
-            st.draft = true;
-            st.created = true;
-            st.destroyed = false;
-        }
-        match st.session.as_mut() {
-            Some(session) => f(session),
-            None => unreachable!("a draft was just made"),
-        }
+        let session = match st.session.take() {
+            Some(s) => st.session.insert(s),
+            None => {
+                let draft = self.inner.backend.draft()?;
+                st.draft = true;
+                st.created = true;
+                st.destroyed = false;
+                st.session.insert(draft)
+            }
+        };
+        f(session)
     }
 
     fn read<T>(&self, f: impl FnOnce(&tenure::Session) -> T) -> Option<T> {
