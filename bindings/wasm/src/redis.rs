@@ -214,15 +214,15 @@ impl Manager {
         let grace = if grace_ms.is_undefined() || grace_ms.is_null() {
             0
         } else {
-            match grace_ms.as_f64() {
-                Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => n as u64,
-                _ => {
-                    return Err(js_error(
+            grace_ms
+                .as_f64()
+                .and_then(crate::options::whole_ms)
+                .ok_or_else(|| {
+                    js_error(
                         "INVALID_POLICY",
                         "graceMs must be a non-negative integer number of milliseconds",
-                    ))
-                }
-            }
+                    )
+                })?
         };
         let config = RedisConfig::new(&prefix, *self.core.policy().limits())
             .map_err(|e| core_error(&e))?

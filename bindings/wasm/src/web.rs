@@ -87,14 +87,12 @@ pub(crate) fn cookie_options(options: &JsValue) -> Result<CookieOptions, JsValue
 }
 
 pub(crate) fn ms(v: f64, what: &str) -> Result<u64, JsValue> {
-    if v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 {
-        Ok(v as u64)
-    } else {
-        Err(js_error(
+    crate::options::whole_ms(v).ok_or_else(|| {
+        js_error(
             "INVALID_VALUE",
             &format!("{what} must be a non-negative integer number of ms, not {v}"),
-        ))
-    }
+        )
+    })
 }
 
 fn set(o: &Object, key: &str, v: JsValue) {
@@ -333,15 +331,13 @@ impl WebConfig {
         let idle = if idle.is_null() || idle.is_undefined() {
             None
         } else {
-            match idle.as_f64() {
-                Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => {
-                    Some(n as u64)
-                }
-                _ => return Err(js_error(
+            let ms = idle.as_f64().and_then(crate::options::whole_ms);
+            Some(ms.ok_or_else(|| {
+                js_error(
                     "INVALID_POLICY",
                     "checkTimeouts takes an idle timeout in ms (a non-negative integer) or null",
-                )),
-            }
+                )
+            })?)
         };
         self.inner.check_timeouts(idle).map_err(|e| core_error(&e))
     }

@@ -296,7 +296,7 @@ impl Session {
         };
         let ops = snapshot.changes().ops().len();
         let stored = if draft {
-            self.store_draft(&snapshot).await?
+            self.store_draft(snapshot).await?
         } else if snapshot.is_modified() {
             let mut s = snapshot;
             self.inner.backend.commit(&mut s).await?;
@@ -309,10 +309,9 @@ impl Session {
 
     /// Inserts a draft as a new session, with its data, principal, flashes and timeout:
     /// one insert of the record the handler built, under the id drawn for the draft.
-    async fn store_draft(&self, draft: &tenure::Session) -> Result<tenure::Session, Error> {
-        let mut s = draft.clone();
-        self.inner.backend.insert_draft(&mut s).await?;
-        Ok(s)
+    async fn store_draft(&self, mut draft: tenure::Session) -> Result<tenure::Session, Error> {
+        self.inner.backend.insert_draft(&mut draft).await?;
+        Ok(draft)
     }
 
     /// Takes the outcome of an operation started from a snapshot holding `ops` changes,
@@ -424,7 +423,7 @@ impl Session {
             None => Ending::NoSession,
             Some(s) if draft => {
                 if web.keep_new_session(&s) {
-                    stored = self.store_draft(&s).await?;
+                    stored = self.store_draft(s).await?;
                     Ending::Created { id: stored.id() }
                 } else {
                     Ending::NoSession
