@@ -15,6 +15,8 @@ const { SessionCookie } = require('./express/cookie.cjs');
 
 /** Whether a store's calls are asynchronous: it says so (`async = true`) or its protocol
  * methods are `async` functions. */
+const RESOLVED = Promise.resolve();
+
 function isAsyncStore(store) {
   if (store == null) return false;
   if (store.async === true) return true;
@@ -89,6 +91,16 @@ function session(options = {}) {
   const cookieSettings = {
     path: '/', httpOnly: true, secure: true, sameSite: 'lax', ...opts.cookieSettings,
   };
+  // What every request's req.session.cookie shares, made once: its settings (Secure or
+  // not, for `secure: 'auto'`), the clock and the lifetime check.
+  const cookieShapes = {
+    secure: SessionCookie.describe({ ...cookieSettings, secure: true }),
+    insecure: SessionCookie.describe({ ...cookieSettings, secure: false }),
+  };
+  const now = () => mgr.now();
+  const checkAge = (age) => web.checkSessionAge(age, mgr.absoluteTimeout);
+  // The manager's policy is fixed when it is made: read its idle timeout once.
+  const managerIdle = mgr.idleTimeout ?? null;
 
   function middleware(req, res, next) {
     // express-session: a second session middleware, or a path the cookie is not sent to,
@@ -141,19 +153,23 @@ function session(options = {}) {
   function begin(req, res, incoming, opened) {
     const state = {
       req, incoming, handle: opened, draft: false, accessed: false, destroyed: false, regenerated: false,
-      isNew: false, changed: false, chain: Promise.resolve(), error: null, owned: [], released: false, finishing: null,
-      view: null, proxy: null, snap: null, cookie: null, methods: null,
+      isNew: false, changed: false, chain: RESOLVED, error: null, owned: [], released: false, finishing: null,
+      view: null, proxy: null, snap: null, cookie: null, methods: sessionMethods,
     };
     if (opened) state.owned.push(opened);
     else fresh(state);
-    state.methods = methods(state);
     show(state, opened ? opened.toObject() : {});
-    req.tenure = extras(state);
+    req.tenure = new Extras(state);
     req.sessionManager = mgr;
-    // The handles are freed once the response is over and nothing of ours is in flight.
-    res.once('close', () => {
-      Promise.all([state.chain, state.finishing]).then(() => release(state), () => release(state));
-    });
+    // The handles are freed once the response is over and nothing of ours is in flight
+    // (a SessionManager's steps are all done by then).
+    if (!isAsync) {
+      res.once('close', () => release(state));
+    } else {
+      res.once('close', () => {
+        Promise.all([state.chain, state.finishing]).then(() => release(state), () => release(state));
+      });
+    }
     return state;
   }
 
@@ -170,14 +186,16 @@ function session(options = {}) {
     const h = state.handle;
     // The session's cookie lifetime: its own idle timeout when it differs from the
     // manager's (a "remember me" set earlier), else the configured one.
-    const own = h.idleTimeout ?? null;
-    const original = !state.draft && own !== (mgr.idleTimeout ?? null) ? own : opts.web.maxAge;
+    let original = opts.web.maxAge;
+    if (!state.draft) {
+      const own = h.idleTimeout ?? null;
+      if (own !== managerIdle) original = own;
+    }
     const secure = opts.autoSecure ? isSecure(state.req) : cookieSettings.secure;
-    state.cookie = new SessionCookie({ ...cookieSettings, secure }, original, () => mgr.now(), (age) => web.checkSessionAge(age, mgr.absoluteTimeout));
-    const made = makeView(state, data, { id: h.id, cookie: state.cookie, req: state.req });
-    Object.assign(state, made);
-    state.req.session = made.proxy;
-    state.req.sessionID = h.id;
+    state.cookie = new SessionCookie(secure ? cookieShapes.secure : cookieShapes.insecure, original, now, checkAge);
+    const id = h.id;
+    state.req.session = makeView(state, data, id, state.cookie, state.req);
+    state.req.sessionID = id;
   }
 
   // The Cookie header, and (as express-session reads it) our cookie from cookie-parser's
@@ -233,92 +251,99 @@ function session(options = {}) {
     }
   }
 
-  // express-session's Session methods.
-  function methods(state) {
-    return {
-      save(cb) { perform(state, () => saving(state), cb); },
-      touch() { state.cookie.resetMaxAge(); return state.proxy; },
-      resetMaxAge() { state.cookie.resetMaxAge(); return state.proxy; },
-      reload(cb) {
-        perform(state, function* reloading() {
-          const id = state.handle.id;
-          const s = state.draft ? null : yield mgr.open(id);
-          if (!s) throw Object.assign(new Error('failed to load session'), { code: 'TENURE_SESSION_GONE' });
-          state.owned.push(s);
-          state.handle = s;
-          state.snap = refill(state.view, s.toObject());
-        }, cb);
-      },
-      regenerate(cb) {
-        // As express-session: a new id and empty data (log the user in afterwards, in the
-        // callback). A session never stored just starts over. The principal stays (tenure's
-        // regenerate keeps it, as the core's does).
-        const old = state.handle;
-        const wasDraft = state.draft;
-        if (wasDraft) fresh(state, old.principal ?? undefined);
-        show(state, {});
-        perform(state, function* regenerating() {
-          if (wasDraft) return;
-          yield mgr.regenerate(old, true);
-          state.regenerated = true;
-          // The view was shown before the new id was known.
-          if (state.handle === old) {
-            Object.defineProperty(state.view, 'id', { value: old.id, enumerable: false, configurable: true, writable: false });
-            state.req.sessionID = old.id;
-          }
-        }, cb);
-      },
-      destroy(cb) {
-        const h = state.handle;
-        const stored = !state.draft;
-        state.destroyed = true;
-        state.accessed = true;
-        delete state.req.session;
-        perform(state, function* destroying() {
-          if (stored) yield mgr.destroy(h.id);
-        }, cb);
-      },
-    };
-  }
+  // express-session's Session methods, called by req.session's (with the request's state).
+  const sessionMethods = {
+    save(state, cb) { perform(state, () => saving(state), cb); },
+    touch(state) { state.cookie.resetMaxAge(); return state.proxy; },
+    resetMaxAge(state) { state.cookie.resetMaxAge(); return state.proxy; },
+    reload(state, cb) {
+      perform(state, function* reloading() {
+        const id = state.handle.id;
+        const s = state.draft ? null : yield mgr.open(id);
+        if (!s) throw Object.assign(new Error('failed to load session'), { code: 'TENURE_SESSION_GONE' });
+        state.owned.push(s);
+        state.handle = s;
+        state.snap = refill(state.view, s.toObject());
+      }, cb);
+    },
+    regenerate(state, cb) {
+      // As express-session: a new id and empty data (log the user in afterwards, in the
+      // callback). A session never stored just starts over. The principal stays (tenure's
+      // regenerate keeps it, as the core's does).
+      const old = state.handle;
+      const wasDraft = state.draft;
+      if (wasDraft) fresh(state, old.principal ?? undefined);
+      show(state, {});
+      perform(state, function* regenerating() {
+        if (wasDraft) return;
+        yield mgr.regenerate(old, true);
+        state.regenerated = true;
+        // The view was shown before the new id was known.
+        if (state.handle === old) {
+          Object.defineProperty(state.view, 'id', { value: old.id, enumerable: false, configurable: true, writable: false });
+          state.req.sessionID = old.id;
+        }
+      }, cb);
+    },
+    destroy(state, cb) {
+      const h = state.handle;
+      const stored = !state.draft;
+      state.destroyed = true;
+      state.accessed = true;
+      delete state.req.session;
+      perform(state, function* destroying() {
+        if (stored) yield mgr.destroy(h.id);
+      }, cb);
+    },
+  };
 
-  // tenure's extras, where they cannot collide with data keys.
-  function extras(state) {
-    const current = () => {
+  // tenure's extras (req.tenure), where they cannot collide with data keys.
+  class Extras {
+    #state;
+    constructor(state) {
+      this.#state = state;
+      this.manager = mgr;
+      this.web = web;
+    }
+
+    // The request's session, noted as accessed; refused once the response has ended.
+    #current() {
+      const state = this.#state;
       if (state.released) throw Object.assign(new Error('req.tenure: the response has ended'), { code: 'TENURE_INVALID_VALUE' });
       state.accessed = true;
       return state.handle;
-    };
-    return {
-      manager: mgr,
-      web,
-      get id() { return state.released ? null : state.handle.id; },
-      get publicId() { return state.released ? null : state.handle.publicId; },
-      get isNew() { return state.isNew; },
-      get principal() { return state.released ? null : current().principal ?? null; },
-      setPrincipal(p, keepData) {
-        const h = current();
-        // The handler's changes first: a change of user may clear them with the rest.
-        if (writeChanges(state.view, state.snap, h)) state.changed = true;
-        h.setPrincipal(p ?? undefined, keepData);
-        if (!keepData) state.snap = refill(state.view, h.toObject());
-      },
-      increment(key, by) {
-        const h = current();
-        if (writeChanges(state.view, state.snap, h)) state.changed = true;
-        const n = h.increment(key, by);
-        noteStored(state.view, state.snap, key, n);
-        state.changed = true;
-        return n;
-      },
-      flash(category, message) { current().flash(category, message); state.changed = true; },
-      takeFlashes() { return current().takeFlashes(); },
-      /** A signed bearer token for this session; a new session is stored first. */
-      token() {
-        const h = current();
-        if (state.draft) perform(state, () => saving(state));
-        return web.token(h.id);
-      },
-    };
+    }
+
+    get id() { return this.#state.released ? null : this.#state.handle.id; }
+    get publicId() { return this.#state.released ? null : this.#state.handle.publicId; }
+    get isNew() { return this.#state.isNew; }
+    get principal() { return this.#state.released ? null : this.#current().principal ?? null; }
+    setPrincipal(p, keepData) {
+      const state = this.#state;
+      const h = this.#current();
+      // The handler's changes first: a change of user may clear them with the rest.
+      if (writeChanges(state.view, state.snap, h)) state.changed = true;
+      h.setPrincipal(p ?? undefined, keepData);
+      if (!keepData) state.snap = refill(state.view, h.toObject());
+    }
+    increment(key, by) {
+      const state = this.#state;
+      const h = this.#current();
+      if (writeChanges(state.view, state.snap, h)) state.changed = true;
+      const n = h.increment(key, by);
+      noteStored(state.view, state.snap, key, n);
+      state.changed = true;
+      return n;
+    }
+    flash(category, message) { this.#current().flash(category, message); this.#state.changed = true; }
+    takeFlashes() { return this.#current().takeFlashes(); }
+    /** A signed bearer token for this session; a new session is stored first. */
+    token() {
+      const state = this.#state;
+      const h = this.#current();
+      if (state.draft) perform(state, () => saving(state));
+      return web.token(h.id);
+    }
   }
 
   // The end of the request: store what the handler did, then add the headers the core

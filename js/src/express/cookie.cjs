@@ -13,23 +13,34 @@ class SessionCookie {
   #changed = false;
 
   /**
+   * The settings as own enumerable read-only properties, described once per middleware
+   * (a descriptor map for `Object.defineProperties`) instead of once per request: the
+   * attributes are the middleware's, the same for every session, and changing one here
+   * would be silently ignored, so it throws.
    * @param {object} settings path, domain, httpOnly, secure, sameSite, partitioned, priority
-   * @param {number|null} originalMaxAge this session's cookie lifetime (ms), or null
-   * @param {() => number} now the manager's clock (ms)
-   * @param {(ms: number) => void} check throws if a lifetime is refused
    */
-  constructor(settings, originalMaxAge, now, check) {
-    // The attributes are the middleware's, the same for every session: changing one here
-    // would be silently ignored, so it throws.
+  static describe(settings) {
+    const shape = {};
     for (const [k, v] of Object.entries(settings)) {
-      Object.defineProperty(this, k, {
+      shape[k] = {
         enumerable: true,
         get: () => v,
         set: () => {
           throw Object.assign(new TypeError(`req.session.cookie.${k} is set for every session by session({ cookie: { ${k} } }); per request only maxAge and expires change`), { code: 'TENURE_INVALID_VALUE' });
         },
-      });
+      };
     }
+    return shape;
+  }
+
+  /**
+   * @param {object} shape the settings, from `SessionCookie.describe`
+   * @param {number|null} originalMaxAge this session's cookie lifetime (ms), or null
+   * @param {() => number} now the manager's clock (ms)
+   * @param {(ms: number) => void} check throws if a lifetime is refused
+   */
+  constructor(shape, originalMaxAge, now, check) {
+    Object.defineProperties(this, shape);
     this.#now = now;
     this.#check = check;
     this.originalMaxAge = originalMaxAge;

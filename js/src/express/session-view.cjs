@@ -12,10 +12,12 @@
 // the end of the request or by save(). Unchanged keys are not written, so concurrent
 // requests changing other keys still merge.
 
-/** The per-request state behind each view (see express.cjs), by view and by proxy. */
+/** The per-request state behind each view (see express.cjs), by proxy (the view itself
+ * is never handed out). */
 const states = new WeakMap();
 
-/** express-session's Session methods, on the prototype of every view. */
+/** express-session's Session methods, on the prototype of every view: each calls the
+ * middleware's `state.methods[name](state, ...args)`. */
 const proto = Object.create(Object.prototype);
 for (const name of ['regenerate', 'destroy', 'reload', 'save', 'touch', 'resetMaxAge']) {
   Object.defineProperty(proto, name, {
@@ -24,10 +26,23 @@ for (const name of ['regenerate', 'destroy', 'reload', 'save', 'touch', 'resetMa
       [name](...args) {
         const state = states.get(this);
         if (!state) throw new TypeError(`req.session.${name}() called on something else than req.session`);
-        return state.methods[name](...args);
+        return state.methods[name](state, ...args);
       },
     }[name],
   });
+}
+
+/** The proxy's handler: every look at the view notes that the session was accessed (for
+ * `Vary`). One small object per request; the traps are shared on the prototype. */
+class Watch {
+  constructor(state) { this.state = state; }
+  get(t, p, r) { this.state.accessed = true; return Reflect.get(t, p, r); }
+  set(t, p, v, r) { this.state.accessed = true; return Reflect.set(t, p, v, r); }
+  has(t, p) { this.state.accessed = true; return Reflect.has(t, p); }
+  ownKeys(t) { this.state.accessed = true; return Reflect.ownKeys(t); }
+  deleteProperty(t, p) { this.state.accessed = true; return Reflect.deleteProperty(t, p); }
+  getOwnPropertyDescriptor(t, p) { this.state.accessed = true; return Reflect.getOwnPropertyDescriptor(t, p); }
+  defineProperty(t, p, d) { this.state.accessed = true; return Reflect.defineProperty(t, p, d); }
 }
 
 // A fingerprint that tells apart what JSON would confuse (NaN and null, bytes and maps,
@@ -42,13 +57,28 @@ function replacer(_key, x) {
 }
 let unique = 0;
 function fingerprint(v) {
-  if (v === undefined) return undefined;
+  // Strings, finite numbers, booleans and null (most session values) are written as JSON
+  // writes them, without the replacer's call per value.
+  switch (typeof v) {
+    case 'undefined': return undefined;
+    case 'string': return JSON.stringify(v);
+    case 'boolean': return v ? 'true' : 'false';
+    case 'number': if (Number.isFinite(v)) return String(v); break;
+    default: if (v === null) return 'null';
+  }
   try {
     return JSON.stringify(v, replacer);
   } catch {
     unique += 1;
     return { unique }; // never equal to anything
   }
+}
+
+/** The fingerprints of the view's data keys. */
+function snapshot(view) {
+  const snap = new Map();
+  for (const k of Object.keys(view)) snap.set(k, fingerprint(view[k]));
+  return snap;
 }
 
 const plain = (o) => {
@@ -93,40 +123,30 @@ function assignData(view, data) {
 }
 
 /**
- * A view over `data` (an object of values) for the request `state`; `hidden` are its own
- * non-enumerable members (id, cookie, req). Returns the proxy the handler gets (it only
- * notes that the session was looked at, for `Vary`) and the fingerprints of `data`.
+ * A view over `data` (an object of values) for the request `state`, with `id`, `cookie`
+ * and `req` as its own non-enumerable members. Sets `state.view`, `state.proxy` (what the
+ * handler gets: it notes that the session was looked at, for `Vary`) and `state.snap` (the
+ * fingerprints of `data`); returns the proxy.
  */
-function makeView(state, data, hidden) {
+function makeView(state, data, id, cookie, req) {
   const view = Object.create(proto);
-  for (const [k, v] of Object.entries(hidden)) {
-    Object.defineProperty(view, k, { value: v, enumerable: false, configurable: true, writable: k !== 'id' });
-  }
+  Object.defineProperty(view, 'id', { value: id, enumerable: false, configurable: true, writable: false });
+  Object.defineProperty(view, 'cookie', { value: cookie, enumerable: false, configurable: true, writable: true });
+  Object.defineProperty(view, 'req', { value: req, enumerable: false, configurable: true, writable: true });
   assignData(view, data);
-  const seen = () => { state.accessed = true; };
-  const proxy = new Proxy(view, {
-    get(t, p, r) { seen(); return Reflect.get(t, p, r); },
-    set(t, p, v, r) { seen(); return Reflect.set(t, p, v, r); },
-    has(t, p) { seen(); return Reflect.has(t, p); },
-    ownKeys(t) { seen(); return Reflect.ownKeys(t); },
-    deleteProperty(t, p) { seen(); return Reflect.deleteProperty(t, p); },
-    getOwnPropertyDescriptor(t, p) { seen(); return Reflect.getOwnPropertyDescriptor(t, p); },
-    defineProperty(t, p, d) { seen(); return Reflect.defineProperty(t, p, d); },
-  });
-  states.set(view, state);
+  const proxy = new Proxy(view, new Watch(state));
   states.set(proxy, state);
-  const snap = new Map();
-  for (const k of Object.keys(view)) snap.set(k, fingerprint(view[k]));
-  return { view, proxy, snap };
+  state.view = view;
+  state.proxy = proxy;
+  state.snap = snapshot(view);
+  return proxy;
 }
 
 /** Replaces the data of `view` by `data` (reload), returning the new fingerprints. */
 function refill(view, data) {
   for (const k of Object.keys(view)) delete view[k];
   assignData(view, data);
-  const snap = new Map();
-  for (const k of Object.keys(view)) snap.set(k, fingerprint(view[k]));
-  return snap;
+  return snapshot(view);
 }
 
 /**
