@@ -17,8 +17,8 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const { makeApp } = require('./http-app.cjs');
 
-const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 5));
-const N = Number(process.env.N ?? 20000);
+const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 9));
+const N = Number(process.env.N ?? 5000);
 const IN_FLIGHT = 50;
 const BEFORE = process.env.TENURE_BEFORE;
 const ALL = ['express-session', 'tenure', 'none', ...(BEFORE ? ['tenure (before)'] : [])];
@@ -108,7 +108,8 @@ for (const route of ROUTES) {
     const e = results[`${k} ${route}`];
     const over = none ? `, ${(median(e.cpu) - median(none.cpu)).toFixed(1)} µs over none` : '';
     const lost = route === 'inc' ? `, lost ${e.lost.join('/')}` : '';
-    console.log(`  /${route.padEnd(5)} ${k.padEnd(16)} ${fmt(median(e.rps)).padStart(8)} req/s, ${median(e.cpu).toFixed(1).padStart(6)} µs CPU/request${over}${lost}`);
+    const least = Math.min(...e.cpu).toFixed(1);
+    console.log(`  /${route.padEnd(5)} ${k.padEnd(16)} ${fmt(median(e.rps)).padStart(8)} req/s, ${median(e.cpu).toFixed(1).padStart(6)} µs CPU/request (least ${least})${over}${lost}`);
   }
   if (results[`express-session ${route}`] && results[`tenure ${route}`]) {
     const ratio = median(results[`tenure ${route}`].rps) / median(results[`express-session ${route}`].rps);

@@ -154,7 +154,8 @@ function session(options = {}) {
     const state = {
       req, incoming, handle: opened, draft: false, accessed: false, destroyed: false, regenerated: false,
       isNew: false, changed: false, chain: RESOLVED, error: null, owned: [], released: false, finishing: null,
-      view: null, proxy: null, snap: null, cookie: null, methods: sessionMethods,
+      view: null, proxy: null, watch: null, snap: null, cookie: null, lifetime: null, cookieSecure: true,
+      methods: sessionMethods,
     };
     if (opened) state.owned.push(opened);
     else fresh(state);
@@ -191,11 +192,28 @@ function session(options = {}) {
       const own = h.idleTimeout ?? null;
       if (own !== managerIdle) original = own;
     }
-    const secure = opts.autoSecure ? isSecure(state.req) : cookieSettings.secure;
-    state.cookie = new SessionCookie(secure ? cookieShapes.secure : cookieShapes.insecure, original, now, checkAge);
+    // req.session.cookie is made when first read (cookieOf).
+    state.cookie = null;
+    state.lifetime = original;
+    state.cookieSecure = opts.autoSecure ? isSecure(state.req) : cookieSettings.secure;
     const id = h.id;
-    state.req.session = makeView(state, data, id, state.cookie, state.req);
+    state.req.session = makeView(state, data, id);
     state.req.sessionID = id;
+  }
+
+  // The request's req.session.cookie, made on first use.
+  function cookieOf(state) {
+    if (state.cookie === null) {
+      const shape = state.cookieSecure ? cookieShapes.secure : cookieShapes.insecure;
+      state.cookie = new SessionCookie(shape, state.lifetime, now, checkAge);
+    }
+    return state.cookie;
+  }
+
+  // The cookie lifetime to send: the cookie's if the handler looked at it, else the one it
+  // was shown with (unchanged).
+  function sendAge(state) {
+    return state.cookie === null ? state.lifetime : state.cookie.sendAge;
   }
 
   // The Cookie header, and (as express-session reads it) our cookie from cookie-parser's
@@ -254,8 +272,10 @@ function session(options = {}) {
   // express-session's Session methods, called by req.session's (with the request's state).
   const sessionMethods = {
     save(state, cb) { perform(state, () => saving(state), cb); },
-    touch(state) { state.cookie.resetMaxAge(); return state.proxy; },
-    resetMaxAge(state) { state.cookie.resetMaxAge(); return state.proxy; },
+    touch(state) { state.cookie?.resetMaxAge(); return state.proxy; },
+    resetMaxAge(state) { state.cookie?.resetMaxAge(); return state.proxy; },
+    /** req.session.cookie (not a Session method: the view's `cookie` getter). */
+    cookie: cookieOf,
     reload(state, cb) {
       perform(state, function* reloading() {
         const id = state.handle.id;
@@ -280,7 +300,7 @@ function session(options = {}) {
         state.regenerated = true;
         // The view was shown before the new id was known.
         if (state.handle === old) {
-          Object.defineProperty(state.view, 'id', { value: old.id, enumerable: false, configurable: true, writable: false });
+          state.watch.id = old.id;
           state.req.sessionID = old.id;
         }
       }, cb);
@@ -367,13 +387,14 @@ function session(options = {}) {
     } else {
       if (writeChanges(state.view, state.snap, h)) state.changed = true;
       const cookie = state.cookie;
-      if (cookie.changed && cookie.originalMaxAge !== 0) {
+      const cookieChanged = cookie !== null && cookie.changed;
+      if (cookieChanged && cookie.originalMaxAge !== 0) {
         // One lifetime: the session lives on the server as long as its cookie.
         yield mgr.setIdleTimeout(h, cookie.originalMaxAge ?? mgr.idleTimeout);
         state.changed = true;
       }
       if (state.draft) {
-        if (web.keepNewSession(h) || cookie.changed) {
+        if (web.keepNewSession(h) || cookieChanged) {
           yield mgr.insertDraft(h);
           state.draft = false;
           ending = 'created';
@@ -384,7 +405,7 @@ function session(options = {}) {
         try {
           if (h.modified) yield mgr.commit(h);
           ending = state.isNew ? 'created' : state.regenerated ? 'regenerated' : 'kept';
-          refresh = web.refreshes(state.changed, cookie.sendAge) || cookie.changed;
+          refresh = web.refreshes(state.changed, sendAge(state)) || cookieChanged;
         } catch (err) {
           // Destroyed or expired meanwhile: never resurrected; the core clears the cookie.
           if (err.code !== 'TENURE_SESSION_GONE') throw err;
@@ -398,7 +419,7 @@ function session(options = {}) {
     // 'auto' as set by the application; tenure's own default Secure cookie is sent anyway,
     // so that http://localhost in development works (browsers keep it there).
     const secure = opts.autoSecure || opts.cookieSettings.secure === true ? isSecure(req) : true;
-    const headers = web.respondOver(state.incoming, outcome, mgr.now(), state.cookie.sendAge, secure, opts.autoSecure);
+    const headers = web.respondOver(state.incoming, outcome, mgr.now(), sendAge(state), secure, opts.autoSecure);
     if (headers.vary) appendHeader(res, 'Vary', headers.vary);
     if (headers.setCookie) appendHeader(res, 'Set-Cookie', headers.setCookie);
   }

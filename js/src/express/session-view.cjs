@@ -2,41 +2,82 @@
 // `req.session` as express-session gives it: a plain object whose own enumerable
 // properties are the data, so nested changes (`req.session.cart.push(x)`), `String()`,
 // template literals, `hasOwnProperty`, `console.log` and `JSON.stringify` behave as with
-// any object. Its only other members are express-session's own: `id` and `cookie` (own,
-// not enumerable) and `regenerate`, `destroy`, `reload`, `save`, `touch`, `resetMaxAge`
-// (on the prototype). tenure's extras live on `req.tenure`, never among the data keys.
+// any object. Its only other members are express-session's: `id`, `cookie` and `req` (not
+// enumerable) and `regenerate`, `destroy`, `reload`, `save`, `touch`, `resetMaxAge`, all
+// on the prototype (`cookie` and `req` may be assigned: the value is then the view's own).
+// tenure's extras live on `req.tenure`, never among the data keys.
 //
 // Nothing is written through to the tenure session while the handler runs: the values are
 // fingerprinted when the request opens the session, and the keys whose fingerprint changed
 // (set, changed in place, or deleted) become the session's change log when it is saved, at
 // the end of the request or by save(). Unchanged keys are not written, so concurrent
 // requests changing other keys still merge.
+//
+// Per request this is a plain object, its proxy and the proxy's small handler: the members
+// are the prototype's (they find the request through the proxy, by a private symbol), since
+// defining own properties or filling a WeakMap costs microseconds a request.
 
-/** The per-request state behind each view (see express.cjs), by proxy (the view itself
- * is never handed out). */
-const states = new WeakMap();
+/** What the proxy answers for these keys, which the view never holds: the request's state
+ * and the view's session id. */
+const STATE = Symbol('tenure request state');
+const VIEW_ID = Symbol('tenure view id');
 
-/** express-session's Session methods, on the prototype of every view: each calls the
- * middleware's `state.methods[name](state, ...args)`. */
+const stateOf = (view, name) => {
+  const state = view == null ? undefined : view[STATE];
+  if (!state) throw new TypeError(`req.session.${name} used on something else than req.session`);
+  return state;
+};
+
+/** express-session's Session members, on the prototype of every view: each method calls
+ * the middleware's `state.methods[name](state, ...args)`. */
 const proto = Object.create(Object.prototype);
 for (const name of ['regenerate', 'destroy', 'reload', 'save', 'touch', 'resetMaxAge']) {
   Object.defineProperty(proto, name, {
     configurable: true, writable: true, enumerable: false,
     value: {
       [name](...args) {
-        const state = states.get(this);
-        if (!state) throw new TypeError(`req.session.${name}() called on something else than req.session`);
+        const state = stateOf(this, `${name}()`);
         return state.methods[name](state, ...args);
       },
     }[name],
   });
 }
+// An assigned `cookie` or `req` becomes the view's own (as it was assigned).
+const own = (view, key, value) => {
+  Object.defineProperty(view, key, { value, enumerable: false, configurable: true, writable: true });
+};
+Object.defineProperties(proto, {
+  id: { configurable: true, enumerable: false, get() { stateOf(this, 'id'); return this[VIEW_ID]; } },
+  // Made when first read (most requests never look at it).
+  cookie: {
+    configurable: true,
+    enumerable: false,
+    get() { const state = stateOf(this, 'cookie'); return state.methods.cookie(state); },
+    set(v) { own(this, 'cookie', v); },
+  },
+  req: {
+    configurable: true,
+    enumerable: false,
+    get() { return stateOf(this, 'req').req; },
+    set(v) { own(this, 'req', v); },
+  },
+});
 
 /** The proxy's handler: every look at the view notes that the session was accessed (for
- * `Vary`). One small object per request; the traps are shared on the prototype. */
+ * `Vary`). One small object per view; the traps are shared on the prototype. */
 class Watch {
-  constructor(state) { this.state = state; }
-  get(t, p, r) { this.state.accessed = true; return Reflect.get(t, p, r); }
+  constructor(state, id) {
+    this.state = state;
+    this.id = id;
+  }
+
+  get(t, p, r) {
+    if (p === STATE) return this.state;
+    if (p === VIEW_ID) return this.id;
+    this.state.accessed = true;
+    return Reflect.get(t, p, r);
+  }
+
   set(t, p, v, r) { this.state.accessed = true; return Reflect.set(t, p, v, r); }
   has(t, p) { this.state.accessed = true; return Reflect.has(t, p); }
   ownKeys(t) { this.state.accessed = true; return Reflect.ownKeys(t); }
@@ -123,21 +164,19 @@ function assignData(view, data) {
 }
 
 /**
- * A view over `data` (an object of values) for the request `state`, with `id`, `cookie`
- * and `req` as its own non-enumerable members. Sets `state.view`, `state.proxy` (what the
- * handler gets: it notes that the session was looked at, for `Vary`) and `state.snap` (the
- * fingerprints of `data`); returns the proxy.
+ * A view over `data` (an object of values) for the request `state`, showing session `id`.
+ * Sets `state.view`, `state.proxy` (what the handler gets: it notes that the session was
+ * looked at, for `Vary`), `state.watch` (its handler, which holds the id) and `state.snap`
+ * (the fingerprints of `data`); returns the proxy.
  */
-function makeView(state, data, id, cookie, req) {
+function makeView(state, data, id) {
   const view = Object.create(proto);
-  Object.defineProperty(view, 'id', { value: id, enumerable: false, configurable: true, writable: false });
-  Object.defineProperty(view, 'cookie', { value: cookie, enumerable: false, configurable: true, writable: true });
-  Object.defineProperty(view, 'req', { value: req, enumerable: false, configurable: true, writable: true });
   assignData(view, data);
-  const proxy = new Proxy(view, new Watch(state));
-  states.set(proxy, state);
+  const watch = new Watch(state, id);
+  const proxy = new Proxy(view, watch);
   state.view = view;
   state.proxy = proxy;
+  state.watch = watch;
   state.snap = snapshot(view);
   return proxy;
 }
