@@ -404,6 +404,16 @@ export class WebConfig {
   respondWithMaxAge(incoming: Incoming, outcome: Outcome, now: number, maxAge: number | null): ResponseHeaders;
   /** `respondWithMaxAge` for a request that came `secure` or not: a Secure cookie is never sent over plain HTTP; `autoSecure` makes it Secure exactly when the request is. */
   respondOver(incoming: Incoming, outcome: Outcome, now: number, maxAge: number | null, secure: boolean, autoSecure: boolean): ResponseHeaders;
+  /**
+   * The end of a request in one call that builds no object (what tenure/express uses):
+   * `respondOver` for `ending` of session `id`, where a kept session's cookie is sent again
+   * when the request `changed` the session and the cookie has a lifetime, or when
+   * `lifetimeChanged`. Returns the Set-Cookie value to append (with `Vary`), `''` for `Vary`
+   * alone, or `undefined` for neither.
+   */
+  respondHeaders(incoming: Incoming, accessed: boolean, ending: Ending, id: string | undefined, changed: boolean, lifetimeChanged: boolean, now: number, maxAge: number | null, secure: boolean, autoSecure: boolean): string | undefined;
+  /** The `Vary` value of this transport ('Cookie', 'Authorization' or 'Cookie, Authorization'). */
+  readonly vary: string;
   /** Whether requests for this URL path are handled (under the cookie's Path). */
   coversPath(path: string): boolean;
   /** Whether a kept session's cookie is sent again because the request changed it (only a cookie with a lifetime). */

@@ -88,6 +88,7 @@ function session(options = {}) {
   if (opts.web.maxAge !== null) web.checkSessionAge(opts.web.maxAge, mgr.absoluteTimeout);
   const isAsync = mgr instanceof tenure.AsyncSessionManager;
   const cookieName = web.cookieName;
+  const vary = web.vary;
   const cookieSettings = {
     path: '/', httpOnly: true, secure: true, sameSite: 'lax', ...opts.cookieSettings,
   };
@@ -372,7 +373,10 @@ function session(options = {}) {
     const req = state.req;
     const h = state.handle;
     let ending;
-    let refresh = false;
+    // For a kept session: whether this request changed it, or its cookie's lifetime (the
+    // core decides from these whether the cookie is sent again).
+    let changed = false;
+    let lifetimeChanged = false;
     if (state.destroyed) {
       ending = 'destroyed';
     } else if (req.session !== state.proxy) {
@@ -390,7 +394,7 @@ function session(options = {}) {
       const cookieChanged = cookie !== null && cookie.changed;
       if (cookieChanged && cookie.originalMaxAge !== 0) {
         // One lifetime: the session lives on the server as long as its cookie.
-        yield mgr.setIdleTimeout(h, cookie.originalMaxAge ?? mgr.idleTimeout);
+        yield mgr.setIdleTimeout(h, cookie.originalMaxAge ?? managerIdle);
         state.changed = true;
       }
       if (state.draft) {
@@ -405,7 +409,8 @@ function session(options = {}) {
         try {
           if (h.modified) yield mgr.commit(h);
           ending = state.isNew ? 'created' : state.regenerated ? 'regenerated' : 'kept';
-          refresh = web.refreshes(state.changed, sendAge(state)) || cookieChanged;
+          changed = state.changed;
+          lifetimeChanged = cookieChanged;
         } catch (err) {
           // Destroyed or expired meanwhile: never resurrected; the core clears the cookie.
           if (err.code !== 'TENURE_SESSION_GONE') throw err;
@@ -414,14 +419,17 @@ function session(options = {}) {
       }
     }
     if (state.released) return; // the response is over (the client went away)
-    const outcome = { accessed: state.accessed, ending, id: ending === 'destroyed' || ending === 'gone' || ending === 'no_session' ? undefined : h.id, refresh };
+    const id = ending === 'destroyed' || ending === 'gone' || ending === 'no_session' ? undefined : h.id;
     // express-session's rule (no Secure cookie over plain HTTP) for `secure: true` or
     // 'auto' as set by the application; tenure's own default Secure cookie is sent anyway,
     // so that http://localhost in development works (browsers keep it there).
     const secure = opts.autoSecure || opts.cookieSettings.secure === true ? isSecure(req) : true;
-    const headers = web.respondOver(state.incoming, outcome, mgr.now(), sendAge(state), secure, opts.autoSecure);
-    if (headers.vary) appendHeader(res, 'Vary', headers.vary);
-    if (headers.setCookie) appendHeader(res, 'Set-Cookie', headers.setCookie);
+    // The Set-Cookie value (and Vary), '' (Vary only) or undefined (neither).
+    const setCookie = web.respondHeaders(state.incoming, state.accessed, ending, id, changed, lifetimeChanged,
+      mgr.now(), sendAge(state), secure, opts.autoSecure);
+    if (setCookie === undefined) return;
+    appendHeader(res, 'Vary', vary);
+    if (setCookie !== '') appendHeader(res, 'Set-Cookie', setCookie);
   }
 
   // SessionManager: commit when the headers are written; a store failure is thrown there,

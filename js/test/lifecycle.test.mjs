@@ -80,6 +80,12 @@ for (const f of files) {
       assert.equal(h.vary, c.response.vary, 'vary');
       assert.equal(h.reason, c.response.reason, 'reason');
       assert.equal(h.setCookie, expectedSetCookie(c.response, name, secrets), 'set_cookie');
+      // respondHeaders (the middleware's one call per response) decides the same: the
+      // Set-Cookie value, '' for Vary alone, undefined for neither.
+      const answer = web.respondHeaders(incoming, o.accessed, o.ending, o.id, false, o.refresh ?? false,
+        c.now ?? 0, doc.config.max_age ?? null, true, false);
+      assert.equal(answer === undefined ? null : web.vary, c.response.vary, 'respondHeaders: vary');
+      assert.equal(answer || null, expectedSetCookie(c.response, name, secrets), 'respondHeaders: set_cookie');
     });
   }
   test(`${f} / keep_new`, () => {
@@ -228,8 +234,30 @@ test('bad arguments are clear errors, not panics', () => {
   code(() => web.respond(none, { accessed: true, ending: 'no_session' }, -5), 'INVALID_VALUE', /now/);
   code(() => web.respond(none, { accessed: true, ending: 'created', id: 'A'.repeat(5000) }, 0), 'LIMIT_EXCEEDED', /./);
   code(() => web.respondWithMaxAge(none, { accessed: true, ending: 'no_session' }, 0, 'soon'), 'INVALID_VALUE', /maxAge/);
+  const ends = (ending, id, now = 0, maxAge = null) => () => web.respondHeaders(none, true, ending, id, false, false, now, maxAge, true, false);
+  code(ends('vanished'), 'INVALID_VALUE', /vanished/);
+  code(ends('created'), 'INVALID_VALUE', /id is needed/);
+  code(ends('no_session', undefined, -5), 'INVALID_VALUE', /now/);
+  code(ends('no_session', undefined, 0, 1.5), 'INVALID_VALUE', /maxAge/);
+  code(ends('created', 'A'.repeat(5000)), 'LIMIT_EXCEEDED', /./);
   // The wasm instance is still healthy afterwards.
   assert.equal(web.respond(none, { accessed: true, ending: 'no_session' }, 0).vary, 'Cookie');
+});
+
+test('respondHeaders: a changed kept session gets its cookie again only when the cookie has a lifetime', () => {
+  const secrets = ['x'.repeat(32)];
+  const web = new api.WebConfig({ secrets, cookie: { secure: false } });
+  const id = new api.SessionManager().create().id;
+  const incoming = web.find(`sid=${api.encodeUriComponent(api.signCookie(id, secrets[0]))}`, null);
+  assert.equal(incoming.id, id);
+  const kept = (accessed, changed, lifetimeChanged, maxAge) => web.respondHeaders(incoming, accessed, 'kept', id, changed, lifetimeChanged, 1000, maxAge, true, false);
+  assert.equal(kept(false, false, false, null), undefined, 'untouched: no header');
+  assert.equal(kept(true, false, false, 60_000), '', 'looked at: Vary alone');
+  assert.equal(kept(true, true, false, null), '', 'changed, browser-session cookie: nothing to push forward');
+  assert.match(kept(true, true, false, 60_000), /^sid=s%3A.*Max-Age=60/, 'changed, with a lifetime: sent again');
+  assert.match(kept(false, false, true, 5_000), /Max-Age=5/, 'its lifetime changed: sent again');
+  assert.equal(web.vary, 'Cookie');
+  assert.equal(new api.WebConfig({ secrets, transport: 'both' }).vary, 'Cookie, Authorization');
 });
 
 test('keepNewSession asks the core: data, flash messages or a principal', () => {

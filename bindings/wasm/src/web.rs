@@ -183,6 +183,27 @@ fn reason_name(r: SetCookieReason) -> &'static str {
     }
 }
 
+/// An ending by its name (`'no_session'`, `'kept'`, ...) for session `id` (ignored by the
+/// endings without one); `refresh` is a kept session's.
+pub(crate) fn ending_of<'a>(name: &str, id: &'a str, refresh: bool) -> Result<Ending<'a>, JsValue> {
+    Ok(match name {
+        "no_session" => Ending::NoSession,
+        "kept" => Ending::Kept { id, refresh },
+        "created" => Ending::Created { id },
+        "regenerated" => Ending::Regenerated { id },
+        "destroyed" => Ending::Destroyed,
+        "gone" => Ending::Gone,
+        other => {
+            return Err(js_error(
+                "INVALID_VALUE",
+                &format!(
+                    "outcome.ending must be 'no_session', 'kept', 'created', 'regenerated', 'destroyed' or 'gone', not {other:?}"
+                ),
+            ))
+        }
+    })
+}
+
 /// `{ accessed, ending, id, refresh }` → the core's outcome (the id is borrowed from `id`).
 fn outcome<'a>(o: &JsValue, id: &'a mut String) -> Result<Outcome<'a>, JsValue> {
     if !o.is_object() {
@@ -218,23 +239,7 @@ fn outcome<'a>(o: &JsValue, id: &'a mut String) -> Result<Outcome<'a>, JsValue> 
             )
         })?;
     }
-    let id: &'a str = id.as_str();
-    let ending = match ending.as_str() {
-        "no_session" => Ending::NoSession,
-        "kept" => Ending::Kept { id, refresh },
-        "created" => Ending::Created { id },
-        "regenerated" => Ending::Regenerated { id },
-        "destroyed" => Ending::Destroyed,
-        "gone" => Ending::Gone,
-        other => {
-            return Err(js_error(
-                "INVALID_VALUE",
-                &format!(
-                    "outcome.ending must be 'no_session', 'kept', 'created', 'regenerated', 'destroyed' or 'gone', not {other:?}"
-                ),
-            ))
-        }
-    };
+    let ending = ending_of(&ending, id.as_str(), refresh)?;
     Ok(Outcome { accessed, ending })
 }
 
@@ -462,7 +467,34 @@ impl WebConfig {
 }
 
 impl WebConfig {
-    /// `over`: (the request is secure, `secure: 'auto'`), for `respondOver`.
+    /// The core's headers for `out`: `max_age` replaces the configured cookie lifetime,
+    /// `over` is (the request is secure, `secure: 'auto'`), for `respondOver`.
+    pub(crate) fn headers(
+        &self,
+        incoming: &Incoming,
+        out: &Outcome<'_>,
+        now: u64,
+        max_age: Option<Option<u64>>,
+        over: Option<(bool, bool)>,
+    ) -> Result<web::ResponseHeaders, JsValue> {
+        match (max_age, over) {
+            (m, Some((secure, auto))) => self.inner.respond_over(
+                &incoming.inner,
+                out,
+                now,
+                m.unwrap_or(self.inner.max_age()),
+                secure,
+                auto,
+            ),
+            (None, None) => self.inner.respond(&incoming.inner, out, now),
+            (Some(m), None) => self
+                .inner
+                .respond_with_max_age(&incoming.inner, out, now, m),
+        }
+        .map_err(|e| core_error(&e))
+    }
+
+    /// `headers` for an outcome object, as `{ vary, setCookie, reason }`.
     pub(crate) fn answer(
         &self,
         incoming: &Incoming,
@@ -474,21 +506,7 @@ impl WebConfig {
         let now = ms(now, "now")?;
         let mut id = String::new();
         let out = outcome(outcome_js, &mut id)?;
-        let h = match (max_age, over) {
-            (m, Some((secure, auto))) => self.inner.respond_over(
-                &incoming.inner,
-                &out,
-                now,
-                m.unwrap_or(self.inner.max_age()),
-                secure,
-                auto,
-            ),
-            (None, None) => self.inner.respond(&incoming.inner, &out, now),
-            (Some(m), None) => self
-                .inner
-                .respond_with_max_age(&incoming.inner, &out, now, m),
-        }
-        .map_err(|e| core_error(&e))?;
+        let h = self.headers(incoming, &out, now, max_age, over)?;
         let o = Object::new();
         set(&o, "vary", opt_str(h.vary));
         set(&o, "setCookie", opt_str(h.set_cookie.as_deref()));

@@ -5,8 +5,8 @@
 
 use crate::errors::{core_error, js_error};
 use crate::options::opt;
-use crate::web::{ms, Incoming, WebConfig};
-use tenure::web::{Channel, Proxy};
+use crate::web::{ending_of, ms, Incoming, WebConfig};
+use tenure::web::{Channel, Outcome, Proxy};
 use wasm_bindgen::prelude::*;
 
 /// `null`/`undefined` → `None`, else a non-negative integer of ms named `what`.
@@ -106,5 +106,71 @@ impl WebConfig {
             Some(max_age),
             Some((secure, auto_secure)),
         )
+    }
+
+    /// The end of a request for an adapter, in one call that builds no object (per request,
+    /// `respondOver`'s outcome and answer objects cost more than the decision):
+    /// `respondOver` for `ending` ('no_session' | 'kept' | 'created' | 'regenerated' |
+    /// 'destroyed' | 'gone') of session `id`, where a kept session's cookie is sent again
+    /// when the request `changed` the session and the cookie has a lifetime (`refreshes`),
+    /// or when the handler changed that lifetime (`lifetimeChanged`). `maxAge` is this
+    /// response's cookie lifetime (ms, or null). Returns the `Set-Cookie` value to append
+    /// (`Vary` is then appended too), `""` when only `Vary` is (the handler looked at the
+    /// session), or `undefined` when the response gets neither. `Vary`'s value is `vary`.
+    // One crossing per response: the arguments are what the outcome object held.
+    #[allow(clippy::too_many_arguments)]
+    #[wasm_bindgen(js_name = respondHeaders)]
+    pub fn respond_headers(
+        &self,
+        incoming: &Incoming,
+        accessed: bool,
+        ending: &str,
+        id: Option<String>,
+        changed: bool,
+        lifetime_changed: bool,
+        now: f64,
+        max_age: Option<f64>,
+        secure: bool,
+        auto_secure: bool,
+    ) -> Result<Option<String>, JsValue> {
+        let now = ms(now, "now")?;
+        let max_age = max_age.map(|n| ms(n, "maxAge")).transpose()?;
+        let needs_id = matches!(ending, "kept" | "created" | "regenerated");
+        let id = match id {
+            Some(id) => id,
+            None if needs_id => {
+                return Err(js_error(
+                    "INVALID_VALUE",
+                    &format!(
+                        "respondHeaders: the session's id is needed when ending is '{ending}'"
+                    ),
+                ))
+            }
+            None => String::new(),
+        };
+        let refresh = self.inner.refreshes(changed, max_age) || lifetime_changed;
+        let out = Outcome {
+            accessed,
+            ending: ending_of(ending, &id, refresh)?,
+        };
+        let h = self.headers(
+            incoming,
+            &out,
+            now,
+            Some(max_age),
+            Some((secure, auto_secure)),
+        )?;
+        Ok(match (h.vary, h.set_cookie) {
+            (_, Some(cookie)) => Some(cookie),
+            (Some(_), None) => Some(String::new()),
+            (None, None) => None,
+        })
+    }
+
+    /// The `Vary` value of this transport ('Cookie', 'Authorization' or
+    /// 'Cookie, Authorization'), which `respondHeaders` asks for.
+    #[wasm_bindgen(getter)]
+    pub fn vary(&self) -> String {
+        self.inner.transport().vary().to_owned()
     }
 }
