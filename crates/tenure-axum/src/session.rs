@@ -414,13 +414,17 @@ impl Session {
         };
         let web = &self.inner.shared.web;
         let backend = &self.inner.shared.backend;
-        let stored;
+        let stored: tenure::Session;
+        // A stored session's last access is this request's time already (set when it was
+        // opened, drafted or stored): no second reading of the clock for `Expires`.
+        let mut at = None;
         let ending = match session {
             None if destroyed => Ending::Destroyed,
             None => Ending::NoSession,
             Some(s) if draft => {
                 if web.keep_new_session(&s) {
                     stored = self.store_draft(s).await?;
+                    at = Some(stored.last_access());
                     Ending::Created { id: stored.id() }
                 } else {
                     Ending::NoSession
@@ -437,6 +441,7 @@ impl Session {
                     false
                 };
                 stored = s;
+                at = Some(stored.last_access());
                 match () {
                     _ if gone => Ending::Gone,
                     _ if created => Ending::Created { id: stored.id() },
@@ -448,8 +453,9 @@ impl Session {
                 }
             }
         };
+        let now = at.unwrap_or_else(|| backend.now());
         let outcome = Outcome { accessed, ending };
-        web.respond(incoming, &outcome, backend.now())
+        web.respond(incoming, &outcome, now)
     }
 }
 
