@@ -11,9 +11,11 @@ build-rust-demo: setup-rust
 demo-rust: setup-rust
 	$(CARGO) run -q -p tenure-axum --release --example demo
 
-# Printed, not asserted: requests per second and lost increments, medians of several rounds.
+# Printed, not asserted: requests per second and lost increments over HTTP, then each
+# layer's own cost per request in process (no sockets); medians of several rounds.
 bench-rust-web: setup-rust
 	$(CARGO) bench -p tenure-axum --bench compare
+	$(CARGO) bench -p tenure-axum --bench overhead
 
 test-interop: build-rust-demo
 bench: bench-rust-web

@@ -76,6 +76,30 @@ test('a reply of a shape Redis never gives fails the operation with TENURE_STORE
   await assert.rejects(m3.count(), (e) => e.code === 'TENURE_STORE_ERROR' && e.cause === down && /the Redis client failed: connection reset/.test(e.message));
 });
 
+test('a hostile reply (throwing traps, getters, iterators) fails the operation and leaves the manager usable', async () => {
+  const boom = () => { throw new Error('trap!'); };
+  const hostile = {
+    'a Proxy whose getPrototypeOf throws': new Proxy({}, { getPrototypeOf: boom }),
+    'a plain object with a throwing getter': Object.defineProperty({}, 'f', { enumerable: true, get: boom }),
+    'a Proxy whose ownKeys throws': new Proxy({}, { ownKeys: boom }),
+    'a Map whose iterator throws': Object.assign(new Map([['a', '1']]), { [Symbol.iterator]: boom }),
+  };
+  for (const [what, reply] of Object.entries(hostile)) {
+    let answer = reply;
+    const m = new AsyncSessionManager({ store: redisStore({ sendCommand: async () => answer }, { prefix: 'hostile:' }) });
+    await assert.rejects(m.open('AAAAAAAAAAAAAAAAAAAAAA'), (e) => e.code === 'TENURE_STORE_ERROR' && /trap!/.test(e.message), what);
+    // The same manager answers the next call (before, a throw through Rust left it borrowed
+    // for good: "recursive use of an object").
+    answer = [];
+    assert.equal(await m.open('AAAAAAAAAAAAAAAAAAAAAA'), null, what);
+  }
+  // An Error reply whose message getter throws still reads as an error reply.
+  const err = Object.defineProperty(new Error('x'), 'message', { get: boom });
+  const m = new AsyncSessionManager({ store: redisStore({ sendCommand: async () => [err] }) });
+  await assert.rejects(m.count(), (e) => e.code === 'TENURE_STORE_ERROR');
+  await assert.rejects(m.count(), (e) => e.code === 'TENURE_STORE_ERROR' && !/recursive use/.test(e.message));
+});
+
 for (const kind of ['node-redis', 'ioredis']) {
   test(`the whole lifecycle through ${kind}`, async () => {
     const client = kind === 'ioredis' ? ioredis() : await nodeRedis();

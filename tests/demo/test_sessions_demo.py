@@ -295,23 +295,29 @@ def test_a_token_from_one_server_works_in_the_other_through_one_file_store(first
             two.stop()
 
 
-@pytest.mark.parametrize("reader", ["node", "rust"])
-def test_an_integer_beyond_2_to_the_53_written_by_python_reads_back_exactly(reader: str):
-    """Python writes ints of up to 64 bits; Node reads them as BigInt, which res.json could
-    not write (a 500): the Node demo answers with stringifyJson, the exact digits."""
+@pytest.mark.parametrize(
+    "writer,reader",
+    [("python", "node"), ("python", "rust"), ("node", "python"), ("node", "rust"), ("rust", "node")],
+)
+def test_an_integer_beyond_2_to_the_53_reads_back_exactly_whoever_wrote_it(writer: str, reader: str):
+    """Every server takes and keeps 64-bit integers: Python's and Rust's JSON do; Node parses
+    request bodies keeping an integer beyond 2^53 as a BigInt (JSON.parse would round it to
+    the nearest double) and answers with stringifyJson, the exact digits (res.json throws)."""
     with tempfile.TemporaryDirectory() as store:
-        python, other = Server("python", store), Server(reader, store)
+        first, other = Server(writer, store), Server(reader, store)
         try:
-            tok = python.login("user1", "pass1")
+            tok = first.login("user1", "pass1")
             values = {"big": 2**60 + 1, "min": -(2**63), "max": 2**63 - 1, "list": [2**53 + 1, {"n": -(2**55) - 3}]}
             for key, value in values.items():
-                assert python.call("SessionApi.SetValue", {"key": key, "value": value}, tok)[0] == 200
-            for key, value in values.items():
-                status, body, _ = other.call("SessionApi.GetValue", {"key": key}, tok)
-                assert status == 200, body
-                assert body == {"key": key, "value": value}
+                assert first.call("SessionApi.SetValue", {"key": key, "value": value}, tok)[0] == 200
+            for server in (first, other):
+                for key, value in values.items():
+                    status, body, _ = server.call("SessionApi.GetValue", {"key": key}, tok)
+                    assert status == 200, body
+                    assert body == {"key": key, "value": value}
+                    assert type(body["value"]) is type(value)
         finally:
-            python.stop()
+            first.stop()
             other.stop()
 
 

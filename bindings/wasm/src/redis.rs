@@ -95,30 +95,38 @@ fn redis_reply_from_js(v: &JsValue, at: &str, depth: usize) -> Result<RedisReply
             .map(RedisReply::Text)
             .map_err(|_| bad("bytes that are not UTF-8".into()));
     }
-    if let Some(e) = v.dyn_ref::<js_sys::Error>() {
-        return Ok(RedisReply::Error(e.message().into()));
+    let error_proto: JsValue = js_sys::Object::get_prototype_of(&js_sys::Error::new("")).into();
+    if crate::values::try_instance_of(v, &error_proto).map_err(read)? {
+        return Ok(RedisReply::Error(crate::values::message_of(v)));
     }
-    if let Some(map) = v.dyn_ref::<js_sys::Map>() {
-        // A RESP3 map: the flat `[field, value, ...]` list RESP2 sends.
-        let mut items = Vec::with_capacity(map.size() as usize * 2);
-        let mut entries = Vec::new();
-        map.for_each(&mut |value, key| entries.push((key, value)));
-        for (i, (key, value)) in entries.iter().enumerate() {
+    if crate::values::try_instance_of(v, &crate::values::map_prototype()).map_err(read)? {
+        // A RESP3 map: the flat `[field, value, ...]` list RESP2 sends. Read as
+        // `Array.from(map)` (caught) rather than `map.forEach`, which a subclass or a
+        // Proxy may make throw.
+        if depth >= MAX_REPLY_DEPTH {
+            return Err(StoreError::new(format!(
+                "Redis reply {at} nests deeper than {MAX_REPLY_DEPTH} levels"
+            )));
+        }
+        let entries = crate::values::try_array_from(v).map_err(read)?;
+        let mut items = Vec::with_capacity(entries.length() as usize * 2);
+        for (i, pair) in entries.iter().enumerate() {
+            let pair = crate::values::try_array_from(&pair).map_err(read)?;
             items.push(redis_reply_from_js(
-                key,
+                &pair.get(0),
                 &format!("{at}.key{i}"),
                 depth + 1,
             )?);
             items.push(redis_reply_from_js(
-                value,
+                &pair.get(1),
                 &format!("{at}.value{i}"),
                 depth + 1,
             )?);
         }
         return Ok(RedisReply::List(items));
     }
-    if is_plain_object(v) {
-        let entries = js_sys::Object::entries(v.unchecked_ref());
+    if is_plain_object(v).map_err(read)? {
+        let entries = try_entries(v).map_err(read)?;
         if entries.length() == 1 {
             let only = Array::from(&entries.get(0));
             if only.get(0).as_string().as_deref() == Some("error") {
@@ -153,16 +161,23 @@ fn redis_reply_from_js(v: &JsValue, at: &str, depth: usize) -> Result<RedisReply
     }))
 }
 
-/// Whether `v` is a plain object (`{}` or `Object.create(null)`), not a class instance.
-fn is_plain_object(v: &JsValue) -> bool {
+/// Whether `v` is a plain object (`{}` or `Object.create(null)`), not a class instance;
+/// read through `catch` imports (a Proxy's traps may throw).
+fn is_plain_object(v: &JsValue) -> Result<bool, JsValue> {
     if !v.is_object() || v.is_function() {
-        return false;
+        return Ok(false);
     }
-    let proto = js_sys::Object::get_prototype_of(v);
-    proto.is_null()
-        || js_sys::Object::get_prototype_of(&proto).is_null()
+    let proto = crate::values::prototype_of(v)?;
+    Ok(proto.is_null()
+        || crate::values::prototype_of(&proto)?.is_null()
             && Reflect::get(&proto, &JsValue::from_str("hasOwnProperty"))
-                .is_ok_and(|f| f.is_function())
+                .is_ok_and(|f| f.is_function()))
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = entries)]
+    fn try_entries(v: &JsValue) -> Result<Array, JsValue>;
 }
 
 /// The replies to a batch: an array, one per command (the core checks the count).

@@ -28,6 +28,37 @@ extern "C" {
     fn try_string(v: &JsValue) -> Result<JsValue, JsValue>;
 }
 
+/// `v instanceof C`, where `proto` is `C.prototype`, walked through `catch` imports: a
+/// Proxy's `getPrototypeOf` trap that throws is an `Err`, not an exception through Rust
+/// (the `instanceof` operator would call that trap with nothing to catch it).
+pub(crate) fn try_instance_of(v: &JsValue, proto: &JsValue) -> Result<bool, JsValue> {
+    if !v.is_object() && !v.is_function() {
+        return Ok(false);
+    }
+    let mut at = try_get_prototype_of(v)?;
+    // A prototype chain is finite, but a Proxy can answer a fresh object at every step.
+    for _ in 0..64 {
+        if at.is_null() {
+            return Ok(false);
+        }
+        if at == *proto {
+            return Ok(true);
+        }
+        at = try_get_prototype_of(&at)?;
+    }
+    Ok(false)
+}
+
+/// `Map.prototype`.
+pub(crate) fn map_prototype() -> JsValue {
+    Object::get_prototype_of(&js_sys::Map::new()).into()
+}
+
+/// `v`'s prototype, through a `catch` import.
+pub(crate) fn prototype_of(v: &JsValue) -> Result<JsValue, JsValue> {
+    try_get_prototype_of(v)
+}
+
 /// The bytes of a `Uint8Array`, copied through a `catch` import: a Proxy over one passes
 /// `instanceof` but may throw from any read (`length`, an index). `None` for anything else;
 /// `Some(Err(e))` when reading it threw `e`.
@@ -241,7 +272,7 @@ fn convert(v: &JsValue, at: &At<'_>, budget: &mut Budget, depth: usize) -> Resul
         return Ok(Value::Bytes(bytes.into_boxed_slice()));
     }
     let is_array = try_is_array(v).map_err(threw_at)?;
-    let is_map = !is_array && v.is_instance_of::<js_sys::Map>();
+    let is_map = !is_array && try_instance_of(v, &map_prototype()).map_err(threw_at)?;
     let plain = !is_array && !is_map && v.is_object() && !v.is_function() && {
         let proto = try_get_prototype_of(v).map_err(threw_at)?;
         let plain_proto: JsValue = Object::get_prototype_of(&Object::new().into()).into();

@@ -8,99 +8,20 @@
 //! Environment: TENURE_BENCH_ROUNDS (default 5), TENURE_BENCH_MS per round (default 1000),
 //! TENURE_BENCH_CONNS (default 50).
 
+mod apps;
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use axum::routing::get;
-use axum::Router;
 use common::{serve, Conn};
 use http::Method;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tenure::web::cookie::{CookieOptions, Secrets};
-use tenure::{AsyncSessionManager, SharedStore};
-use tenure::{BufferedOsEntropy, MemoryStore, Policy, SystemClock};
-use tenure_axum::{SessionLayer, Transport, WebConfig};
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn tenure_app() -> Router {
-    use tenure_axum::Session;
-    let manager = Arc::new(AsyncSessionManager::new(
-        SharedStore::new(MemoryStore::new()),
-        SystemClock,
-        BufferedOsEntropy::new(),
-        Policy::default(),
-    ));
-    let cookie = CookieOptions {
-        secure: false,
-        ..CookieOptions::default()
-    };
-    let secrets = Secrets::new(["bench-secret-bench-secret-bench-secret"]).unwrap();
-    let web = WebConfig::new(secrets, cookie, Transport::Cookie).unwrap();
-    Router::new()
-        .route(
-            "/read",
-            get(|s: Session| async move { s.get::<i64>("n").ok().flatten().unwrap_or(0).to_string() }),
-        )
-        .route(
-            "/increment",
-            get(|s: Session| async move {
-                s.increment("n", 1).map(|n| n.to_string()).map_err(|e| e.to_string())
-            }),
-        )
-        .route(
-            "/new",
-            get(|s: Session| async move {
-                s.insert("n", 0).map_err(|e| e.to_string())?;
-                Ok::<_, String>("new")
-            }),
-        )
-        .layer(SessionLayer::new(manager, web))
-}
-
-fn tower_sessions_app() -> Router {
-    use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
-    Router::new()
-        .route(
-            "/read",
-            get(|s: Session| async move {
-                s.get::<i64>("n")
-                    .await
-                    .ok()
-                    .flatten()
-                    .unwrap_or(0)
-                    .to_string()
-            }),
-        )
-        .route(
-            "/increment",
-            get(|s: Session| async move {
-                // tower-sessions has no increment: read, add, write (what its examples do).
-                let n = s
-                    .get::<i64>("n")
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .unwrap_or(0)
-                    + 1;
-                s.insert("n", n).await.map_err(|e| e.to_string())?;
-                Ok::<_, String>(n.to_string())
-            }),
-        )
-        .route(
-            "/new",
-            get(|s: Session| async move {
-                s.insert("n", 0).await.map_err(|e| e.to_string())?;
-                Ok::<_, String>("new")
-            }),
-        )
-        .layer(SessionManagerLayer::new(MemoryStore::default()).with_secure(false))
 }
 
 /// Requests per second over `conns` connections for `ms`, each sending `cookie` (if any).
@@ -202,8 +123,8 @@ fn main() {
         std::thread::available_parallelism().map(usize::from).unwrap_or(1)
     );
     rt.block_on(async {
-        let tenure = serve(tenure_app()).await;
-        let tower = serve(tower_sessions_app()).await;
+        let tenure = serve(apps::tenure()).await;
+        let tower = serve(apps::tower_sessions()).await;
         let (mut t, mut ts) = (Rates::default(), Rates::default());
         // Rounds alternate between the two (and which goes first), so load from elsewhere
         // on the machine falls on both alike.

@@ -65,14 +65,20 @@ use tenure::{Clock, Entropy};
 /// The tower layer that gives every request its [`Session`].
 #[derive(Clone)]
 pub struct SessionLayer {
-    backend: Arc<dyn Backend>,
-    web: Arc<WebConfig>,
+    shared: Arc<Shared>,
+}
+
+/// What every request of one layer shares, behind one `Arc` (one reference count to move
+/// per request, on a cache line that all worker threads touch).
+pub(crate) struct Shared {
+    pub(crate) backend: Arc<dyn Backend>,
+    pub(crate) web: WebConfig,
 }
 
 impl std::fmt::Debug for SessionLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SessionLayer")
-            .field("web", &self.web)
+            .field("web", &self.shared.web)
             .finish_non_exhaustive()
     }
 }
@@ -87,8 +93,10 @@ impl SessionLayer {
         E: Entropy + Send + 'static,
     {
         SessionLayer {
-            backend: manager,
-            web: Arc::new(web),
+            shared: Arc::new(Shared {
+                backend: manager,
+                web,
+            }),
         }
     }
 
@@ -113,7 +121,7 @@ impl SessionLayer {
 
     /// The lifecycle settings.
     pub fn config(&self) -> &WebConfig {
-        &self.web
+        &self.shared.web
     }
 }
 
@@ -188,8 +196,9 @@ where
         // The clone that was made ready is the one that serves this request.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let SessionLayer { backend, web } = self.layer.clone();
+        let shared = self.layer.shared.clone();
         Box::pin(async move {
+            let web = &shared.web;
             let headers = req.headers();
             let cookies = headers
                 .get_all(COOKIE)
@@ -199,13 +208,13 @@ where
             let incoming = web.find(cookies, authorization);
             // An unknown or expired id opens nothing: the request goes on without a session.
             let opened = match incoming.id() {
-                Some(id) => match backend.open(id).await {
+                Some(id) => match shared.backend.open(id).await {
                     Ok(s) => s,
                     Err(e) => return Ok(session_failure("opening the session", &e)),
                 },
                 None => None,
             };
-            let session = Session::new(backend, web, &incoming, opened);
+            let session = Session::new(shared.clone(), &incoming, opened);
             req.extensions_mut().insert(session.clone());
             let mut res = inner.call(req).await?;
             match session.finish(&incoming).await {

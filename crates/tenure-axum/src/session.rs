@@ -1,14 +1,14 @@
 //! The request's session, as handlers see it.
 
-use crate::backend::Backend;
 use crate::convert;
 use crate::error::SessionError;
+use crate::Shared;
 use axum_core::extract::FromRequestParts;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use tenure::web::{Ending, Incoming, Outcome, ResponseHeaders, Source, WebConfig};
+use tenure::web::{Ending, Incoming, Outcome, ResponseHeaders, Source};
 use tenure::{Error, ErrorCode, Flash, Millis, Value};
 
 #[derive(Default)]
@@ -25,8 +25,7 @@ struct State {
 }
 
 pub(crate) struct Inner {
-    pub(crate) backend: Arc<dyn Backend>,
-    pub(crate) web: Arc<WebConfig>,
+    pub(crate) shared: Arc<Shared>,
     /// The request's bearer token verified under an older secret only.
     stale_token: bool,
     state: Mutex<State>,
@@ -68,8 +67,7 @@ fn type_error(key: &str, message: impl std::fmt::Display) -> SessionError {
 
 impl Session {
     pub(crate) fn new(
-        backend: Arc<dyn Backend>,
-        web: Arc<WebConfig>,
+        shared: Arc<Shared>,
         incoming: &Incoming,
         opened: Option<tenure::Session>,
     ) -> Self {
@@ -78,8 +76,7 @@ impl Session {
             && incoming.found.as_ref().map(|f| f.source) == Some(Source::Bearer);
         Session {
             inner: Arc::new(Inner {
-                backend,
-                web,
+                shared,
                 stale_token,
                 state: Mutex::new(State {
                     session: opened,
@@ -117,7 +114,7 @@ impl Session {
         let session = match st.session.take() {
             Some(s) => st.session.insert(s),
             None => {
-                let draft = self.inner.backend.draft()?;
+                let draft = self.inner.shared.backend.draft()?;
                 st.draft = true;
                 st.created = true;
                 st.destroyed = false;
@@ -238,7 +235,7 @@ impl Session {
 
     /// Overrides this session's idle timeout (`None`: never idles out).
     pub fn set_idle_timeout(&self, ms: Option<Millis>) -> Result<(), SessionError> {
-        let backend = self.inner.backend.clone();
+        let backend = self.inner.shared.backend.clone();
         Ok(self.write(|s| backend.set_idle_timeout(s, ms))?)
     }
 
@@ -299,7 +296,7 @@ impl Session {
             self.store_draft(snapshot).await?
         } else if snapshot.is_modified() {
             let mut s = snapshot;
-            self.inner.backend.commit(&mut s).await?;
+            self.inner.shared.backend.commit(&mut s).await?;
             s
         } else {
             return Ok(());
@@ -310,7 +307,7 @@ impl Session {
     /// Inserts a draft as a new session, with its data, principal, flashes and timeout:
     /// one insert of the record the handler built, under the id drawn for the draft.
     async fn store_draft(&self, mut draft: tenure::Session) -> Result<tenure::Session, Error> {
-        self.inner.backend.insert_draft(&mut draft).await?;
+        self.inner.shared.backend.insert_draft(&mut draft).await?;
         Ok(draft)
     }
 
@@ -362,7 +359,7 @@ impl Session {
         };
         let ops = snapshot.changes().ops().len();
         let mut s = snapshot;
-        self.inner.backend.regenerate(&mut s, clear).await?;
+        self.inner.shared.backend.regenerate(&mut s, clear).await?;
         self.adopt(s, ops, false)
     }
 
@@ -381,7 +378,7 @@ impl Session {
                 .map(|s| s.id().to_string())
         };
         if let Some(id) = id {
-            self.inner.backend.destroy(&id).await?;
+            self.inner.shared.backend.destroy(&id).await?;
         }
         Ok(())
     }
@@ -398,7 +395,7 @@ impl Session {
                 id: "(a new session)".into(),
             })
         })?;
-        Ok(self.inner.web.token(&id))
+        Ok(self.inner.shared.web.token(&id))
     }
 
     /// The end of the request: stores what the handler did, then says which headers the
@@ -415,15 +412,19 @@ impl Session {
                 st.regenerated,
             )
         };
-        let web = &self.inner.web;
-        let backend = &self.inner.backend;
-        let stored;
+        let web = &self.inner.shared.web;
+        let backend = &self.inner.shared.backend;
+        let stored: tenure::Session;
+        // A stored session's last access is this request's time already (set when it was
+        // opened, drafted or stored): no second reading of the clock for `Expires`.
+        let mut at = None;
         let ending = match session {
             None if destroyed => Ending::Destroyed,
             None => Ending::NoSession,
             Some(s) if draft => {
                 if web.keep_new_session(&s) {
                     stored = self.store_draft(s).await?;
+                    at = Some(stored.last_access());
                     Ending::Created { id: stored.id() }
                 } else {
                     Ending::NoSession
@@ -440,6 +441,7 @@ impl Session {
                     false
                 };
                 stored = s;
+                at = Some(stored.last_access());
                 match () {
                     _ if gone => Ending::Gone,
                     _ if created => Ending::Created { id: stored.id() },
@@ -451,8 +453,9 @@ impl Session {
                 }
             }
         };
+        let now = at.unwrap_or_else(|| backend.now());
         let outcome = Outcome { accessed, ending };
-        web.respond(incoming, &outcome, backend.now())
+        web.respond(incoming, &outcome, now)
     }
 }
 

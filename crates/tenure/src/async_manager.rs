@@ -46,6 +46,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::future::Future;
+use core::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// A store whose calls are awaited: the [`Store`] contract as one method over
@@ -178,6 +179,10 @@ pub struct AsyncSessionManager<S, C, E> {
     entropy: Mutex<E>,
     policy: Policy,
     state: Mutex<(EventLog, Counters)>,
+    /// Whether `state`'s counters hold an absolute count of the store, readable without the
+    /// lock: an operation that reads a session and changes no counter takes no shared lock
+    /// (many requests at once share one manager; see `cx` and `absorb`).
+    counted: AtomicBool,
     turns: Turns,
 }
 
@@ -190,6 +195,7 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
             entropy: Mutex::new(entropy),
             policy,
             state: Mutex::new((EventLog::default(), Counters::default())),
+            counted: AtomicBool::new(false),
             turns: Turns::default(),
         }
     }
@@ -212,7 +218,10 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
     fn cx(&self) -> Cx<Lent<'_, E>> {
         let effects = Effects {
             events: Vec::new(),
-            counters: self.state().1.for_operation(),
+            counters: Counters {
+                known: self.counted.load(Ordering::Relaxed),
+                ..Counters::default()
+            },
         };
         Cx::with_effects(self.policy, self.clock.now(), Lent(&self.entropy), effects)
     }
@@ -223,9 +232,15 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
 
     fn absorb<T>(&self, cx: Cx<Lent<'_, E>>, out: T) -> T {
         let effects = cx.into_effects();
+        if effects.events.is_empty() && effects.counters.unchanged() {
+            return out;
+        }
         let mut state = self.state();
         state.1.absorb(&effects.counters);
         state.0.extend(effects.events);
+        if state.1.based {
+            self.counted.store(true, Ordering::Relaxed);
+        }
         out
     }
 

@@ -73,7 +73,7 @@ impl Metrics {
 
 /// Running totals behind [`Metrics`] (opaque: drivers carry them between managers and
 /// operations).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
     pub(crate) peak_active: usize,
     pub(crate) created_total: u64,
@@ -102,6 +102,17 @@ impl Counters {
             known: self.based,
             ..Counters::default()
         }
+    }
+
+    /// Whether an operation's counters (from [`for_operation`](Self::for_operation)) are as
+    /// they started: nothing to [`absorb`](Self::absorb), so a shared manager need not take
+    /// its lock for them.
+    pub fn unchanged(&self) -> bool {
+        *self
+            == Counters {
+                known: self.known,
+                ..Counters::default()
+            }
     }
 
     /// Adds the counts of an operation run elsewhere (its `peak_active` is a high-water mark).

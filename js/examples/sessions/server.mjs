@@ -7,6 +7,7 @@
 // per-session shopping cart. The API is documented in docs/demo.md.
 import express from 'express';
 import { SessionManager, AsyncSessionManager, FileStore, stringifyJson } from 'tenure';
+import { parse as parseJson } from 'lossless-json';
 import { session } from 'tenure/express';
 import { redisStore } from 'tenure/redis';
 
@@ -42,10 +43,30 @@ class Cart {
 // AsyncSessionManager).
 const saved = (s) => new Promise((resolve, reject) => s.save((err) => (err ? reject(err) : resolve())));
 
+// An integer within 2^53 as a number, beyond it as a BigInt (its exact digits); the rest as
+// JSON.parse reads them.
+const exactNumber = (text) => {
+  const n = Number(text);
+  return /^-?\d+$/.test(text) && !Number.isSafeInteger(n) ? BigInt(text) : n;
+};
+
 export function makeApp({ manager, secret }) {
   const carts = manager.perSession(() => new Cart());
   const app = express();
-  app.use(express.json({ strict: false, limit: BODY_LIMIT }));
+  // Bodies are parsed keeping integers exact: JSON.parse would round one beyond 2^53 to the
+  // nearest double before tenure saw it, and Python and Rust clients send 64-bit integers.
+  app.use(express.text({ type: 'application/json', limit: BODY_LIMIT }));
+  app.use((req, res, next) => {
+    if (typeof req.body !== 'string') return next();
+    if (req.body.trim() === '') { req.body = undefined; return next(); }
+    try {
+      req.body = parseJson(req.body, null, exactNumber);
+    } catch (e) {
+      // Malformed, or nested past the parser's stack: either way the client's fault.
+      return next(Object.assign(new Error(e.message), { type: 'entity.parse.failed' }));
+    }
+    next();
+  });
   // Session values may be BigInts (integers beyond 2^53, e.g. written by the Python or the
   // Rust server), which res.json can't write: stringifyJson writes their exact digits.
   const send = (res, body) => res.type('application/json').send(stringifyJson(body));

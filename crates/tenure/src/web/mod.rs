@@ -439,18 +439,23 @@ impl WebConfig {
         let mut had_cookie = false;
         if self.transport.cookies() {
             for header in cookie_headers.into_iter().take(cookie::MAX_COOKIE_HEADERS) {
-                had_cookie = had_cookie
-                    || cookie::parse_cookie_header(header)
-                        .iter()
-                        .any(|(n, _)| *n == self.cookie.name);
-                if found.is_none() {
-                    found =
+                let verified = match found {
+                    None => {
                         cookie::header::find_session_id_with(header, &self.cookie.name, secrets)
-                            .map(|u| Found {
-                                id: u.id,
-                                source: Source::Cookie,
-                                secret_index: u.secret_index,
-                            });
+                    }
+                    Some(_) => None,
+                };
+                // A verified cookie is one by that name; otherwise look for one (a
+                // refused cookie makes the request "rejected", not merely cookieless).
+                had_cookie = had_cookie
+                    || verified.is_some()
+                    || cookie::header::cookie_pairs(header).any(|(n, _)| n == self.cookie.name);
+                if let Some(u) = verified {
+                    found = Some(Found {
+                        id: u.id,
+                        source: Source::Cookie,
+                        secret_index: u.secret_index,
+                    });
                 }
             }
         }

@@ -23,6 +23,12 @@ pub const MAX_COOKIE_HEADERS: usize = 16;
 /// assert_eq!(pairs, vec![("a", "1"), ("b", "two"), ("a", "3")]);
 /// ```
 pub fn parse_cookie_header(header: &str) -> Vec<(&str, &str)> {
+    cookie_pairs(header).collect()
+}
+
+/// [`parse_cookie_header`]'s pairs, one at a time: a reader looking for one cookie stops at
+/// it without collecting the rest.
+pub(crate) fn cookie_pairs(header: &str) -> impl Iterator<Item = (&str, &str)> {
     let mut end = header.len().min(MAX_COOKIE_HEADER_BYTES);
     while !header.is_char_boundary(end) {
         end -= 1;
@@ -43,7 +49,6 @@ pub fn parse_cookie_header(header: &str) -> Vec<(&str, &str)> {
             Some((name, value))
         })
         .take(MAX_COOKIE_PAIRS)
-        .collect()
 }
 
 /// The session id in a `Cookie:` header: of the cookies named `name`, in order, the first
@@ -64,8 +69,7 @@ pub(crate) fn find_session_id_with<K: MacKey>(
     name: &str,
     secrets: &[K],
 ) -> Option<Unsigned> {
-    parse_cookie_header(header)
-        .into_iter()
+    cookie_pairs(header)
         .filter(|(n, _)| *n == name)
         .find_map(|(_, raw)| {
             let value = decode_uri_component(raw).unwrap_or_else(|| raw.into());

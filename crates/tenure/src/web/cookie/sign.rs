@@ -100,12 +100,13 @@ pub(crate) fn verify<K: MacKey>(signed: &str, secrets: &[K]) -> Option<Unsigned>
     let (id, sig) = (&signed[..dot], &signed[dot + 1..]);
     // Canonical unpadded base64 of exactly 32 bytes, or nothing: a changed byte anywhere
     // in the signature is a different (or invalid) encoding.
-    let given = STANDARD_NO_PAD.decode(sig).ok()?;
-    if given.len() != 32 {
+    let mut given = [0u8; 33];
+    if sig.len() != 43 || STANDARD_NO_PAD.decode_slice(sig, &mut given).ok()? != 32 {
         return None;
     }
+    let given = &given[..32];
     secrets.iter().enumerate().find_map(|(i, secret)| {
-        bool::from(secret.mac(id).ct_eq(&given)).then(|| Unsigned {
+        bool::from(secret.mac(id).ct_eq(given)).then(|| Unsigned {
             id: id.into(),
             secret_index: i,
         })

@@ -43,20 +43,16 @@ pub fn decode_uri_component(s: &str) -> Option<String> {
     if !s.contains('%') {
         return Some(s.into());
     }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hi = (hex[0] as char).to_digit(16)?;
-            let lo = (hex[1] as char).to_digit(16)?;
-            out.push((hi * 16 + lo) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    // Runs between escapes are copied whole: a signed cookie is mostly plain characters.
+    let mut out = Vec::with_capacity(s.len());
+    let mut parts = s.split('%');
+    out.extend_from_slice(parts.next().unwrap_or("").as_bytes());
+    for part in parts {
+        let hex = part.as_bytes().get(..2)?;
+        let hi = (hex[0] as char).to_digit(16)?;
+        let lo = (hex[1] as char).to_digit(16)?;
+        out.push((hi * 16 + lo) as u8);
+        out.extend_from_slice(&part.as_bytes()[2..]);
     }
     String::from_utf8(out).ok()
 }
