@@ -117,7 +117,6 @@ function session(options = {}) {
       next(err);
       return;
     }
-    const fail = failure(req, res, next);
     if (!isAsync) {
       let state;
       try {
@@ -131,10 +130,11 @@ function session(options = {}) {
       try {
         next();
       } catch (err) {
-        fail(err); // plain node:http: the handler threw (a refused value at res.end, say)
+        failure(req, res, next)(err); // plain node:http: the handler threw (a refused value at res.end, say)
       }
       return;
     }
+    const fail = failure(req, res, next);
     const opened = incoming.id === null ? Promise.resolve(null) : mgr.open(incoming.id);
     opened.then((s) => {
       const state = begin(req, res, incoming, s);
@@ -165,10 +165,11 @@ function session(options = {}) {
     req.sessionManager = mgr;
     // The handles are freed once the response is over and nothing of ours is in flight
     // (a SessionManager's steps are all done by then).
+    // ('close' comes once: `on` spares `once`'s wrapper and removal.)
     if (!isAsync) {
-      res.once('close', () => release(state));
+      res.on('close', () => release(state));
     } else {
-      res.once('close', () => {
+      res.on('close', () => {
         Promise.all([state.chain, state.finishing]).then(() => release(state), () => release(state));
       });
     }
@@ -502,8 +503,9 @@ function session(options = {}) {
 // `res.writeHead(status, { 'Set-Cookie': ... })` replaces headers set before it: the session
 // cookie (and Vary) set by the middleware are kept next to the handler's.
 function keepSetCookie(res, args) {
-  const i = args.findIndex((a) => a !== null && typeof a === 'object');
-  if (i === -1) return args;
+  let i = 0;
+  while (i < args.length && (args[i] === null || typeof args[i] !== 'object')) i += 1;
+  if (i === args.length) return args;
   const given = args[i];
   const out = args.slice();
   // A raw [name, value, ...] list is appended to what was set before; only an object
