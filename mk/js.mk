@@ -90,6 +90,7 @@ bench-js: build-js
 	node js/bench/size.mjs
 	node js/bench/lib.mjs
 	node js/bench/http.mjs
+	node js/bench/middleware.mjs
 	node js/bench/startup.mjs
 	node js/bench/file-store.mjs
 

@@ -19,7 +19,7 @@ const { makeApp } = require('./http-app.cjs');
 
 const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 9));
 const N = Number(process.env.N ?? 5000);
-const IN_FLIGHT = 50;
+const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 50);
 const BEFORE = process.env.TENURE_BEFORE;
 const ALL = ['express-session', 'tenure', 'none', ...(BEFORE ? ['tenure (before)'] : [])];
 const CONTENDERS = process.env.ONLY ? ALL.filter((c) => process.env.ONLY.split(',').includes(c)) : ALL;
