@@ -54,7 +54,9 @@ pub(crate) fn map_prototype() -> JsValue {
     Object::get_prototype_of(&js_sys::Map::new()).into()
 }
 
-/// `v`'s prototype, through a `catch` import.
+/// `v`'s prototype, through a `catch` import (for Redis replies: the browser module, built
+/// without Redis, has no use for it).
+#[cfg(feature = "redis")]
 pub(crate) fn prototype_of(v: &JsValue) -> Result<JsValue, JsValue> {
     try_get_prototype_of(v)
 }
