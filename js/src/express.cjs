@@ -13,10 +13,11 @@ const { readOptions } = require('./express/options.cjs');
 const { makeView, refill, writeChanges, noteStored, pullStored } = require('./express/session-view.cjs');
 const { SessionCookie } = require('./express/cookie.cjs');
 
-/** Whether a store's calls are asynchronous: it says so (`async = true`) or its protocol
- * methods are `async` functions. */
+// A request's chain of operations before any: one settled promise for every request.
 const RESOLVED = Promise.resolve();
 
+/** Whether a store's calls are asynchronous: it says so (`async = true`) or its protocol
+ * methods are `async` functions. */
 function isAsyncStore(store) {
   if (store == null) return false;
   if (store.async === true) return true;
