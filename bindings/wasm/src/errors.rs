@@ -17,6 +17,16 @@ pub fn js_error(code: &str, message: &str) -> JsValue {
     e.into()
 }
 
+/// A number as JavaScript writes it (`1.5`, `Infinity`, `NaN`), for messages: the way a JS
+/// user wrote it, and without Rust's float formatting, which was 6 KB of the browser module
+/// for two error messages.
+pub fn js_number(n: f64) -> String {
+    js_sys::Number::from(n)
+        .to_string(10)
+        .map(String::from)
+        .unwrap_or_default()
+}
+
 /// A core error, with a JS store's own exception as `cause` when the error carries one.
 pub fn core_error(e: &tenure::Error) -> JsValue {
     let err = js_error(e.code().as_str(), &e.to_string());

@@ -241,7 +241,11 @@ fn convert(v: &JsValue, at: &At<'_>, budget: &mut Budget, depth: usize) -> Resul
     if let Some(n) = v.as_f64() {
         return Err(js_error(
             "INVALID_VALUE",
-            &format!("{}: {n} is not a finite number", at.path()),
+            &format!(
+                "{}: {} is not a finite number",
+                at.path(),
+                crate::errors::js_number(n)
+            ),
         ));
     }
     if v.is_bigint() {
