@@ -22,7 +22,7 @@ pub fn js_error(code: &str, message: &str) -> JsValue {
 /// for two error messages.
 pub fn js_number(n: f64) -> String {
     js_sys::Number::from(n)
-        .to_string(10)
+        .to_string_with_radix(10)
         .map(String::from)
         .unwrap_or_default()
 }

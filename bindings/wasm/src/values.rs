@@ -55,6 +55,7 @@ pub(crate) fn map_prototype() -> JsValue {
 }
 
 /// `v`'s prototype, through a `catch` import.
+#[cfg(feature = "redis")]
 pub(crate) fn prototype_of(v: &JsValue) -> Result<JsValue, JsValue> {
     try_get_prototype_of(v)
 }
