@@ -2,7 +2,6 @@
 
 use js_sys::{Error, Reflect};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use tenure::StoreError;
 use wasm_bindgen::JsValue;
 
@@ -40,7 +39,9 @@ thread_local! {
     /// The JS exceptions travelling inside store errors, by handle. A `JsValue` is not
     /// `Send`, which the core asks of a cause; wasm runs one thread, so the value waits
     /// here and the error carries a handle, which frees it when the error's last copy goes.
-    static CAUSES: RefCell<(u32, BTreeMap<u32, JsValue>)> = const { RefCell::new((0, BTreeMap::new())) };
+    /// A vector, not a map: a cause lives only as long as its error, so there are few, and
+    /// a map type would be one more generic copy in the browser module (7.7 KB).
+    static CAUSES: RefCell<(u32, Vec<(u32, JsValue)>)> = const { RefCell::new((0, Vec::new())) };
 }
 
 /// The handle of a JS exception held in [`CAUSES`]: the cause a `StoreError` carries.
@@ -48,7 +49,7 @@ struct JsCause(u32);
 
 impl Drop for JsCause {
     fn drop(&mut self) {
-        CAUSES.with(|c| c.borrow_mut().1.remove(&self.0));
+        CAUSES.with(|c| c.borrow_mut().1.retain(|(h, _)| *h != self.0));
     }
 }
 
@@ -59,7 +60,7 @@ pub fn store_error(message: String, error: JsValue) -> StoreError {
         let (next, map) = &mut *c;
         let h = *next;
         *next = next.wrapping_add(1);
-        map.insert(h, error);
+        map.push((h, error));
         h
     });
     StoreError::with_cause(message, JsCause(handle))
@@ -71,5 +72,11 @@ fn js_cause(e: &tenure::Error) -> Option<JsValue> {
         return None;
     };
     let h = se.cause::<JsCause>()?.0;
-    CAUSES.with(|c| c.borrow().1.get(&h).cloned())
+    CAUSES.with(|c| {
+        c.borrow()
+            .1
+            .iter()
+            .find(|(k, _)| *k == h)
+            .map(|(_, v)| v.clone())
+    })
 }

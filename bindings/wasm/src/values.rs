@@ -3,7 +3,6 @@
 
 use crate::errors::js_error;
 use js_sys::{Array, BigInt, JsString, Object, Reflect, Uint8Array};
-use std::collections::BTreeMap;
 use tenure::{Budget, Exceeded, Value};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -302,7 +301,7 @@ fn convert(v: &JsValue, at: &At<'_>, budget: &mut Budget, depth: usize) -> Resul
         let len = length_of(v, "size").map_err(threw_at)?;
         budget.container(depth, len).map_err(over_at)?;
         let entries = try_array_from(v).map_err(threw_at)?;
-        let mut out = BTreeMap::new();
+        let mut out = Vec::new();
         for entry in entries.iter() {
             let key = Reflect::get_u32(&entry, 0).map_err(threw_at)?;
             let value = Reflect::get_u32(&entry, 1).map_err(threw_at)?;
@@ -317,9 +316,9 @@ fn convert(v: &JsValue, at: &At<'_>, budget: &mut Budget, depth: usize) -> Resul
                 )
             })?;
             let c = convert(&value, &At::Key(at, &k), budget, depth + 1)?;
-            out.insert(k, c);
+            out.push((k, c));
         }
-        return Ok(Value::Map(out.into()));
+        return Ok(Value::Map(out.into_iter().collect()));
     }
     if plain {
         let obj: &Object = v.unchecked_ref();
@@ -327,7 +326,7 @@ fn convert(v: &JsValue, at: &At<'_>, budget: &mut Budget, depth: usize) -> Resul
         budget
             .container(depth, keys.length() as usize)
             .map_err(over_at)?;
-        let mut out = BTreeMap::new();
+        let mut out = Vec::new();
         for key in keys.iter() {
             let k = map_key(&key, at, budget)?.unwrap_or_default();
             let item = Reflect::get(v, &key).map_err(|e| threw(&At::Key(at, &k).path(), e))?;
@@ -335,9 +334,9 @@ fn convert(v: &JsValue, at: &At<'_>, budget: &mut Budget, depth: usize) -> Resul
                 continue; // like JSON.stringify: undefined properties are absent
             }
             let c = convert(&item, &At::Key(at, &k), budget, depth + 1)?;
-            out.insert(k, c);
+            out.push((k, c));
         }
-        return Ok(Value::Map(out.into()));
+        return Ok(Value::Map(out.into_iter().collect()));
     }
     Err(js_error(
         "INVALID_VALUE",
