@@ -2,7 +2,6 @@
 
 use js_sys::{Error, Reflect};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use tenure::StoreError;
 use wasm_bindgen::JsValue;
 
@@ -15,6 +14,16 @@ pub fn js_error(code: &str, message: &str) -> JsValue {
         &JsValue::from_str(&format!("TENURE_{code}")),
     );
     e.into()
+}
+
+/// A number as JavaScript writes it (`1.5`, `Infinity`, `NaN`), for messages: the way a JS
+/// user wrote it, and without Rust's float formatting, which was 6 KB of the browser module
+/// for two error messages.
+pub fn js_number(n: f64) -> String {
+    js_sys::Number::from(n)
+        .to_string_with_radix(10)
+        .map(String::from)
+        .unwrap_or_default()
 }
 
 /// A core error, with a JS store's own exception as `cause` when the error carries one.
@@ -30,7 +39,9 @@ thread_local! {
     /// The JS exceptions travelling inside store errors, by handle. A `JsValue` is not
     /// `Send`, which the core asks of a cause; wasm runs one thread, so the value waits
     /// here and the error carries a handle, which frees it when the error's last copy goes.
-    static CAUSES: RefCell<(u32, BTreeMap<u32, JsValue>)> = const { RefCell::new((0, BTreeMap::new())) };
+    /// A vector, not a map: a cause lives only as long as its error, so there are few, and
+    /// a map type would be one more generic copy in the browser module (7.7 KB).
+    static CAUSES: RefCell<(u32, Vec<(u32, JsValue)>)> = const { RefCell::new((0, Vec::new())) };
 }
 
 /// The handle of a JS exception held in [`CAUSES`]: the cause a `StoreError` carries.
@@ -38,7 +49,7 @@ struct JsCause(u32);
 
 impl Drop for JsCause {
     fn drop(&mut self) {
-        CAUSES.with(|c| c.borrow_mut().1.remove(&self.0));
+        CAUSES.with(|c| c.borrow_mut().1.retain(|(h, _)| *h != self.0));
     }
 }
 
@@ -49,7 +60,7 @@ pub fn store_error(message: String, error: JsValue) -> StoreError {
         let (next, map) = &mut *c;
         let h = *next;
         *next = next.wrapping_add(1);
-        map.insert(h, error);
+        map.push((h, error));
         h
     });
     StoreError::with_cause(message, JsCause(handle))
@@ -61,5 +72,11 @@ fn js_cause(e: &tenure::Error) -> Option<JsValue> {
         return None;
     };
     let h = se.cause::<JsCause>()?.0;
-    CAUSES.with(|c| c.borrow().1.get(&h).cloned())
+    CAUSES.with(|c| {
+        c.borrow()
+            .1
+            .iter()
+            .find(|(k, _)| *k == h)
+            .map(|(_, v)| v.clone())
+    })
 }

@@ -3,7 +3,6 @@
 
 use crate::errors::js_error;
 use js_sys::{Array, BigInt, JsString, Object, Reflect, Uint8Array};
-use std::collections::BTreeMap;
 use tenure::{Budget, Exceeded, Value};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -54,8 +53,7 @@ pub(crate) fn map_prototype() -> JsValue {
     Object::get_prototype_of(&js_sys::Map::new()).into()
 }
 
-/// `v`'s prototype, through a `catch` import (for Redis replies: the browser module, built
-/// without Redis, has no use for it).
+/// `v`'s prototype, through a `catch` import.
 #[cfg(feature = "redis")]
 pub(crate) fn prototype_of(v: &JsValue) -> Result<JsValue, JsValue> {
     try_get_prototype_of(v)
@@ -243,7 +241,11 @@ fn convert(v: &JsValue, at: &At<'_>, budget: &mut Budget, depth: usize) -> Resul
     if let Some(n) = v.as_f64() {
         return Err(js_error(
             "INVALID_VALUE",
-            &format!("{}: {n} is not a finite number", at.path()),
+            &format!(
+                "{}: {} is not a finite number",
+                at.path(),
+                crate::errors::js_number(n)
+            ),
         ));
     }
     if v.is_bigint() {
@@ -299,7 +301,7 @@ fn convert(v: &JsValue, at: &At<'_>, budget: &mut Budget, depth: usize) -> Resul
         let len = length_of(v, "size").map_err(threw_at)?;
         budget.container(depth, len).map_err(over_at)?;
         let entries = try_array_from(v).map_err(threw_at)?;
-        let mut out = BTreeMap::new();
+        let mut out = Vec::new();
         for entry in entries.iter() {
             let key = Reflect::get_u32(&entry, 0).map_err(threw_at)?;
             let value = Reflect::get_u32(&entry, 1).map_err(threw_at)?;
@@ -314,9 +316,9 @@ fn convert(v: &JsValue, at: &At<'_>, budget: &mut Budget, depth: usize) -> Resul
                 )
             })?;
             let c = convert(&value, &At::Key(at, &k), budget, depth + 1)?;
-            out.insert(k, c);
+            out.push((k, c));
         }
-        return Ok(Value::Map(out.into()));
+        return Ok(Value::Map(out.into_iter().collect()));
     }
     if plain {
         let obj: &Object = v.unchecked_ref();
@@ -324,7 +326,7 @@ fn convert(v: &JsValue, at: &At<'_>, budget: &mut Budget, depth: usize) -> Resul
         budget
             .container(depth, keys.length() as usize)
             .map_err(over_at)?;
-        let mut out = BTreeMap::new();
+        let mut out = Vec::new();
         for key in keys.iter() {
             let k = map_key(&key, at, budget)?.unwrap_or_default();
             let item = Reflect::get(v, &key).map_err(|e| threw(&At::Key(at, &k).path(), e))?;
@@ -332,9 +334,9 @@ fn convert(v: &JsValue, at: &At<'_>, budget: &mut Budget, depth: usize) -> Resul
                 continue; // like JSON.stringify: undefined properties are absent
             }
             let c = convert(&item, &At::Key(at, &k), budget, depth + 1)?;
-            out.insert(k, c);
+            out.push((k, c));
         }
-        return Ok(Value::Map(out.into()));
+        return Ok(Value::Map(out.into_iter().collect()));
     }
     Err(js_error(
         "INVALID_VALUE",

@@ -90,7 +90,10 @@ pub(crate) fn ms(v: f64, what: &str) -> Result<u64, JsValue> {
     crate::options::whole_ms(v).ok_or_else(|| {
         js_error(
             "INVALID_VALUE",
-            &format!("{what} must be a non-negative integer number of ms, not {v}"),
+            &format!(
+                "{what} must be a non-negative integer number of ms, not {}",
+                crate::errors::js_number(v)
+            ),
         )
     })
 }

@@ -446,13 +446,17 @@ impl<P: BytePort> Encoded<P> {
         after: Option<&str>,
     ) -> Result<Vec<Arc<Record>>, StoreError> {
         let mut out = Vec::new();
-        // Entries looked at by this call: one whose removal lost a race stays listed.
-        let mut seen = alloc::collections::BTreeSet::new();
+        // Entries looked at by this call: one whose removal lost a race stays listed. A
+        // sorted vector, not a set type: one generic copy less in the browser module.
+        let mut seen: Vec<Due> = Vec::new();
         while out.len() < limit {
             let Some(entries) = self.due(Some(now), limit + seen.len()).await? else {
                 return self.remove_expired_by_scan(now, limit, after).await;
             };
-            let fresh: Vec<Due> = entries.into_iter().filter(|e| !seen.contains(e)).collect();
+            let fresh: Vec<Due> = entries
+                .into_iter()
+                .filter(|e| seen.binary_search(e).is_err())
+                .collect();
             if fresh.is_empty() {
                 break;
             }
@@ -460,7 +464,10 @@ impl<P: BytePort> Encoded<P> {
                 if out.len() == limit {
                     break;
                 }
-                seen.insert((deadline, id.clone()));
+                let entry = (deadline, id.clone());
+                if let Err(at) = seen.binary_search(&entry) {
+                    seen.insert(at, entry);
+                }
                 let record = match self.get_bytes(&id).await? {
                     Some(bytes) => decode(&id, &bytes, &self.limits).ok(),
                     None => None,

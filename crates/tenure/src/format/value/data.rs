@@ -132,19 +132,42 @@ impl Index<&str> for DataMap {
 impl<K: Into<CompactString>> FromIterator<(K, Value)> for DataMap {
     /// Later entries win over earlier ones with the same key.
     fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Self {
-        let mut v: Vec<(CompactString, Value)> =
-            iter.into_iter().map(|(k, v)| (k.into(), v)).collect();
+        let entries = iter.into_iter().map(|(k, v)| (k.into(), v)).collect();
+        match DataMap::sorted(entries, false) {
+            Ok(map) | Err((map, _)) => map,
+        }
+    }
+}
+
+impl DataMap {
+    /// The map of these entries, sorted by key. Of entries with equal keys the last wins,
+    /// or, if `unique`, the first repeated key is the error (with the map as it would be).
+    /// One function for both, so the sort is compiled once.
+    pub(crate) fn sorted(
+        mut v: Vec<(CompactString, Value)>,
+        unique: bool,
+    ) -> Result<DataMap, (DataMap, CompactString)> {
         // Stable sort, then keep the last of each run of equal keys.
         v.sort_by(|a, b| a.0.cmp(&b.0));
         let mut out: Vec<(CompactString, Value)> = Vec::with_capacity(v.len());
+        let mut repeated = None;
         for e in v {
             match out.last_mut() {
-                Some(last) if last.0 == e.0 => *last = e,
+                Some(last) if last.0 == e.0 => {
+                    if unique && repeated.is_none() {
+                        repeated = Some(e.0.clone());
+                    }
+                    *last = e;
+                }
                 _ => out.push(e),
             }
         }
-        DataMap {
+        let map = DataMap {
             entries: out.into_boxed_slice(),
+        };
+        match repeated {
+            None => Ok(map),
+            Some(key) => Err((map, key)),
         }
     }
 }

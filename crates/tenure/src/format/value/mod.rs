@@ -371,25 +371,20 @@ fn untag_map(raw: Vec<(String, Value)>) -> Result<Value, String> {
 
 /// Unescapes `$$…` keys and refuses unknown `$` tags and duplicate keys.
 pub(crate) fn unescape_keys(raw: Vec<(String, Value)>) -> Result<DataMap, String> {
-    let mut map = BTreeMap::new();
+    let mut entries = Vec::with_capacity(raw.len());
     for (k, v) in raw {
-        let key = if let Some(rest) = k.strip_prefix('$') {
-            if rest.starts_with('$') {
-                rest.to_string()
-            } else {
+        let key = match k.strip_prefix('$') {
+            Some(rest) if rest.starts_with('$') => CompactString::from(rest),
+            Some(_) => {
                 return Err(format!(
                     "unknown tag {k:?} (user keys starting with $ are written $$)"
-                ));
+                ))
             }
-        } else {
-            k
+            None => CompactString::from(k),
         };
-        if map.contains_key(&key) {
-            return Err(format!("duplicate key {key:?}"));
-        }
-        map.insert(key, v);
+        entries.push((key, v));
     }
-    Ok(DataMap::from(map))
+    DataMap::sorted(entries, true).map_err(|(_, key)| format!("duplicate key {key:?}"))
 }
 
 /// Reads a data map (values depth-limited, keys unescaped).
