@@ -209,7 +209,10 @@ function writeChanges(view, snap, session) {
     snap.set(k, fp);
     changed = true;
   }
-  if (snap.size > keys.length || keys.some((k) => !snap.has(k))) {
+  // Deleted keys: the snapshot holds a key the view no longer has.
+  let gone = snap.size > keys.length;
+  for (let i = 0; !gone && i < keys.length; i++) gone = !snap.has(keys[i]);
+  if (gone) {
     const live = new Set(keys);
     for (const k of [...snap.keys()]) {
       if (live.has(k)) continue;
