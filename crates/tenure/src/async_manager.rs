@@ -218,10 +218,7 @@ impl<S: AsyncStore, C: Clock, E: Entropy> AsyncSessionManager<S, C, E> {
     fn cx(&self) -> Cx<Lent<'_, E>> {
         let effects = Effects {
             events: Vec::new(),
-            counters: Counters {
-                known: self.counted.load(Ordering::Relaxed),
-                ..Counters::default()
-            },
+            counters: Counters::starting(self.counted.load(Ordering::Relaxed)),
         };
         Cx::with_effects(self.policy, self.clock.now(), Lent(&self.entropy), effects)
     }

@@ -98,8 +98,15 @@ impl Counters {
     /// The counters an operation run elsewhere starts from (to be [`absorb`](Self::absorb)ed
     /// back): all zero, knowing whether this manager has counted its store.
     pub fn for_operation(&self) -> Counters {
+        Counters::starting(self.based)
+    }
+
+    /// All zero, for an operation of a manager that has (`known`) or has not counted its
+    /// store yet: what [`for_operation`](Self::for_operation) gives, for a driver that keeps
+    /// that one flag outside its lock.
+    pub fn starting(known: bool) -> Counters {
         Counters {
-            known: self.based,
+            known,
             ..Counters::default()
         }
     }
@@ -108,11 +115,7 @@ impl Counters {
     /// they started: nothing to [`absorb`](Self::absorb), so a shared manager need not take
     /// its lock for them.
     pub fn unchanged(&self) -> bool {
-        *self
-            == Counters {
-                known: self.known,
-                ..Counters::default()
-            }
+        *self == Counters::starting(self.known)
     }
 
     /// Adds the counts of an operation run elsewhere (its `peak_active` is a high-water mark).
