@@ -497,8 +497,8 @@ impl WebConfig {
     /// The `Set-Cookie` value carrying `id`, signed with the newest secret and URI-encoded
     /// (express-session's form), with the configured max age counted from `now`.
     pub fn set_cookie(&self, id: &str, now: Millis) -> Result<String, Error> {
-        let value = cookie::encode_uri_component(&self.secrets.sign(id));
-        self.cookie.build(&value, self.max_age, now)
+        self.cookie
+            .build_signed_id(id, &self.secrets.keys()[0], self.max_age, now)
     }
 
     /// The clearing `Set-Cookie` value (logout): same name, path and domain, expired.
@@ -550,8 +550,10 @@ impl WebConfig {
         };
         let set_cookie = match (reason, id) {
             (Some(_), Some(id)) => {
-                let value = cookie::encode_uri_component(&self.secrets.sign(id));
-                Some(self.cookie.build(&value, max_age, now)?)
+                Some(
+                    self.cookie
+                        .build_signed_id(id, &self.secrets.keys()[0], max_age, now)?,
+                )
             }
             (Some(_), None) => Some(self.clear_cookie()?),
             _ => None,

@@ -55,7 +55,27 @@ impl MacKey for Key {
 pub(crate) fn push_signed<K: MacKey + ?Sized>(out: &mut String, id: &str, secret: &K) {
     out.push_str(id);
     out.push('.');
-    STANDARD_NO_PAD.encode_string(secret.mac(id), out);
+    out.push_str(Signature::of(id, secret).as_str());
+}
+
+/// The signature of a value as text (base64, standard alphabet, unpadded), on the stack:
+/// what [`push_signed`] appends, for a writer that escapes it as it goes.
+pub(crate) struct Signature([u8; 43]);
+
+impl Signature {
+    /// HMAC-SHA256 of `id` under `secret`, encoded.
+    pub(crate) fn of<K: MacKey + ?Sized>(id: &str, secret: &K) -> Self {
+        let mut text = [0u8; 43];
+        // 32 bytes encode to exactly 43 unpadded characters, so the slice always fits.
+        let _ = STANDARD_NO_PAD.encode_slice(secret.mac(id), &mut text);
+        Signature(text)
+    }
+
+    /// The 43 characters.
+    pub(crate) fn as_str(&self) -> &str {
+        // Base64 output is ASCII.
+        core::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 /// Signs `id` with `secret`: `s:<id>.<signature>` (not yet URI-encoded for a header).

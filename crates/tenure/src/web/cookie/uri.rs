@@ -4,12 +4,28 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+/// JavaScript's `encodeURIComponent` leaves these bytes alone: one bit each, so the check
+/// is a shift and a mask (this runs over every cookie a response sets).
+const UNRESERVED: [u64; 4] = {
+    let mut set = [0u64; 4];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+            )
+        {
+            set[b / 64] |= 1 << (b % 64);
+        }
+        b += 1;
+    }
+    set
+};
+
 fn unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
-        )
+    UNRESERVED[usize::from(b >> 6)] & (1 << (b & 63)) != 0
 }
 
 /// Percent-encodes every byte outside JavaScript's `encodeURIComponent` set.
@@ -18,8 +34,14 @@ fn unreserved(b: u8) -> bool {
 /// assert_eq!(tenure::web::cookie::encode_uri_component("s:a+b/c"), "s%3Aa%2Bb%2Fc");
 /// ```
 pub fn encode_uri_component(s: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(s.len() + 8);
+    push_encoded(&mut out, s);
+    out
+}
+
+/// Appends `s` percent-encoded as [`encode_uri_component`] does.
+pub(crate) fn push_encoded(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     // Runs of unreserved bytes are copied whole: a non-empty run is ASCII, so it starts and
     // ends on a character boundary. A signed cookie value has three or four escapes.
     let mut run = 0;
@@ -35,7 +57,6 @@ pub fn encode_uri_component(s: &str) -> String {
         }
     }
     out.push_str(&s[run..]);
-    out
 }
 
 /// Decodes `%XX` escapes; `None` for a malformed escape or bytes that are not UTF-8.
@@ -77,6 +98,16 @@ mod tests {
         assert_eq!(decode_uri_component("%zz"), None);
         assert_eq!(decode_uri_component("%C3"), None);
         assert_eq!(decode_uri_component("%e2%82%ac").as_deref(), Some("€"));
+    }
+
+    #[test]
+    fn the_unreserved_set_is_exactly_encode_uri_components() {
+        // ECMA-262's uriUnreserved: alphanumerics and - _ . ! ~ * ' ( ); every other byte,
+        // including all of 128..=255, is escaped.
+        for b in 0..=255u8 {
+            let expected = b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b);
+            assert_eq!(unreserved(b), expected, "byte 0x{b:02x}");
+        }
     }
 
     proptest! {
