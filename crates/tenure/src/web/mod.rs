@@ -497,8 +497,18 @@ impl WebConfig {
     /// The `Set-Cookie` value carrying `id`, signed with the newest secret and URI-encoded
     /// (express-session's form), with the configured max age counted from `now`.
     pub fn set_cookie(&self, id: &str, now: Millis) -> Result<String, Error> {
+        self.signed_cookie(id, self.max_age, now)
+    }
+
+    /// [`set_cookie`](WebConfig::set_cookie) with this response's own max age.
+    fn signed_cookie(
+        &self,
+        id: &str,
+        max_age: Option<Millis>,
+        now: Millis,
+    ) -> Result<String, Error> {
         self.cookie
-            .build_signed_id(id, &self.secrets.keys()[0], self.max_age, now)
+            .build_signed_id(id, &self.secrets.keys()[0], max_age, now)
     }
 
     /// The clearing `Set-Cookie` value (logout): same name, path and domain, expired.
@@ -549,12 +559,7 @@ impl WebConfig {
             Ending::Destroyed | Ending::Gone => (None, None),
         };
         let set_cookie = match (reason, id) {
-            (Some(_), Some(id)) => {
-                Some(
-                    self.cookie
-                        .build_signed_id(id, &self.secrets.keys()[0], max_age, now)?,
-                )
-            }
+            (Some(_), Some(id)) => Some(self.signed_cookie(id, max_age, now)?),
             (Some(_), None) => Some(self.clear_cookie()?),
             _ => None,
         };

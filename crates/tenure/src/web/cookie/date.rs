@@ -2,6 +2,12 @@
 
 use alloc::string::String;
 
+/// Day names from 1970-01-01 (a Thursday) on, and month names, as IMF-fixdate spells them.
+const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
 /// Formats `ms` since the Unix epoch as an IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
 ///
 /// ```
@@ -17,10 +23,6 @@ pub fn imf_fixdate(ms: u64) -> String {
 /// Appends [`imf_fixdate`]'s text: every `Set-Cookie` with a lifetime carries one, so it
 /// is written digit by digit rather than through `format!`.
 pub(crate) fn push_imf_fixdate(out: &mut String, ms: u64) {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
     let secs = ms / 1000;
     let days = secs / 86_400;
     let rem = secs % 86_400;
@@ -113,10 +115,6 @@ mod tests {
             let days = secs / 86_400;
             let rem = secs % 86_400;
             let (y, m, d) = civil_from_days(days as i64);
-            const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-            const MONTHS: [&str; 12] = [
-                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-            ];
             let formatted = alloc::format!(
                 "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
                 DAYS[(days % 7) as usize],
